@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what otpair's tests use from outside Go: the independent oracles (oathtool,
+# qrencode, zbarimg), a real Secret Service (gnome-keyring on a private D-Bus), tmux for the
+# end-to-end TUI test, PostgreSQL, and the npm packages of the Descope SDK compat suite.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# command -> Debian package
+declare -A need=(
+  [oathtool]=oathtool
+  [qrencode]=qrencode
+  [zbarimg]=zbar-tools
+  [gnome-keyring-daemon]=gnome-keyring
+  [dbus-run-session]=dbus
+  [secret-tool]=libsecret-tools
+  [tmux]=tmux
+  [age]=age
+  [hyperfine]=hyperfine
+  [node]=nodejs
+  [npm]=npm
+)
+missing=()
+for cmd in "${!need[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+done
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# The Node half of the Descope compat suite, pinned by its lockfile.
+if [ -f compat/node/package-lock.json ]; then
+  (cd compat/node && npm ci --no-audit --no-fund --loglevel=error >&2)
+fi
