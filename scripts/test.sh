@@ -12,8 +12,11 @@ root=$PWD
 [ "${OTPAIR_SKIP_SETUP:-}" = 1 ] || scripts/setup.sh
 
 work=$(mktemp -d)
+runas=()
 cleanup() {
-  [ -n "${PGBIN:-}" ] && [ -d "$work/pg" ] && "$PGBIN/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
+  if [ -n "${PGBIN:-}" ] && [ -d "$work/pg" ]; then
+    "${runas[@]}" "$PGBIN/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -22,7 +25,6 @@ trap cleanup EXIT
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ]; then
   pgport=$((20000 + RANDOM % 20000))
-  runas=()
   if [ "$(id -u)" = 0 ]; then
     # initdb refuses to run as root; the cluster belongs to an unprivileged user.
     id otpairpg >/dev/null 2>&1 || useradd --system --no-create-home otpairpg
