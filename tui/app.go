@@ -1,0 +1,353 @@
+// Package tui is otpair's terminal UI: an authenticator pane that shows rolling codes
+// and a verifier pane that runs sign-up, sign-in, update and seed deletion, paired so a
+// whole enrolment takes a few keystrokes. It consumes small interfaces (AccountStore,
+// Verifier, Clipboard) that cmd/otpair wires to the real packages; every I/O call runs
+// in a tea.Cmd, and every time shown comes from a tick or the injected clock.
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// stackBelow is the terminal width under which the panes stack instead of sitting side
+// by side: two panes narrower than 40 columns cannot show a code and its countdown.
+const stackBelow = 80
+
+// focus names the pane that has the keyboard.
+type focus int
+
+const (
+	focusAuth focus = iota
+	focusVerify
+)
+
+// String implements fmt.Stringer.
+func (f focus) String() string { return [...]string{"authenticator", "verifier"}[f] }
+
+// Options are the dependencies of the app.
+type Options struct {
+	Auth   AuthDeps
+	Verify VerifyDeps
+	Demo   *DemoOptions // non-nil plays the scripted lifecycle
+}
+
+// App is the root model: it owns layout, focus, the global keys, help and the pairing
+// between the two panes.
+type App struct {
+	common  Common
+	auth    AuthPane
+	verify  VerifyPane
+	focus   focus
+	help    help.Model
+	full    bool
+	stacked bool
+	now     time.Time
+	demo    *demo
+	ready   bool // a size has arrived
+}
+
+// New builds the app. Nothing is opened until Init's commands run.
+func New(c Common, opts Options) App {
+	if c.Styles == nil {
+		c.Styles = DefaultStyles(lipgloss.DefaultRenderer())
+	}
+	if c.KeyMap == nil {
+		c.KeyMap = DefaultKeyMap()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	a := App{common: c, auth: NewAuthPane(c, opts.Auth), verify: NewVerifyPane(c, opts.Verify)}
+	a.help = help.New()
+	a.help.Styles.ShortKey = c.Styles.HelpKey
+	a.help.Styles.ShortDesc = c.Styles.HelpDesc
+	a.help.Styles.ShortSeparator = c.Styles.HelpSeparator
+	a.help.Styles.FullKey = c.Styles.HelpKey
+	a.help.Styles.FullDesc = c.Styles.HelpDesc
+	a.help.Styles.FullSeparator = c.Styles.HelpSeparator
+	a.help.Styles.Ellipsis = c.Styles.HelpSeparator
+	if opts.Demo != nil {
+		a.demo = newDemo(*opts.Demo)
+	}
+	a.auth.Focus()
+	a.common.KeyMap.Advance.SetEnabled(a.demo != nil)
+	a.setSize(80, 24)
+	return a
+}
+
+// Init starts both panes: the vault and the backend open in commands while the first
+// frame shows spinners.
+func (a App) Init() tea.Cmd {
+	cmds := []tea.Cmd{a.auth.Init(), a.verify.Init()}
+	if a.demo != nil {
+		cmds = append(cmds, a.demo.init())
+	}
+	return tea.Batch(cmds...)
+}
+
+// Update routes messages: keys to the focused pane after the global keys, everything
+// else to its owner (both panes ignore what is not theirs).
+func (a App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.ready = true
+		a.setSize(msg.Width, msg.Height)
+		return a, nil
+	case tea.KeyMsg:
+		return a.handleKey(msg)
+	case tickMsg:
+		var cmd tea.Cmd
+		a.auth, cmd = a.auth.Update(msg)
+		if msg.id == a.auth.id && msg.tag == a.auth.tag {
+			a.now = msg.t
+			a.verify.SetNow(msg.t)
+		}
+		return a, cmd
+	case demoMsg:
+		return a.demoStep(msg)
+	}
+	var c1, c2, c3 tea.Cmd
+	a.auth, c1 = a.auth.Update(msg)
+	a.verify, c2 = a.verify.Update(msg)
+	if a.demo != nil {
+		c3 = a.demoObserve()
+	}
+	a.relayout()
+	return a, tea.Batch(c1, c2, c3)
+}
+
+func (a App) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k := a.common.KeyMap
+	if key.Matches(msg, k.ForceQuit) {
+		return a, tea.Quit
+	}
+	typing := a.typing()
+	k.Quit.SetEnabled(!typing)
+	k.Switch.SetEnabled(!typing)
+	k.Help.SetEnabled(!typing)
+	k.Advance.SetEnabled(a.demo != nil && !typing)
+	switch {
+	case key.Matches(msg, k.Quit):
+		return a, tea.Quit
+	case key.Matches(msg, k.Switch) && a.overlay() == nil:
+		a.toggleFocus()
+		return a, nil
+	case key.Matches(msg, k.Help):
+		a.full = !a.full
+		a.relayout()
+		return a, nil
+	case key.Matches(msg, k.Advance):
+		return a.demoAdvance()
+	}
+	var cmd tea.Cmd
+	if a.focus == focusAuth {
+		a.auth, cmd = a.auth.Update(msg)
+	} else {
+		if handled, pcmd := a.pair(msg); handled {
+			return a, pcmd
+		}
+		a.verify, cmd = a.verify.Update(msg)
+	}
+	a.relayout()
+	return a, cmd
+}
+
+// pair handles the verifier keys that reach into the authenticator: e hands the
+// sign-up URI over, ctrl+f takes a code back. The root calls pane methods directly.
+func (a *App) pair(msg tea.KeyMsg) (bool, tea.Cmd) {
+	vk := a.verify.keys
+	switch {
+	case key.Matches(msg, vk.Enrol) && !a.verify.Typing() && a.verify.Overlay() == nil:
+		uri, _, ok := a.verify.EnrolURI()
+		if !ok {
+			a.verify.addEntry(entry{op: opSignUp, summary: "nothing to enrol: sign up (s) or update (u) first"})
+			return true, nil
+		}
+		return true, a.auth.Enrol(uri)
+	case key.Matches(msg, vk.Fill):
+		login, ok := a.verify.FillLoginID()
+		if !ok {
+			return false, nil
+		}
+		code, _, ok := a.auth.CodeFor(login)
+		if !ok {
+			a.verify.form.err = fmt.Errorf("the authenticator has no code for %q yet: enrol first (e)", login)
+			return true, nil
+		}
+		a.verify.FillCode(code)
+		return true, nil
+	}
+	return false, nil
+}
+
+func (a *App) toggleFocus() {
+	if a.focus == focusAuth {
+		a.focus = focusVerify
+		a.auth.Blur()
+		a.verify.Focus()
+	} else {
+		a.focus = focusAuth
+		a.verify.Blur()
+		a.auth.Focus()
+	}
+}
+
+// focusOn moves the keyboard to pane f (the demo uses it to follow the action).
+func (a *App) focusOn(f focus) {
+	if a.focus != f {
+		a.toggleFocus()
+	}
+}
+
+func (a App) typing() bool {
+	if a.focus == focusAuth {
+		return a.auth.Typing()
+	}
+	return a.verify.Typing()
+}
+
+func (a App) overlay() *overlay {
+	if o := a.auth.Overlay(); o != nil {
+		return o
+	}
+	return a.verify.Overlay()
+}
+
+// setSize records the terminal size and lays the panes out in it.
+func (a *App) setSize(w, h int) {
+	a.common.Width, a.common.Height = w, h
+	a.help.Width = w
+	a.relayout()
+}
+
+// relayout gives each pane its box: side by side when wide, stacked when narrow, under
+// the caption and above the status bar and help. Frame sizes come from the styles.
+func (a *App) relayout() {
+	w, h := a.common.Width, a.common.Height
+	a.stacked = w < stackBelow
+	free := h - 1 - lipgloss.Height(a.helpView())
+	if c := a.captionView(); c != "" {
+		free -= lipgloss.Height(c)
+	}
+	st := a.common.Styles.PaneBlurred
+	fw, fh := st.GetHorizontalFrameSize(), st.GetVerticalFrameSize()
+	if a.stacked {
+		top := free / 2
+		a.auth.SetSize(max(1, w-fw), max(1, top-fh))
+		a.verify.SetSize(max(1, w-fw), max(1, free-top-fh))
+		return
+	}
+	left := w / 2
+	a.auth.SetSize(max(1, left-fw), max(1, free-fh))
+	a.verify.SetSize(max(1, w-left-fw), max(1, free-fh))
+}
+
+// View draws the whole screen.
+func (a App) View() string {
+	s := a.common.Styles
+	w := a.common.Width
+	paneStyle := func(f focus) lipgloss.Style {
+		if a.focus == f {
+			return s.PaneFocused
+		}
+		return s.PaneBlurred
+	}
+	authBox := paneStyle(focusAuth).Render(a.auth.View())
+	verifyBox := paneStyle(focusVerify).Render(a.verify.View())
+	var panes string
+	if a.stacked {
+		panes = lipgloss.JoinVertical(lipgloss.Left, authBox, verifyBox)
+	} else {
+		panes = lipgloss.JoinHorizontal(lipgloss.Top, authBox, verifyBox)
+	}
+	if o := a.overlay(); o != nil {
+		panes = a.overlayView(o, lipgloss.Width(panes), lipgloss.Height(panes))
+	}
+	parts := []string{}
+	if c := a.captionView(); c != "" {
+		parts = append(parts, c)
+	}
+	parts = append(parts, panes, a.statusView(), a.helpView())
+	return fit(strings.Join(parts, "\n"), w, a.common.Height)
+}
+
+// overlayView centres a full-screen view (a QR code) over the panes' area.
+func (a App) overlayView(o *overlay, w, h int) string {
+	s := a.common.Styles
+	box := lipgloss.JoinVertical(lipgloss.Center, s.FormTitle.Render(o.title), "", s.QR.Render(o.body), "", s.FormHint.Render(o.hint))
+	if lipgloss.Height(box) > h || lipgloss.Width(box) > w {
+		box = s.ErrorTitle.Render("The QR code needs a bigger terminal") + "\n" +
+			s.Muted.Render(fmt.Sprintf("It is %dx%d; this window has %dx%d. Enlarge it or zoom out, then look again. esc closes.",
+				lipgloss.Width(o.body), lipgloss.Height(o.body), w, h))
+	}
+	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, box)
+}
+
+// statusView is the one-line status bar: vault mode, backend, clock shift and time.
+func (a App) statusView() string {
+	s := a.common.Styles
+	vault := "vault: opening…"
+	if m := a.auth.Mode(); m != "" {
+		vault = "vault: " + m
+	}
+	left := s.StatusKey.Render("otpair") + s.StatusText.Render(vault+" · backend: "+a.verify.Backend()+" · focus: "+a.focus.String())
+	right := ""
+	if d := a.auth.Shift(); d != 0 {
+		right = s.StatusKey.Render(fmt.Sprintf("clock %+ds", int(d.Seconds())))
+	}
+	if !a.now.IsZero() {
+		right += s.StatusText.Render(a.now.Format("15:04:05"))
+	}
+	line := spread(left, right, a.common.Width)
+	return s.StatusBar.Render(padRight(line, a.common.Width))
+}
+
+// helpView is the short or full help: the global keys and the focused pane's.
+func (a App) helpView() string {
+	if a.full {
+		return a.help.FullHelpView(a.FullHelp())
+	}
+	return a.help.ShortHelpView(a.ShortHelp())
+}
+
+// ShortHelp implements help.KeyMap: the focused pane's keys, then the global ones.
+func (a App) ShortHelp() []key.Binding {
+	k := a.common.KeyMap
+	var b []key.Binding
+	if a.focus == focusAuth {
+		b = a.auth.ShortHelp()
+	} else {
+		b = a.verify.ShortHelp()
+	}
+	if !a.typing() {
+		b = append(b, k.Switch)
+		if a.demo != nil {
+			b = append(b, k.Advance)
+		}
+		b = append(b, k.Help, k.Quit)
+	}
+	return b
+}
+
+// FullHelp implements help.KeyMap.
+func (a App) FullHelp() [][]key.Binding {
+	k := a.common.KeyMap
+	var b [][]key.Binding
+	if a.focus == focusAuth {
+		b = a.auth.FullHelp()
+	} else {
+		b = a.verify.FullHelp()
+	}
+	global := []key.Binding{k.Switch, k.Help, k.Quit, k.ForceQuit}
+	if a.demo != nil {
+		global = append([]key.Binding{k.Advance}, global...)
+	}
+	return append(b, global)
+}

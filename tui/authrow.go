@@ -1,0 +1,157 @@
+package tui
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/list"
+	"github.com/charmbracelet/bubbles/progress"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/otpair/otpair/provisioning"
+)
+
+// Timing of the expiry cues, in seconds before a code rolls over.
+const (
+	lowSeconds  = 5  // the countdown bar changes style
+	nextSeconds = 10 // the next code appears
+)
+
+// accountItem is one row of the list with everything its two lines show, computed when
+// a tick arrives so that rendering only formats stored values.
+type accountItem struct {
+	acct Account
+
+	step      uint64 // the step code and next belong to; valid only when computed
+	computed  bool
+	code      string
+	next      string
+	remaining int     // whole seconds left, rounded up
+	fraction  float64 // remaining / period, for the bar
+	err       error
+
+	hotpCode    string // the last code asked for (HOTP)
+	hotpCounter uint64
+}
+
+// FilterValue implements list.Item.
+func (i *accountItem) FilterValue() string { return i.acct.Key.Issuer + " " + i.acct.Key.Account }
+
+// update recomputes the item for time t. The HMAC runs only when the step changes, so
+// a tick over many accounts costs little more than the arithmetic.
+func (i *accountItem) update(t time.Time) {
+	k := i.acct.Key
+	if k.Type == provisioning.HOTP || k.Period <= 0 {
+		return
+	}
+	step := k.Step(t)
+	if !i.computed || step != i.step {
+		i.step, i.computed = step, true
+		i.code, i.err = k.StepCode(step)
+		if i.err == nil {
+			i.next, i.err = k.StepCode(step + 1)
+		}
+	}
+	rem := k.Remaining(t)
+	i.remaining = int(math.Ceil(rem.Seconds()))
+	i.fraction = rem.Seconds() / float64(k.Period)
+}
+
+// currentCode is the code a copy or a fill uses: the TOTP code of the last tick, or
+// the last HOTP code asked for.
+func (i *accountItem) currentCode() string {
+	if i.acct.Key.Type == provisioning.HOTP {
+		return i.hotpCode
+	}
+	if i.err != nil {
+		return ""
+	}
+	return i.code
+}
+
+// groupDigits splits a code into two groups for reading aloud: 123 456, 1234 5678.
+func groupDigits(code string) string {
+	switch n := len(code); {
+	case n == 7:
+		return code[:3] + " " + code[3:]
+	case n >= 6:
+		return code[:n/2] + " " + code[n/2:]
+	default:
+		return code
+	}
+}
+
+// accountDelegate draws an account as two lines: issuer and code, then account name,
+// next code, countdown bar and seconds left. Every part has a fixed slot so nothing
+// moves while the codes roll.
+type accountDelegate struct {
+	styles   *Styles
+	bar, low progress.Model
+	barWidth int
+}
+
+func newAccountDelegate(s *Styles, width int) accountDelegate {
+	bw := max(4, min(12, width/6))
+	bar, low := s.countdownBars(bw)
+	return accountDelegate{styles: s, bar: bar, low: low, barWidth: bw}
+}
+
+// Height implements list.ItemDelegate.
+func (d accountDelegate) Height() int { return 2 }
+
+// Spacing implements list.ItemDelegate.
+func (d accountDelegate) Spacing() int { return 1 }
+
+// Update implements list.ItemDelegate.
+func (d accountDelegate) Update(tea.Msg, *list.Model) tea.Cmd { return nil }
+
+// Render implements list.ItemDelegate.
+func (d accountDelegate) Render(w io.Writer, m list.Model, index int, item list.Item) {
+	it, ok := item.(*accountItem)
+	if !ok {
+		return
+	}
+	s := d.styles
+	width := m.Width()
+	marker := "  "
+	if index == m.Index() {
+		marker = s.Selected.Render("▌ ")
+	}
+	inner := width - 2
+	k := it.acct.Key
+	issuer, account := k.Issuer, k.Account
+	if issuer == "" {
+		issuer, account = k.Account, ""
+	}
+
+	var code, right2 string
+	switch {
+	case it.err != nil:
+		code = s.Failure.Render("invalid key")
+	case k.Type == provisioning.HOTP:
+		if it.hotpCode == "" {
+			code = s.Muted.Render("enter: code")
+		} else {
+			code = s.Code.Render(groupDigits(it.hotpCode))
+		}
+		right2 = s.Countdown.Render(fmt.Sprintf("counter %d", it.hotpCounter))
+	default:
+		low := it.remaining <= lowSeconds
+		codeStyle, bar, secStyle := s.Code, d.bar, s.Countdown
+		if low {
+			codeStyle, bar, secStyle = s.CodeExpiring, d.low, s.CountdownLow
+		}
+		code = codeStyle.Render(groupDigits(it.code))
+		next := strings.Repeat(" ", len(groupDigits(it.next))+2)
+		if it.remaining <= nextSeconds && it.next != "" {
+			next = s.CodeNext.Render("› " + groupDigits(it.next))
+		}
+		right2 = next + " " + bar.ViewAs(it.fraction) + " " + secStyle.Render(fmt.Sprintf("%2ds", it.remaining))
+	}
+	line1 := marker + spread(s.Issuer.Render(issuer), code, inner)
+	line2 := "  " + spread(s.Account.Render(account), right2, inner)
+	fmt.Fprint(w, line1+"\n"+line2)
+}

@@ -1,0 +1,150 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+)
+
+// overlay is a full-screen view a pane asks the root to show, such as a QR code.
+type overlay struct {
+	title string
+	body  string
+	hint  string
+}
+
+// View draws the pane's inner area, exactly Width x Height.
+func (m AuthPane) View() string {
+	s := m.common.Styles
+	w, h := m.common.Width, m.common.Height
+	titleStyle := s.PaneTitle
+	if m.focused {
+		titleStyle = s.PaneTitleOn
+	}
+	right := s.Muted.Render(fmt.Sprintf("%d accounts", len(m.items)))
+	if len(m.items) == 1 {
+		right = s.Muted.Render("1 account")
+	}
+	if m.shift != 0 {
+		right = s.Banner.Render(fmt.Sprintf("⏱ clock %+ds (%+d period) · 0 resets", int(m.shift.Seconds()), int(m.shift/shiftStep)))
+	}
+	title := spread(titleStyle.Render("Authenticator"), right, w)
+
+	var body string
+	switch m.state {
+	case authLoading:
+		body = m.spinner.View() + " opening the vault…"
+	case authLocked:
+		body = strings.Join([]string{
+			s.FormTitle.Render("Vault locked"),
+			s.FormHint.Render(wrap("No OS keyring here: the vault is protected by a passphrase (passphrase mode). Set OTPAIR_PASSPHRASE to skip this prompt.", w)),
+			"",
+			m.input.View(),
+			"",
+			s.FormHint.Render("enter unlock · ctrl+c quit"),
+		}, "\n")
+	case authFailed:
+		body = s.ErrorTitle.Render("The vault did not open") + "\n" + s.ErrorBody.Render(wrap(errString(m.loadErr), w)) +
+			"\n\n" + s.FormHint.Render("r retry · ctrl+c quit")
+	case authAdding:
+		body = strings.Join([]string{
+			s.FormTitle.Render("Add or import"),
+			s.FormHint.Render(wrap("Paste an otpauth:// or otpauth-migration:// URI, or the path of an image with QR codes (tab completes the path).", w)),
+			"",
+			m.input.View(),
+			"",
+			s.FormHint.Render("enter import · esc cancel"),
+		}, "\n")
+	case authRenaming:
+		body = strings.Join([]string{
+			s.FormTitle.Render("Rename " + labelOf(m.selected())),
+			"",
+			s.FormLabel.Render("Issuer"), m.issuer.View(),
+			s.FormLabel.Render("Account"), m.name.View(),
+			"",
+			s.FormHint.Render("tab next field · enter save · esc cancel"),
+		}, "\n")
+	default:
+		body = m.list.View()
+		if len(m.items) == 0 {
+			body = "\n" + s.Muted.Render(wrap("No accounts yet. Press a to paste an otpauth:// URI or an image path, or enrol one from the verifier pane (e).", w))
+		}
+	}
+	return fit(title+"\n"+fit(body, w, h-2)+"\n"+m.noteLine(), w, h)
+}
+
+// noteLine is the pane's one-line message: the delete question, the last result or
+// the last error.
+func (m AuthPane) noteLine() string {
+	s := m.common.Styles
+	switch {
+	case m.state == authConfirmDelete:
+		return s.Failure.Render("Delete "+labelOf(m.selected())+"?") + s.Muted.Render(" y deletes · any other key keeps it")
+	case m.noteErr != nil:
+		return s.ErrorTitle.Render("✗ ") + s.ErrorBody.Render(m.noteErr.Error())
+	case m.busy:
+		return m.spinner.View() + " " + s.Muted.Render(m.note)
+	case m.note != "":
+		return s.Success.Render("✓ ") + s.Muted.Render(m.note)
+	}
+	return ""
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// ShortHelp implements help.KeyMap.
+func (m AuthPane) ShortHelp() []key.Binding {
+	k := m.keys
+	switch m.state {
+	case authAdding:
+		return []key.Binding{k.Submit, k.NextField, k.Cancel}
+	case authRenaming:
+		return []key.Binding{k.NextField, k.Submit, k.Cancel}
+	case authConfirmDelete:
+		return []key.Binding{k.Confirm, k.Cancel}
+	case authLocked:
+		return []key.Binding{k.Submit}
+	case authFailed:
+		return []key.Binding{k.Retry}
+	case authReady:
+		if m.overlay != nil {
+			return []key.Binding{k.Cancel}
+		}
+		if m.list.SettingFilter() {
+			return []key.Binding{k.Submit, k.Cancel}
+		}
+		return []key.Binding{k.Copy, k.Filter, k.Add, k.QR, k.ShiftHelp}
+	}
+	return nil
+}
+
+// FullHelp implements help.KeyMap.
+func (m AuthPane) FullHelp() [][]key.Binding {
+	k := m.keys
+	if m.state != authReady {
+		return [][]key.Binding{m.ShortHelp()}
+	}
+	return [][]key.Binding{
+		{k.Copy, k.CopyAlt, k.Filter, k.Up, k.Down},
+		{k.Add, k.Rename, k.Delete, k.QR},
+		{k.Back, k.Ahead, k.ResetShift, k.Cancel},
+	}
+}
+
+// expandHome turns a leading ~/ into the home folder for paths typed by hand.
+func expandHome(p string) string {
+	if strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[2:])
+		}
+	}
+	return p
+}

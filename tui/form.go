@@ -1,0 +1,159 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// formKind names the verifier pane's forms.
+type formKind int
+
+const (
+	formNone formKind = iota
+	formBackend
+	formSignUp
+	formSignIn
+	formDeleteSeed
+)
+
+// String implements fmt.Stringer.
+func (k formKind) String() string {
+	return [...]string{"none", "backend", "sign up", "sign in", "delete seed"}[k]
+}
+
+// form is a titled stack of text inputs with tab/shift-tab focus cycling, in the
+// shape of the bubbletea textinputs example.
+type form struct {
+	kind   formKind
+	title  string
+	hint   string
+	labels []string
+	inputs []textinput.Model
+	focus  int
+	err    error
+}
+
+// field describes one input of a form.
+type field struct {
+	label, placeholder, value string
+	secret                    bool
+	validate                  textinput.ValidateFunc
+}
+
+func newForm(kind formKind, title, hint string, fields ...field) *form {
+	f := &form{kind: kind, title: title, hint: hint}
+	for _, fd := range fields {
+		ti := newInput(fd.placeholder)
+		ti.SetValue(fd.value)
+		ti.CursorEnd()
+		if fd.secret {
+			ti.EchoMode = textinput.EchoPassword
+			ti.EchoCharacter = '•'
+		}
+		ti.Validate = fd.validate
+		f.labels = append(f.labels, fd.label)
+		f.inputs = append(f.inputs, ti)
+	}
+	return f
+}
+
+func (f *form) setWidth(w int) {
+	for i := range f.inputs {
+		f.inputs[i].Width = max(4, w-4)
+	}
+}
+
+func (f *form) focusOn(i int) tea.Cmd {
+	f.focus = (i + len(f.inputs)) % len(f.inputs)
+	for j := range f.inputs {
+		f.inputs[j].Blur()
+	}
+	return f.inputs[f.focus].Focus()
+}
+
+func (f *form) blur() {
+	for j := range f.inputs {
+		f.inputs[j].Blur()
+	}
+}
+
+func (f *form) value(i int) string { return strings.TrimSpace(f.inputs[i].Value()) }
+
+// setValue replaces a field's text (ctrl+f fills the code this way).
+func (f *form) setValue(i int, v string) {
+	f.inputs[i].SetValue(v)
+	f.inputs[i].CursorEnd()
+}
+
+// update moves focus on tab/shift+tab and otherwise types into the focused input.
+func (f *form) update(msg tea.KeyMsg, next, prev key.Binding) tea.Cmd {
+	switch {
+	case key.Matches(msg, next):
+		return f.focusOn(f.focus + 1)
+	case key.Matches(msg, prev):
+		return f.focusOn(f.focus - 1)
+	}
+	var cmd tea.Cmd
+	f.inputs[f.focus], cmd = f.inputs[f.focus].Update(msg)
+	f.err = nil
+	return cmd
+}
+
+// validate runs every input's check and returns the first error.
+func (f *form) validate() error {
+	for i := range f.inputs {
+		if v := f.inputs[i].Validate; v != nil {
+			if err := v(f.inputs[i].Value()); err != nil {
+				f.focusOn(i)
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (f *form) view(s *Styles, w int) string {
+	lines := []string{s.FormTitle.Render(f.title)}
+	if f.hint != "" {
+		lines = append(lines, s.FormHint.Render(wrap(f.hint, w)))
+	}
+	for i := range f.inputs {
+		lines = append(lines, s.FormLabel.Render(f.labels[i]), f.inputs[i].View())
+	}
+	if f.err != nil {
+		lines = append(lines, s.ErrorTitle.Render("✗ ")+s.ErrorBody.Render(f.err.Error()))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func requireLoginID(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("login id is required")
+	}
+	return nil
+}
+
+func requireCode(s string) error {
+	s = strings.ReplaceAll(strings.TrimSpace(s), " ", "")
+	if len(s) < 6 || len(s) > 8 {
+		return errors.New("code must be 6 to 8 digits")
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return errors.New("code must be digits only")
+		}
+	}
+	return nil
+}
+
+func optionalURL(s string) error {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
+		return nil
+	}
+	return errors.New("base URL must start with http:// or https:// (empty = local)")
+}

@@ -1,0 +1,56 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// fit makes s exactly w cells wide and h lines high: long lines are cut with an
+// ellipsis, short ones padded, missing lines added. Panes pass their content through it
+// so their boxes never change size with what they show.
+func fit(s string, w, h int) string {
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		lines[i] = padRight(ansi.Truncate(l, w, "…"), w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// padRight pads s with spaces to w cells.
+func padRight(s string, w int) string {
+	if n := lipgloss.Width(s); n < w {
+		return s + strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+// spread puts left and right on one line of width w, cutting left first when they do
+// not both fit.
+func spread(left, right string, w int) string {
+	rw := lipgloss.Width(right)
+	if rw >= w {
+		return ansi.Truncate(right, w, "…")
+	}
+	left = ansi.Truncate(left, w-rw-1, "…")
+	gap := w - rw - lipgloss.Width(left)
+	return left + strings.Repeat(" ", gap) + right
+}
+
+// wrap breaks plain text to width w for bodies such as error messages.
+func wrap(s string, w int) string {
+	if w <= 0 {
+		return s
+	}
+	return ansi.Wrap(s, w, " ")
+}

@@ -1,0 +1,273 @@
+package tui
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// requestTimeout bounds every store, keyring and backend call made from a command, so a
+// hung keyring or server shows an error instead of freezing a pane.
+const requestTimeout = 15 * time.Second
+
+// tickMsg drives the authenticator's one-second loop. id names the pane and tag the
+// loop generation: a pane drops ticks from a loop it has replaced, so restarting the
+// loop never doubles its speed.
+type tickMsg struct {
+	id, tag int
+	t       time.Time
+}
+
+// tickCmd waits for the next wall-clock second and reports its time.
+func tickCmd(id, tag int) tea.Cmd {
+	return tea.Every(time.Second, func(t time.Time) tea.Msg { return tickMsg{id: id, tag: tag, t: t} })
+}
+
+// vaultOpenedMsg reports the vault opening; err may be ErrPassphraseNeeded.
+type vaultOpenedMsg struct {
+	store AccountStore
+	mode  string
+	err   error
+}
+
+func openVaultCmd(open VaultOpener, passphrase string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		store, mode, err := open(ctx, passphrase)
+		return vaultOpenedMsg{store: store, mode: mode, err: err}
+	}
+}
+
+// accountsLoadedMsg carries the account list after a load or a change.
+type accountsLoadedMsg struct {
+	accounts []Account
+	selectID string // account to select after the reload, if any
+	note     string // what changed, for the pane's message line
+	err      error
+}
+
+func loadAccountsCmd(store AccountStore, selectID, note string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		accts, err := store.Accounts(ctx)
+		return accountsLoadedMsg{accounts: accts, selectID: selectID, note: note, err: err}
+	}
+}
+
+// storeDoneMsg reports a change to the store (import, rename, delete); the pane then
+// reloads the list.
+type storeDoneMsg struct {
+	op       string
+	selectID string
+	note     string
+	err      error
+}
+
+func importCmd(store AccountStore, source string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		added, err := store.Import(ctx, expandHome(source))
+		if err != nil {
+			return storeDoneMsg{op: "import", err: err}
+		}
+		var names []string
+		for _, a := range added {
+			names = append(names, a.Key.Label())
+		}
+		sel := ""
+		if len(added) > 0 {
+			sel = added[len(added)-1].ID
+		}
+		note := "added " + strings.Join(names, ", ")
+		if len(added) == 0 {
+			note = "nothing new to add"
+		}
+		return storeDoneMsg{op: "import", selectID: sel, note: note}
+	}
+}
+
+func renameCmd(store AccountStore, id, issuer, account string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		err := store.Rename(ctx, id, issuer, account)
+		return storeDoneMsg{op: "rename", selectID: id, note: "renamed", err: err}
+	}
+}
+
+func deleteCmd(store AccountStore, id, label string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		err := store.Delete(ctx, id)
+		return storeDoneMsg{op: "delete", note: "deleted " + label, err: err}
+	}
+}
+
+// hotpDoneMsg carries the code for an HOTP account's next counter.
+type hotpDoneMsg struct {
+	id      string
+	code    string
+	counter uint64
+	err     error
+}
+
+func hotpCmd(store AccountStore, id string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		code, counter, err := store.NextHOTP(ctx, id)
+		return hotpDoneMsg{id: id, code: code, counter: counter, err: err}
+	}
+}
+
+// copyDoneMsg reports which clipboard path took the code.
+type copyDoneMsg struct {
+	label string
+	via   string
+	err   error
+}
+
+func copyCmd(cb Clipboard, label, code string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		via, err := cb.Copy(ctx, code)
+		return copyDoneMsg{label: label, via: via, err: err}
+	}
+}
+
+// qrMsg carries a rendered QR code for an overlay.
+type qrMsg struct {
+	title string
+	qr    string
+	err   error
+}
+
+func qrCmd(render QRRenderer, title, text string) tea.Cmd {
+	return func() tea.Msg {
+		qr, err := render(text)
+		return qrMsg{title: title, qr: qr, err: err}
+	}
+}
+
+// completionMsg carries file-name completions for the import field.
+type completionMsg struct {
+	prefix  string
+	matches []string
+}
+
+// completePathCmd lists the entries that complete prefix as a path, reading the
+// directory inside a command.
+func completePathCmd(prefix string) tea.Cmd {
+	return func() tea.Msg {
+		return completionMsg{prefix: prefix, matches: completePath(prefix)}
+	}
+}
+
+func completePath(prefix string) []string {
+	if prefix == "" || strings.Contains(prefix, "://") {
+		return nil
+	}
+	expanded := prefix
+	if strings.HasPrefix(prefix, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			expanded = filepath.Join(home, prefix[2:])
+			if strings.HasSuffix(prefix, "/") {
+				expanded += "/"
+			}
+		}
+	}
+	dir, base := filepath.Split(expanded)
+	readDir := dir
+	if readDir == "" {
+		readDir = "."
+	}
+	entries, err := os.ReadDir(readDir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, base) || (strings.HasPrefix(name, ".") && !strings.HasPrefix(base, ".")) {
+			continue
+		}
+		// Keep what the user typed (including "~/") and append the rest of the name.
+		s := prefix + name[len(base):]
+		if e.IsDir() {
+			s += "/"
+		}
+		out = append(out, s)
+		if len(out) == 200 {
+			break
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// backendOpenedMsg reports a connection to a verifier backend.
+type backendOpenedMsg struct {
+	reqID   int
+	cfg     BackendConfig
+	backend Verifier
+	err     error
+}
+
+func openBackendCmd(open BackendOpener, cfg BackendConfig, reqID int) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		b, err := open(ctx, cfg)
+		return backendOpenedMsg{reqID: reqID, cfg: cfg, backend: b, err: err}
+	}
+}
+
+// verifyDoneMsg is the result of one verifier request; reqID lets the pane drop
+// results that a newer request has overtaken.
+type verifyDoneMsg struct {
+	reqID   int
+	op      verifyOp
+	loginID string
+	signUp  SignUpResult
+	session Session
+	me      string
+	qr      string // the sign-up QR, drawn in the command
+	qrErr   error
+	err     error
+}
+
+// verifyCmd runs one verifier call with a timeout.
+func verifyCmd(reqID int, op verifyOp, loginID string, call func(ctx context.Context, msg *verifyDoneMsg) error) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		msg := verifyDoneMsg{reqID: reqID, op: op, loginID: loginID}
+		msg.err = call(ctx, &msg)
+		return msg
+	}
+}
+
+// usersMsg carries the backend's users for the users list.
+type usersMsg struct {
+	users []UserState
+	err   error
+}
+
+func usersCmd(v Verifier) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		users, err := v.Users(ctx)
+		return usersMsg{users: users, err: err}
+	}
+}

@@ -1,0 +1,143 @@
+package tui
+
+import (
+	"github.com/charmbracelet/bubbles/progress"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// Styles is every style the TUI draws with, built once from a renderer so that colours
+// adapt to light and dark terminals and tests can pin the colour profile. Views only
+// pick semantic fields from it; no colour literal appears outside this file.
+type Styles struct {
+	renderer *lipgloss.Renderer
+
+	App         lipgloss.Style
+	PaneFocused lipgloss.Style
+	PaneBlurred lipgloss.Style
+	PaneTitle   lipgloss.Style
+	PaneTitleOn lipgloss.Style
+
+	Issuer       lipgloss.Style
+	Account      lipgloss.Style
+	Selected     lipgloss.Style // marker in front of the selected row
+	Code         lipgloss.Style
+	CodeExpiring lipgloss.Style
+	CodeNext     lipgloss.Style
+	Countdown    lipgloss.Style
+	CountdownLow lipgloss.Style
+	Muted        lipgloss.Style
+	Banner       lipgloss.Style
+
+	FormTitle lipgloss.Style
+	FormLabel lipgloss.Style
+	FormHint  lipgloss.Style
+	Secret    lipgloss.Style // the sign-up key and URI, shown only on request
+
+	ErrorTitle lipgloss.Style
+	ErrorBody  lipgloss.Style
+	Success    lipgloss.Style
+	Failure    lipgloss.Style
+	Pending    lipgloss.Style
+	Time       lipgloss.Style
+
+	StatusBar  lipgloss.Style
+	StatusKey  lipgloss.Style
+	StatusText lipgloss.Style
+	Caption    lipgloss.Style
+
+	HelpKey       lipgloss.Style
+	HelpDesc      lipgloss.Style
+	HelpSeparator lipgloss.Style
+
+	QR lipgloss.Style
+
+	barColor    string
+	barLowColor string
+}
+
+// Palette: adaptive pairs, light terminal first.
+var (
+	colorAccent  = lipgloss.AdaptiveColor{Light: "#5A3FC0", Dark: "#A48BFF"}
+	colorText    = lipgloss.AdaptiveColor{Light: "#1F1F1F", Dark: "#E6E6E6"}
+	colorMuted   = lipgloss.AdaptiveColor{Light: "#6B6B6B", Dark: "#8A8A8A"}
+	colorBorder  = lipgloss.AdaptiveColor{Light: "#B8B8B8", Dark: "#4A4A4A"}
+	colorGood    = lipgloss.AdaptiveColor{Light: "#1E7B34", Dark: "#5FD787"}
+	colorBad     = lipgloss.AdaptiveColor{Light: "#B3261E", Dark: "#FF6B6B"}
+	colorWarn    = lipgloss.AdaptiveColor{Light: "#8A5A00", Dark: "#FFC857"}
+	colorBarFill = lipgloss.AdaptiveColor{Light: "#5A3FC0", Dark: "#8C73FF"}
+	colorStatus  = lipgloss.AdaptiveColor{Light: "#E4E0F5", Dark: "#2B2640"}
+)
+
+// DefaultStyles builds the styles for one renderer (one terminal).
+func DefaultStyles(r *lipgloss.Renderer) *Styles {
+	s := &Styles{renderer: r}
+	ns := r.NewStyle
+
+	s.App = ns()
+	s.PaneBlurred = ns().Border(lipgloss.RoundedBorder()).BorderForeground(colorBorder).Padding(0, 1)
+	s.PaneFocused = s.PaneBlurred.BorderForeground(colorAccent)
+	s.PaneTitle = ns().Bold(true).Foreground(colorMuted)
+	s.PaneTitleOn = s.PaneTitle.Foreground(colorAccent)
+
+	s.Issuer = ns().Bold(true).Foreground(colorText)
+	s.Account = ns().Foreground(colorMuted)
+	s.Selected = ns().Foreground(colorAccent).Bold(true)
+	s.Code = ns().Bold(true).Foreground(colorAccent)
+	s.CodeExpiring = s.Code.Foreground(colorWarn)
+	s.CodeNext = ns().Foreground(colorMuted)
+	s.Countdown = ns().Foreground(colorMuted)
+	s.CountdownLow = s.Countdown.Foreground(colorWarn).Bold(true)
+	s.Muted = ns().Foreground(colorMuted)
+	s.Banner = ns().Bold(true).Foreground(colorWarn)
+
+	s.FormTitle = ns().Bold(true).Foreground(colorAccent)
+	s.FormLabel = ns().Foreground(colorText)
+	s.FormHint = ns().Foreground(colorMuted).Italic(true)
+	s.Secret = ns().Foreground(colorWarn)
+
+	s.ErrorTitle = ns().Bold(true).Foreground(colorBad)
+	s.ErrorBody = ns().Foreground(colorText)
+	s.Success = ns().Bold(true).Foreground(colorGood)
+	s.Failure = ns().Bold(true).Foreground(colorBad)
+	s.Pending = ns().Foreground(colorWarn)
+	s.Time = ns().Foreground(colorMuted)
+
+	s.StatusBar = ns().Foreground(colorText).Background(colorStatus)
+	s.StatusKey = s.StatusBar.Bold(true).Foreground(colorAccent).Padding(0, 1)
+	s.StatusText = s.StatusBar.Padding(0, 1)
+	s.Caption = ns().Bold(true).Foreground(colorText).Border(lipgloss.NormalBorder(), false, false, false, true).BorderForeground(colorAccent).PaddingLeft(1)
+
+	s.HelpKey = ns().Foreground(colorText).Bold(true)
+	s.HelpDesc = ns().Foreground(colorMuted)
+	s.HelpSeparator = ns().Foreground(colorBorder)
+
+	// A QR code must stay black on white whatever the terminal's theme, or phones
+	// cannot read it: the renderer draws dark modules as spaces on this light ground.
+	s.QR = ns().Foreground(lipgloss.Color("#000000")).Background(lipgloss.Color("#FFFFFF"))
+
+	s.barColor = pick(r, colorBarFill)
+	s.barLowColor = pick(r, colorWarn)
+	return s
+}
+
+// pick resolves an adaptive colour for the renderer's background, for the bubbles
+// components that take plain colour strings.
+func pick(r *lipgloss.Renderer, c lipgloss.AdaptiveColor) string {
+	if r.HasDarkBackground() {
+		return c.Dark
+	}
+	return c.Light
+}
+
+// countdownBars returns the normal and the last-seconds progress bars, both drawn
+// statically with ViewAs so nothing animates between ticks.
+func (s *Styles) countdownBars(width int) (normal, low progress.Model) {
+	opts := []progress.Option{progress.WithoutPercentage(), progress.WithWidth(width),
+		progress.WithColorProfile(s.renderer.ColorProfile()), progress.WithFillCharacters('━', '─')}
+	normal = progress.New(append(opts, progress.WithSolidFill(s.barColor))...)
+	low = progress.New(append(opts, progress.WithSolidFill(s.barLowColor))...)
+	low.EmptyColor = s.barColor
+	normal.EmptyColor = pick(s.renderer, colorBorder)
+	low.EmptyColor = normal.EmptyColor
+	return normal, low
+}

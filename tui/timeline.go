@@ -1,0 +1,138 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// verifyOp is a kind of verifier request.
+type verifyOp int
+
+const (
+	opConnect verifyOp = iota
+	opSignUp
+	opSignIn
+	opUpdate
+	opDeleteSeed
+	opRefresh
+	opMe
+	opLogout
+	opUsers
+)
+
+// String implements fmt.Stringer.
+func (o verifyOp) String() string {
+	return [...]string{"connect", "sign-up", "sign-in", "update", "delete seed", "refresh", "me", "logout", "users"}[o]
+}
+
+// entry is one line of the request timeline.
+type entry struct {
+	at      time.Time
+	op      verifyOp
+	loginID string
+	ok      bool
+	summary string // what happened, in words
+	code    string // API error code, if any
+	expires time.Time
+}
+
+// describeFailure turns a verifier error into words and its API error code, with the
+// lock's end time for a lockout.
+func describeFailure(err error) (words, code string) {
+	var re *RequestError
+	if !errors.As(err, &re) {
+		return err.Error(), ""
+	}
+	words = re.Reason.String()
+	switch re.Reason {
+	case ReasonLocked:
+		if !re.LockedUntil.IsZero() {
+			words = "locked until " + re.LockedUntil.Format("15:04:05")
+		}
+		words += ": too many failed attempts"
+	case ReasonCodeUsed:
+		words += ": each code works once"
+	case ReasonExpired:
+		words += ": it is outside the accepted window"
+	case ReasonWrongCode:
+		if re.Message != "" && !strings.EqualFold(re.Message, "wrong code") {
+			words += " (" + re.Message + ")"
+		}
+	default:
+		if re.Message != "" {
+			words += ": " + re.Message
+		}
+	}
+	return words, re.Code
+}
+
+// SessionFromTokens fills a Session's claims from its JWTs without verifying them:
+// the backend has already checked them, and the TUI only displays sub, amr and exp.
+func SessionFromTokens(sessionJWT, refreshJWT string) Session {
+	s := Session{SessionJWT: sessionJWT, RefreshJWT: refreshJWT}
+	tok := sessionJWT
+	if tok == "" {
+		tok = refreshJWT
+	}
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(tok, claims); err != nil {
+		return s
+	}
+	s.Subject, _ = claims.GetSubject()
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+		s.Expires = exp.Time
+	}
+	if amr, ok := claims["amr"].([]any); ok {
+		for _, a := range amr {
+			if v, ok := a.(string); ok {
+				s.AMR = append(s.AMR, v)
+			}
+		}
+	}
+	return s
+}
+
+// countdown formats how long until t, as m:ss, or "expired".
+func countdown(t, now time.Time) string {
+	d := t.Sub(now)
+	if d <= 0 {
+		return "expired"
+	}
+	d = d.Round(time.Second)
+	h := int(d.Hours())
+	m := int(d.Minutes()) % 60
+	sec := int(d.Seconds()) % 60
+	if h > 0 {
+		return fmt.Sprintf("%dh%02dm", h, m)
+	}
+	return fmt.Sprintf("%d:%02d", m, sec)
+}
+
+// renderEntry draws one timeline entry as one or two lines of width w.
+func renderEntry(s *Styles, e entry, now time.Time, w int) string {
+	mark := s.Success.Render("✓")
+	if !e.ok {
+		mark = s.Failure.Render("✗")
+	}
+	head := s.Time.Render(e.at.Format("15:04:05")) + " " + mark + " " + s.FormLabel.Render(e.op.String())
+	if e.loginID != "" {
+		head += " " + s.Muted.Render(e.loginID)
+	}
+	detail := e.summary
+	if !e.expires.IsZero() {
+		detail += " · exp " + countdown(e.expires, now)
+	}
+	style := s.Muted
+	if !e.ok {
+		style = s.ErrorBody
+	}
+	body := "  " + style.Render(detail)
+	if e.code != "" {
+		body += " " + s.Failure.Render(e.code)
+	}
+	return fit(head, w, 1) + "\n" + fit(body, w, 1)
+}

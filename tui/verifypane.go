@@ -1,0 +1,500 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// VerifyDeps are what the verifier pane works with.
+type VerifyDeps struct {
+	Open   BackendOpener
+	Config BackendConfig // the backend to connect to at start
+	QR     QRRenderer
+}
+
+// signUpResult is a sign-up or update the user is looking at: the only place a key or
+// URI is ever drawn.
+type signUpResult struct {
+	op      verifyOp
+	loginID string
+	res     SignUpResult
+	qr      string
+	qrErr   error
+}
+
+// VerifyPane is the verifier: requests against a backend and their timeline.
+type VerifyPane struct {
+	common  Common
+	keys    VerifyKeyMap
+	deps    VerifyDeps
+	focused bool
+
+	backend    Verifier
+	cfg        BackendConfig
+	connecting bool
+	connErr    error
+
+	reqID  int
+	busy   bool
+	busyOp verifyOp
+
+	spinner  spinner.Model
+	form     *form
+	result   *signUpResult
+	users    []UserState
+	usersErr error
+	showUser bool
+
+	entries  []entry
+	timeline viewport.Model
+	scrolled bool // the user scrolled the timeline back: do not follow new entries
+
+	session   *Session
+	lastLogin string
+	now       time.Time
+	overlay   *overlay
+}
+
+// NewVerifyPane builds the pane; Init connects to the configured backend.
+func NewVerifyPane(c Common, deps VerifyDeps) VerifyPane {
+	m := VerifyPane{common: c, keys: DefaultVerifyKeyMap(), deps: deps, cfg: deps.Config}
+	m.spinner = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(c.Styles.Pending))
+	m.timeline = viewport.New(40, 10)
+	m.connecting = true
+	return m
+}
+
+// Init connects to the backend.
+func (m VerifyPane) Init() tea.Cmd {
+	return tea.Batch(m.spinner.Tick, openBackendCmd(m.deps.Open, m.cfg, m.reqID))
+}
+
+// SetSize implements the pane contract: w and h are the pane's inner size.
+func (m *VerifyPane) SetSize(w, h int) {
+	m.common.Width, m.common.Height = w, h
+	if m.form != nil {
+		m.form.setWidth(w)
+	}
+	m.layoutTimeline()
+}
+
+// Focus gives the pane the keyboard.
+func (m *VerifyPane) Focus() {
+	m.focused = true
+	if m.form != nil {
+		m.form.focusOn(m.form.focus)
+	}
+}
+
+// Blur takes the keyboard away.
+func (m *VerifyPane) Blur() {
+	m.focused = false
+	if m.form != nil {
+		m.form.blur()
+	}
+}
+
+// Focused reports whether the pane has the keyboard.
+func (m VerifyPane) Focused() bool { return m.focused }
+
+// Typing reports whether a form has the keyboard, so the root leaves q and tab alone.
+func (m VerifyPane) Typing() bool { return m.form != nil }
+
+// Busy reports whether a request is in flight.
+func (m VerifyPane) Busy() bool { return m.busy || m.connecting }
+
+// Backend names the backend in use, for the status bar.
+func (m VerifyPane) Backend() string { return m.cfg.Label() }
+
+// Overlay returns a full-screen view the pane asked for (a QR code), if any.
+func (m VerifyPane) Overlay() *overlay { return m.overlay }
+
+// CloseOverlay dismisses the overlay.
+func (m *VerifyPane) CloseOverlay() { m.overlay = nil }
+
+// SetNow updates the clock the session countdowns are drawn with; the root calls it on
+// every tick.
+func (m *VerifyPane) SetNow(t time.Time) {
+	m.now = t
+	if m.session != nil || len(m.entries) > 0 {
+		m.renderTimeline()
+	}
+}
+
+// EnrolURI is the provisioning URI of the sign-up or update on screen, for the root to
+// hand to the authenticator pane.
+func (m VerifyPane) EnrolURI() (uri, loginID string, ok bool) {
+	if m.result == nil || m.result.res.URI == "" {
+		return "", "", false
+	}
+	return m.result.res.URI, m.result.loginID, true
+}
+
+// FillLoginID is the login id whose code ctrl+f should fill: the one in the sign-in
+// form. ok is false when no sign-in form is open.
+func (m VerifyPane) FillLoginID() (string, bool) {
+	if m.form == nil || m.form.kind != formSignIn {
+		return "", false
+	}
+	return m.form.value(0), true
+}
+
+// FillCode puts a code from the authenticator into the sign-in form.
+func (m *VerifyPane) FillCode(code string) {
+	if m.form != nil && m.form.kind == formSignIn {
+		m.form.setValue(1, code)
+		m.form.focusOn(1)
+	}
+}
+
+// lastEntry is the newest timeline entry, so the demo can follow along.
+func (m VerifyPane) lastEntry() (entry, bool) {
+	if len(m.entries) == 0 {
+		return entry{}, false
+	}
+	return m.entries[len(m.entries)-1], true
+}
+
+// Session is the signed-in session, if any.
+func (m VerifyPane) Session() (Session, bool) {
+	if m.session == nil {
+		return Session{}, false
+	}
+	return *m.session, true
+}
+
+func (m *VerifyPane) nextReq(op verifyOp) int {
+	m.reqID++
+	m.busy, m.busyOp = true, op
+	return m.reqID
+}
+
+// SignUp starts an enrolment for loginID.
+func (m *VerifyPane) SignUp(loginID, name, email string) tea.Cmd {
+	b, qr := m.backend, m.deps.QR
+	if b == nil {
+		return m.notConnected(opSignUp, loginID)
+	}
+	m.lastLogin = loginID
+	id := m.nextReq(opSignUp)
+	return tea.Batch(m.spinner.Tick, verifyCmd(id, opSignUp, loginID, func(ctx context.Context, msg *verifyDoneMsg) error {
+		res, err := b.SignUp(ctx, loginID, name, email)
+		msg.signUp = res
+		if err == nil && qr != nil {
+			msg.qr, msg.qrErr = qr(res.URI)
+		}
+		return err
+	}))
+}
+
+// SignIn checks code for loginID.
+func (m *VerifyPane) SignIn(loginID, code string) tea.Cmd {
+	b := m.backend
+	if b == nil {
+		return m.notConnected(opSignIn, loginID)
+	}
+	m.lastLogin = loginID
+	code = strings.ReplaceAll(code, " ", "")
+	id := m.nextReq(opSignIn)
+	return tea.Batch(m.spinner.Tick, verifyCmd(id, opSignIn, loginID, func(ctx context.Context, msg *verifyDoneMsg) error {
+		s, err := b.SignIn(ctx, loginID, code)
+		msg.session = s
+		return err
+	}))
+}
+
+// UpdateSeed asks for a new seed for the signed-in user.
+func (m *VerifyPane) UpdateSeed() tea.Cmd {
+	b, qr := m.backend, m.deps.QR
+	if b == nil {
+		return m.notConnected(opUpdate, "")
+	}
+	if m.session == nil {
+		m.addEntry(entry{op: opUpdate, summary: "sign in first: update needs the session's refresh token"})
+		return nil
+	}
+	login, refresh := m.session.Subject, m.session.RefreshJWT
+	if m.lastLogin != "" {
+		login = m.lastLogin
+	}
+	id := m.nextReq(opUpdate)
+	return tea.Batch(m.spinner.Tick, verifyCmd(id, opUpdate, login, func(ctx context.Context, msg *verifyDoneMsg) error {
+		res, err := b.Update(ctx, login, refresh)
+		msg.signUp = res
+		if err == nil && qr != nil {
+			msg.qr, msg.qrErr = qr(res.URI)
+		}
+		return err
+	}))
+}
+
+// DeleteSeed removes loginID's seed with the management key.
+func (m *VerifyPane) DeleteSeed(loginID string) tea.Cmd {
+	b := m.backend
+	if b == nil {
+		return m.notConnected(opDeleteSeed, loginID)
+	}
+	id := m.nextReq(opDeleteSeed)
+	return tea.Batch(m.spinner.Tick, verifyCmd(id, opDeleteSeed, loginID, func(ctx context.Context, _ *verifyDoneMsg) error {
+		return b.DeleteSeed(ctx, loginID)
+	}))
+}
+
+// sessionCall runs refresh, me or logout with the signed-in refresh token.
+func (m *VerifyPane) sessionCall(op verifyOp) tea.Cmd {
+	b := m.backend
+	if b == nil {
+		return m.notConnected(op, "")
+	}
+	if m.session == nil {
+		m.addEntry(entry{op: op, summary: "not signed in"})
+		return nil
+	}
+	refresh, login := m.session.RefreshJWT, m.session.Subject
+	id := m.nextReq(op)
+	return tea.Batch(m.spinner.Tick, verifyCmd(id, op, login, func(ctx context.Context, msg *verifyDoneMsg) error {
+		switch op {
+		case opRefresh:
+			s, err := b.Refresh(ctx, refresh)
+			msg.session = s
+			return err
+		case opMe:
+			me, err := b.Me(ctx, refresh)
+			msg.me = me
+			return err
+		default:
+			return b.Logout(ctx, refresh)
+		}
+	}))
+}
+
+func (m *VerifyPane) notConnected(op verifyOp, loginID string) tea.Cmd {
+	m.addEntry(entry{op: op, loginID: loginID, summary: "no backend: press b to choose one"})
+	return nil
+}
+
+// Update handles the pane's own messages and, when focused, keys.
+func (m VerifyPane) Update(msg tea.Msg) (VerifyPane, tea.Cmd) {
+	switch msg := msg.(type) {
+	case spinner.TickMsg:
+		if !m.Busy() {
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spinner, cmd = m.spinner.Update(msg)
+		return m, cmd
+	case backendOpenedMsg:
+		if msg.reqID != m.reqID {
+			return m, nil
+		}
+		m.connecting = false
+		if msg.err != nil {
+			m.connErr = msg.err
+			m.addEntry(entry{op: opConnect, summary: msg.cfg.Label() + ": " + msg.err.Error()})
+			return m, nil
+		}
+		m.backend, m.cfg, m.connErr = msg.backend, msg.cfg, nil
+		m.session, m.result, m.users = nil, nil, nil
+		m.addEntry(entry{op: opConnect, ok: true, summary: "connected to " + msg.cfg.Label() + " backend"})
+		return m, usersCmd(m.backend)
+	case verifyDoneMsg:
+		if msg.reqID != m.reqID {
+			return m, nil // overtaken by a newer request
+		}
+		m.busy = false
+		m.requestDone(msg)
+		return m, usersCmd(m.backend)
+	case usersMsg:
+		m.users, m.usersErr = msg.users, msg.err
+		return m, nil
+	case tea.KeyMsg:
+		if !m.focused {
+			return m, nil
+		}
+		return m.handleKey(msg)
+	}
+	return m, nil
+}
+
+// requestDone records a result in the timeline and the pane's state.
+func (m *VerifyPane) requestDone(msg verifyDoneMsg) {
+	e := entry{op: msg.op, loginID: msg.loginID, ok: msg.err == nil}
+	if msg.err != nil {
+		e.summary, e.code = describeFailure(msg.err)
+		m.addEntry(e)
+		if msg.op == opRefresh || msg.op == opMe {
+			var re *RequestError
+			if errors.As(msg.err, &re) && re.Reason == ReasonUnauthorized {
+				m.session = nil
+			}
+		}
+		return
+	}
+	switch msg.op {
+	case opSignUp, opUpdate:
+		e.summary = "seed issued: scan the QR or press e to enrol it"
+		m.result = &signUpResult{op: msg.op, loginID: msg.loginID, res: msg.signUp, qr: msg.qr, qrErr: msg.qrErr}
+		m.form = nil
+	case opSignIn, opRefresh:
+		s := msg.session
+		m.session = &s
+		e.summary = fmt.Sprintf("session: sub %s · amr %s", s.Subject, strings.Join(s.AMR, ","))
+		if s.FirstSeen {
+			e.summary += " · first sign-in, enrolment complete"
+		}
+		e.expires = s.Expires
+		if msg.op == opSignIn {
+			m.form = nil
+			m.result = nil
+		}
+	case opMe:
+		e.summary = "me: " + msg.me
+	case opLogout:
+		m.session = nil
+		e.summary = "signed out; the refresh token is revoked"
+	case opDeleteSeed:
+		e.summary = "seed deleted: sign-in fails until the user enrols again"
+		m.form = nil
+		if m.result != nil && m.result.loginID == msg.loginID {
+			m.result = nil
+		}
+	}
+	m.addEntry(e)
+}
+
+func (m *VerifyPane) addEntry(e entry) {
+	if e.at.IsZero() {
+		e.at = m.common.Now()
+	}
+	m.entries = append(m.entries, e)
+	m.scrolled = false
+	if len(m.entries) > 500 {
+		m.entries = m.entries[len(m.entries)-500:]
+	}
+	m.renderTimeline()
+}
+
+func (m *VerifyPane) handleKey(msg tea.KeyMsg) (VerifyPane, tea.Cmd) {
+	k := m.keys
+	if m.overlay != nil {
+		if key.Matches(msg, k.Cancel) {
+			m.overlay = nil
+		}
+		return *m, nil
+	}
+	if m.form != nil {
+		return m.formKey(msg)
+	}
+	login := m.lastLogin
+	switch {
+	case key.Matches(msg, k.Cancel):
+		m.result, m.showUser = nil, false
+	case key.Matches(msg, k.ZoomQR) && m.result != nil && m.result.qr != "":
+		m.overlay = &overlay{title: "Scan to enrol " + m.result.loginID, body: m.result.qr, hint: "esc closes · this QR holds the secret"}
+	case key.Matches(msg, k.Backend):
+		u := m.cfg.BaseURL
+		m.openForm(newForm(formBackend, "Backend", "Leave the base URL empty for the local in-process backend.",
+			field{label: "Base URL", placeholder: "empty = local, or https://…", value: u, validate: optionalURL},
+			field{label: "Project ID", placeholder: "project id", value: m.cfg.ProjectID},
+			field{label: "Management key", placeholder: "for delete seed and users", value: m.cfg.ManagementKey, secret: true}))
+	case key.Matches(msg, k.SignUp):
+		m.openForm(newForm(formSignUp, "Sign up", "Starts a TOTP enrolment. Name and email are optional.",
+			field{label: "Login ID", placeholder: "alice@example.com", value: login, validate: requireLoginID},
+			field{label: "Name", placeholder: "optional"},
+			field{label: "Email", placeholder: "optional"}))
+	case key.Matches(msg, k.SignIn):
+		m.openForm(newForm(formSignIn, "Sign in", "ctrl+f fills the code from the authenticator.",
+			field{label: "Login ID", placeholder: "alice@example.com", value: login, validate: requireLoginID},
+			field{label: "Code", placeholder: "123456", validate: requireCode}))
+		if login != "" {
+			m.form.focusOn(1)
+		}
+	case key.Matches(msg, k.DeleteSeed):
+		m.openForm(newForm(formDeleteSeed, "Delete seed", "Removes the user's TOTP seed (management call).",
+			field{label: "Login ID", placeholder: "alice@example.com", value: login, validate: requireLoginID}))
+	case key.Matches(msg, k.Update):
+		return *m, m.UpdateSeed()
+	case key.Matches(msg, k.Refresh):
+		return *m, m.sessionCall(opRefresh)
+	case key.Matches(msg, k.Me):
+		return *m, m.sessionCall(opMe)
+	case key.Matches(msg, k.Logout):
+		return *m, m.sessionCall(opLogout)
+	case key.Matches(msg, k.Users):
+		m.showUser = !m.showUser
+		if m.showUser && m.backend != nil {
+			return *m, usersCmd(m.backend)
+		}
+	case key.Matches(msg, k.ScrollUp):
+		m.timeline.Height = max(1, m.common.Height-4)
+		m.timeline.LineUp(2)
+		m.scrolled = !m.timeline.AtBottom()
+		return *m, nil
+	case key.Matches(msg, k.ScrollDown):
+		m.timeline.Height = max(1, m.common.Height-4)
+		m.timeline.LineDown(2)
+		m.scrolled = !m.timeline.AtBottom()
+		return *m, nil
+	}
+	m.layoutTimeline()
+	return *m, nil
+}
+
+func (m *VerifyPane) openForm(f *form) {
+	m.form = f
+	f.setWidth(m.common.Width)
+	if m.focused {
+		f.focusOn(0)
+	}
+	m.layoutTimeline()
+}
+
+func (m *VerifyPane) formKey(msg tea.KeyMsg) (VerifyPane, tea.Cmd) {
+	k, f := m.keys, m.form
+	switch {
+	case key.Matches(msg, k.Cancel):
+		m.form = nil
+		m.layoutTimeline()
+		return *m, nil
+	case key.Matches(msg, k.Submit):
+		if m.busy {
+			return *m, nil // Submit is off while a request is in flight
+		}
+		if err := f.validate(); err != nil {
+			f.err = err
+			return *m, nil
+		}
+		return *m, m.submit(f)
+	}
+	return *m, f.update(msg, k.NextField, k.PrevField)
+}
+
+// submit sends the form's request. The form stays open (greyed by the spinner) until
+// the result arrives, so a failure keeps what was typed.
+func (m *VerifyPane) submit(f *form) tea.Cmd {
+	switch f.kind {
+	case formBackend:
+		cfg := BackendConfig{BaseURL: f.value(0), ProjectID: f.value(1), ManagementKey: f.value(2)}
+		cfg.Remote = cfg.BaseURL != ""
+		m.form = nil
+		m.connecting = true
+		m.reqID++
+		m.layoutTimeline()
+		return tea.Batch(m.spinner.Tick, openBackendCmd(m.deps.Open, cfg, m.reqID))
+	case formSignUp:
+		return m.SignUp(f.value(0), f.value(1), f.value(2))
+	case formSignIn:
+		return m.SignIn(f.value(0), f.value(1))
+	case formDeleteSeed:
+		return m.DeleteSeed(f.value(0))
+	}
+	return nil
+}

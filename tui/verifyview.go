@@ -1,0 +1,195 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// header is the pane's title line and session line.
+func (m VerifyPane) header() string {
+	s := m.common.Styles
+	w := m.common.Width
+	titleStyle := s.PaneTitle
+	if m.focused {
+		titleStyle = s.PaneTitleOn
+	}
+	right := s.Muted.Render(m.cfg.Label() + " backend")
+	switch {
+	case m.connecting:
+		right = m.spinner.View() + s.Muted.Render(" connecting to "+m.cfg.Label())
+	case m.busy:
+		right = m.spinner.View() + s.Pending.Render(" "+m.busyOp.String()+"…")
+	case m.connErr != nil:
+		right = s.Failure.Render("not connected")
+	}
+	title := spread(titleStyle.Render("Verifier"), right, w)
+	sess := s.Muted.Render("○ not signed in")
+	if m.session != nil {
+		sess = s.Success.Render("● ") + s.FormLabel.Render("signed in as "+m.session.Subject)
+		if !m.session.Expires.IsZero() {
+			sess += s.Muted.Render(" · session exp " + countdown(m.session.Expires, m.now))
+		}
+	}
+	return title + "\n" + sess
+}
+
+// layoutTimeline sets the timeline's width; View gives it whatever height the form or
+// result leaves free.
+func (m *VerifyPane) layoutTimeline() {
+	m.timeline.Width = max(1, m.common.Width)
+	m.renderTimeline()
+}
+
+// renderTimeline rebuilds the timeline's content and keeps the newest entry in view.
+func (m *VerifyPane) renderTimeline() {
+	w := max(10, m.common.Width)
+	lines := make([]string, 0, len(m.entries))
+	for _, e := range m.entries {
+		lines = append(lines, renderEntry(m.common.Styles, e, m.now, w))
+	}
+	m.timeline.SetContent(strings.Join(lines, "\n"))
+	m.timeline.GotoBottom()
+}
+
+// topView is what sits above the timeline: an open form or the sign-up result.
+func (m VerifyPane) topView() string {
+	s := m.common.Styles
+	w := m.common.Width
+	switch {
+	case m.form != nil:
+		return m.form.view(s, w)
+	case m.result != nil:
+		return m.resultView()
+	case m.showUser:
+		return m.usersView()
+	}
+	return ""
+}
+
+// resultView shows the sign-up or update the user asked for: the URI, the key and,
+// when it fits, the QR code. These are secrets and appear nowhere else.
+func (m VerifyPane) resultView() string {
+	s, r, w := m.common.Styles, m.result, m.common.Width
+	what := "Sign-up"
+	if r.op == opUpdate {
+		what = "Update"
+	}
+	lines := []string{
+		s.FormTitle.Render(what+" of "+r.loginID) + s.Muted.Render(" · e enrols it in the authenticator"),
+		s.FormLabel.Render("Key ") + s.Secret.Render(r.res.Key),
+		s.FormLabel.Render("URL ") + s.Secret.Render(wrap(r.res.URI, w-4)),
+	}
+	free := m.common.Height - 3 - lipgloss.Height(strings.Join(lines, "\n")) - 4
+	switch {
+	case r.qrErr != nil:
+		lines = append(lines, s.ErrorBody.Render("QR: "+r.qrErr.Error()))
+	case r.qr == "":
+	case lipgloss.Height(r.qr) <= free && lipgloss.Width(r.qr) <= w:
+		lines = append(lines, s.QR.Render(r.qr))
+	default:
+		lines = append(lines, s.Muted.Render("z shows the QR full screen (too big for this pane)"))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// usersView lists the backend's users and their TOTP state.
+func (m VerifyPane) usersView() string {
+	s := m.common.Styles
+	lines := []string{s.FormTitle.Render("Users")}
+	switch {
+	case m.usersErr != nil:
+		lines = append(lines, s.Muted.Render(wrap(m.usersErr.Error(), m.common.Width)))
+	case len(m.users) == 0:
+		lines = append(lines, s.Muted.Render("no users yet: s signs one up"))
+	}
+	for _, u := range m.users {
+		state := s.Muted.Render("no seed")
+		switch {
+		case !u.LockedUntil.IsZero() && u.LockedUntil.After(m.now):
+			state = s.Failure.Render("locked until " + u.LockedUntil.Format("15:04:05"))
+		case u.Enrolled && u.Pending:
+			state = s.Success.Render("enrolled") + s.Pending.Render(" + pending update")
+		case u.Enrolled:
+			state = s.Success.Render("enrolled")
+		case u.Pending:
+			state = s.Pending.Render("pending first code")
+		}
+		lines = append(lines, spread("  "+s.FormLabel.Render(u.LoginID), state, m.common.Width))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// View draws the pane's inner area, exactly Width x Height.
+func (m VerifyPane) View() string {
+	s, w, h := m.common.Styles, m.common.Width, m.common.Height
+	parts := []string{m.header()}
+	if top := m.topView(); top != "" {
+		parts = append(parts, top, "")
+	}
+	var tl string
+	if len(m.entries) == 0 {
+		tl = s.Muted.Render(wrap("No requests yet. s signs a user up, i signs in; every request and its result appears here.", w))
+	} else {
+		vp := m.timeline
+		vp.Height = max(1, h-1-lipgloss.Height(strings.Join(parts, "\n")))
+		if !m.scrolled {
+			vp.GotoBottom()
+		}
+		tl = vp.View()
+	}
+	body := fit(strings.Join(append(parts, tl), "\n"), w, h-1)
+	return fit(body+"\n"+m.hintLine(), w, h)
+}
+
+// hintLine suggests the next step of the lifecycle.
+func (m VerifyPane) hintLine() string {
+	s := m.common.Styles
+	switch {
+	case m.form != nil && m.busy:
+		return s.Pending.Render("waiting for the backend…")
+	case m.form != nil && m.form.kind == formSignIn:
+		return s.FormHint.Render("ctrl+f fills the code from the authenticator")
+	case m.form != nil:
+		return s.FormHint.Render("enter submits · esc closes")
+	case m.result != nil:
+		return s.FormHint.Render("next: e enrols it in the authenticator")
+	case m.connErr != nil:
+		return s.ErrorTitle.Render("✗ ") + s.ErrorBody.Render(m.connErr.Error())
+	case m.session != nil:
+		return s.FormHint.Render("signed in: u update · r refresh · m me · o logout")
+	case len(m.entries) <= 1:
+		return s.FormHint.Render("start with s: sign a user up")
+	}
+	return ""
+}
+
+// ShortHelp implements help.KeyMap.
+func (m VerifyPane) ShortHelp() []key.Binding {
+	k := m.keys
+	switch {
+	case m.overlay != nil:
+		return []key.Binding{k.Cancel}
+	case m.form != nil && m.form.kind == formSignIn:
+		return []key.Binding{k.Fill, k.Submit, k.NextField, k.Cancel}
+	case m.form != nil:
+		return []key.Binding{k.Submit, k.NextField, k.Cancel}
+	case m.result != nil:
+		return []key.Binding{k.Enrol, k.ZoomQR, k.SignIn, k.Cancel}
+	}
+	return []key.Binding{k.SignUp, k.SignIn, k.Update, k.DeleteSeed, k.Users, k.Backend}
+}
+
+// FullHelp implements help.KeyMap.
+func (m VerifyPane) FullHelp() [][]key.Binding {
+	k := m.keys
+	if m.form != nil || m.overlay != nil {
+		return [][]key.Binding{m.ShortHelp()}
+	}
+	return [][]key.Binding{
+		{k.SignUp, k.Enrol, k.ZoomQR, k.SignIn},
+		{k.Update, k.DeleteSeed, k.Users, k.Backend},
+		{k.Refresh, k.Me, k.Logout, k.ScrollUp},
+	}
+}
