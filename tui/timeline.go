@@ -112,7 +112,8 @@ func countdown(t, now time.Time) string {
 	return fmt.Sprintf("%d:%02d", m, sec)
 }
 
-// renderEntry draws one timeline entry as one or two lines of width w.
+// renderEntry draws one timeline entry: a head line with the time, the request and the
+// API error code on the right, then the explanation wrapped under it.
 func renderEntry(s *Styles, e entry, now time.Time, w int) string {
 	mark := s.Success.Render("✓")
 	if !e.ok {
@@ -122,6 +123,10 @@ func renderEntry(s *Styles, e entry, now time.Time, w int) string {
 	if e.loginID != "" {
 		head += " " + s.Muted.Render(e.loginID)
 	}
+	right := ""
+	if e.code != "" {
+		right = s.Failure.Render(e.code)
+	}
 	detail := e.summary
 	if !e.expires.IsZero() {
 		detail += " · exp " + countdown(e.expires, now)
@@ -130,9 +135,9 @@ func renderEntry(s *Styles, e entry, now time.Time, w int) string {
 	if !e.ok {
 		style = s.ErrorBody
 	}
-	body := "  " + style.Render(detail)
-	if e.code != "" {
-		body += " " + s.Failure.Render(e.code)
+	lines := []string{spread(head, right, w)}
+	for _, l := range strings.Split(wrap(detail, w-2), "\n") {
+		lines = append(lines, "  "+style.Render(l))
 	}
-	return fit(head, w, 1) + "\n" + fit(body, w, 1)
+	return strings.Join(lines, "\n")
 }

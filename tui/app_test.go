@@ -1,0 +1,332 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/otpair/otpair/provisioning"
+)
+
+// keyMsg turns a key name into the message Bubble Tea would deliver.
+func keyMsg(k string) tea.KeyMsg {
+	switch k {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "ctrl+f":
+		return tea.KeyMsg{Type: tea.KeyCtrlF}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "space":
+		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune(" ")}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+}
+
+// press sends keys one by one, settling the commands each one starts.
+func press(t testing.TB, a App, keys ...string) App {
+	t.Helper()
+	for _, k := range keys {
+		var cmd tea.Cmd
+		a, cmd = appUpdate(a, keyMsg(k))
+		a = settle(t, a, cmd, appUpdate)
+	}
+	return a
+}
+
+// typeText types s into whatever has focus.
+func typeText(t testing.TB, a App, s string) App {
+	t.Helper()
+	for _, r := range s {
+		var cmd tea.Cmd
+		a, cmd = appUpdate(a, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+		a = settle(t, a, cmd, appUpdate)
+	}
+	return a
+}
+
+func isQuit(cmd tea.Cmd) bool {
+	if cmd == nil {
+		return false
+	}
+	_, ok := cmd().(tea.QuitMsg)
+	return ok
+}
+
+func TestTickComputesCodesFromTheTickTime(t *testing.T) {
+	k := testKey("GitHub", "alice")
+	a := testApp(t, newFakeStore(k), &fakeVerifier{}, 120, 40)
+	for _, at := range []time.Time{fixedNow, fixedNow.Add(10 * time.Second), fixedNow.Add(95 * time.Second)} {
+		var cmd tea.Cmd
+		a, cmd = appUpdate(a, tickMsg{id: a.auth.id, tag: a.auth.tag, t: at})
+		if cmd == nil {
+			t.Fatal("a tick must re-arm the loop")
+		}
+		want, _ := k.Code(at)
+		it := a.auth.items[0]
+		if it.code != want {
+			t.Errorf("at %v code = %s, want %s", at, it.code, want)
+		}
+		if wantRem := int(k.Remaining(at).Seconds()); it.remaining != wantRem {
+			t.Errorf("at %v remaining = %d, want %d", at, it.remaining, wantRem)
+		}
+	}
+}
+
+func TestStaleTickIsDropped(t *testing.T) {
+	k := testKey("GitHub", "alice")
+	a := testApp(t, newFakeStore(k), &fakeVerifier{}, 120, 40)
+	before := a.auth.items[0].code
+	later := fixedNow.Add(time.Hour)
+	a, cmd := appUpdate(a, tickMsg{id: a.auth.id, tag: a.auth.tag + 1, t: later})
+	if cmd != nil || a.auth.items[0].code != before {
+		t.Fatal("a tick from another loop changed the codes or re-armed a second loop")
+	}
+	a, cmd = appUpdate(a, tickMsg{id: a.auth.id + 100, tag: a.auth.tag, t: later})
+	if cmd != nil || a.auth.items[0].code != before {
+		t.Fatal("a tick for another pane was taken")
+	}
+}
+
+func TestHMACRunsOnlyWhenTheStepChanges(t *testing.T) {
+	it := &accountItem{acct: Account{Key: testKey("x", "y")}}
+	it.update(fixedNow)
+	it.code = "sentinel" // survives while the step is the same
+	it.update(fixedNow.Add(5 * time.Second))
+	if it.code != "sentinel" {
+		t.Fatal("the code was recomputed within the same step")
+	}
+	it.update(fixedNow.Add(30 * time.Second))
+	if it.code == "sentinel" {
+		t.Fatal("the code was not recomputed for a new step")
+	}
+}
+
+func TestTimeShiftMovesTheDisplayedClock(t *testing.T) {
+	k := testKey("GitHub", "alice")
+	a := testApp(t, newFakeStore(k), &fakeVerifier{}, 120, 40)
+	a = press(t, a, "]", "]")
+	want, _ := k.Code(fixedNow.Add(60 * time.Second))
+	if got := a.auth.items[0].code; got != want {
+		t.Fatalf("after ] ] code = %s, want the code 60 s ahead %s", got, want)
+	}
+	if !strings.Contains(a.View(), "clock +60s") {
+		t.Fatal("no banner while the clock is shifted")
+	}
+	a = press(t, a, "[", "[", "[", "0")
+	want, _ = k.Code(fixedNow)
+	if got := a.auth.items[0].code; got != want || strings.Contains(a.View(), "clock +") || strings.Contains(a.View(), "clock -") {
+		t.Fatalf("after 0 code = %s, want %s and no banner", got, want)
+	}
+}
+
+func TestCopySaysWhichClipboardWorked(t *testing.T) {
+	k := testKey("GitHub", "alice")
+	var copied []string
+	var mu sync.Mutex
+	store := newFakeStore(k)
+	a := testApp(t, store, &fakeVerifier{}, 120, 40)
+	a.auth.deps.Clipboard = ClipboardFunc(func(_ context.Context, s string) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		copied = append(copied, s)
+		return "OSC 52 and xclip", nil
+	})
+	a = press(t, a, "c")
+	want, _ := k.Code(fixedNow)
+	if len(copied) != 1 || copied[0] != want {
+		t.Fatalf("copied %q, want [%s]", copied, want)
+	}
+	if !strings.Contains(a.auth.note, "via OSC 52 and xclip") {
+		t.Fatalf("note = %q, want it to say how the code was copied", a.auth.note)
+	}
+	a.auth.deps.Clipboard = ClipboardFunc(func(context.Context, string) (string, error) {
+		return "", errors.New("copy: no clipboard tool")
+	})
+	a = press(t, a, "enter")
+	if a.auth.noteErr == nil || !strings.Contains(a.View(), "no clipboard tool") {
+		t.Fatal("a failed copy is not shown")
+	}
+}
+
+func TestQuitKeys(t *testing.T) {
+	a := testApp(t, newFakeStore(testKey("GitHub", "alice")), &fakeVerifier{}, 120, 40)
+	if _, cmd := appUpdate(a, keyMsg("q")); !isQuit(cmd) {
+		t.Fatal("q does not quit from the list")
+	}
+	a = press(t, a, "a") // the add field has focus now
+	a2, cmd := appUpdate(a, keyMsg("q"))
+	if isQuit(cmd) {
+		t.Fatal("q quit while typing a URI")
+	}
+	if got := a2.auth.input.Value(); got != "q" {
+		t.Fatalf("typed q went nowhere: input = %q", got)
+	}
+	if _, cmd := appUpdate(a2, keyMsg("ctrl+c")); !isQuit(cmd) {
+		t.Fatal("ctrl+c does not quit while typing")
+	}
+}
+
+func TestTabSwitchesFocusExceptInForms(t *testing.T) {
+	a := testApp(t, newFakeStore(), &fakeVerifier{}, 120, 40)
+	a = press(t, a, "tab")
+	if a.focus != focusVerify || !a.verify.Focused() || a.auth.Focused() {
+		t.Fatal("tab did not move focus to the verifier")
+	}
+	a = press(t, a, "s")
+	a = press(t, a, "tab")
+	if a.focus != focusVerify || a.verify.form.focus != 1 {
+		t.Fatalf("tab in a form should move to the next field, focus=%v field=%d", a.focus, a.verify.form.focus)
+	}
+}
+
+func TestFilterAsYouType(t *testing.T) {
+	a := testApp(t, newFakeStore(testKey("GitHub", "alice"), testKey("GitLab", "bob"), testKey("AWS", "root")), &fakeVerifier{}, 120, 40)
+	a = press(t, a, "/")
+	a = typeText(t, a, "aws")
+	if n := len(a.auth.list.VisibleItems()); n != 1 {
+		t.Fatalf("filter 'aws' shows %d accounts, want 1", n)
+	}
+	if _, cmd := appUpdate(a, keyMsg("q")); isQuit(cmd) {
+		t.Fatal("q quit while filtering")
+	}
+}
+
+func TestDeleteAsksFirst(t *testing.T) {
+	store := newFakeStore(testKey("GitHub", "alice"), testKey("GitLab", "bob"))
+	a := testApp(t, store, &fakeVerifier{}, 120, 40)
+	a = press(t, a, "d", "n")
+	if len(store.accounts) != 2 || !strings.Contains(a.auth.note, "kept") {
+		t.Fatal("d then n deleted something or said nothing")
+	}
+	a = press(t, a, "d", "y")
+	if len(store.accounts) != 1 || len(a.auth.items) != 1 || store.accounts[0].Key.Issuer != "GitLab" {
+		t.Fatalf("d then y: store %v, list %d", store.accounts, len(a.auth.items))
+	}
+}
+
+func TestRename(t *testing.T) {
+	store := newFakeStore(testKey("GitHub", "alice"))
+	a := testApp(t, store, &fakeVerifier{}, 120, 40)
+	a = press(t, a, "r")
+	a.auth.issuer.SetValue("Work GitHub")
+	a = press(t, a, "enter")
+	if store.accounts[0].Key.Issuer != "Work GitHub" || a.auth.items[0].acct.Key.Issuer != "Work GitHub" || a.auth.state != authReady {
+		t.Fatal("rename did not reach the store and the list")
+	}
+}
+
+func TestHOTPCodeOnRequest(t *testing.T) {
+	k := testKey("Yubi", "h")
+	k.Type, k.Counter = provisioning.HOTP, 1
+	store := newFakeStore(k)
+	a := testApp(t, store, &fakeVerifier{}, 120, 40)
+	if a.auth.items[0].currentCode() != "" {
+		t.Fatal("an HOTP code was shown before it was asked for")
+	}
+	a = press(t, a, "enter")
+	want, _ := k.CounterCode(1)
+	if got := a.auth.items[0].currentCode(); got != want {
+		t.Fatalf("HOTP code = %q, want %s", got, want)
+	}
+	if store.accounts[0].Key.Counter != 2 {
+		t.Fatal("the stored counter did not advance")
+	}
+}
+
+func TestImportErrorsStayInThePane(t *testing.T) {
+	a := testApp(t, newFakeStore(), &fakeVerifier{}, 120, 40)
+	a = press(t, a, "a")
+	a = typeText(t, a, "otpauth://totp/nope")
+	a = press(t, a, "enter")
+	if a.auth.noteErr == nil || !strings.Contains(a.View(), "not a provisioning uri") {
+		t.Fatal("an import error is not shown")
+	}
+	if a.auth.state != authAdding || a.auth.input.Value() != "otpauth://totp/nope" {
+		t.Fatal("a failed import lost what was typed")
+	}
+}
+
+func TestPassphraseIsAskedInTheTUI(t *testing.T) {
+	store := newFakeStore(testKey("GitHub", "alice"))
+	var got []string
+	var mu sync.Mutex
+	open := func(_ context.Context, pass string) (AccountStore, string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, pass)
+		switch pass {
+		case "":
+			return nil, "", ErrPassphraseNeeded
+		case "right":
+			return store, "passphrase", nil
+		}
+		return nil, "", errors.New("wrong passphrase")
+	}
+	a := New(testCommon(), Options{Auth: AuthDeps{Open: open}, Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return &fakeVerifier{}, nil }}})
+	a, _ = appUpdate(a, tea.WindowSizeMsg{Width: 120, Height: 40})
+	a = settle(t, a, a.Init(), appUpdate)
+	if a.auth.state != authLocked || !a.typing() {
+		t.Fatalf("state = %v, want locked and typing", a.auth.state)
+	}
+	a = typeText(t, a, "wrong")
+	if strings.Contains(a.View(), "wrong") {
+		t.Fatal("the passphrase was echoed")
+	}
+	a = press(t, a, "enter")
+	if a.auth.state != authLocked || !strings.Contains(a.View(), "wrong passphrase") {
+		t.Fatal("a wrong passphrase is not explained with a new prompt")
+	}
+	a = typeText(t, a, "right")
+	a = press(t, a, "enter")
+	if a.auth.state != authReady || a.auth.Mode() != "passphrase" || len(a.auth.items) != 1 {
+		t.Fatalf("state=%v mode=%q items=%d after the right passphrase", a.auth.state, a.auth.Mode(), len(a.auth.items))
+	}
+	if strings.Join(got, ",") != ",wrong,right" {
+		t.Fatalf("opener saw %q", got)
+	}
+}
+
+func TestVaultErrorIsShownNotFatal(t *testing.T) {
+	open := func(context.Context, string) (AccountStore, string, error) {
+		return nil, "", errors.New("keyring: dbus timed out")
+	}
+	a := New(testCommon(), Options{Auth: AuthDeps{Open: open}, Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return nil, errors.New("no db") }}})
+	a, _ = appUpdate(a, tea.WindowSizeMsg{Width: 120, Height: 40})
+	a = settle(t, a, a.Init(), appUpdate)
+	v := a.View()
+	for _, want := range []string{"The vault did not open", "keyring: dbus timed out", "no db"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("screen lacks %q", want)
+		}
+	}
+}
+
+func TestResizeStacksWhenNarrow(t *testing.T) {
+	a := testApp(t, newFakeStore(testKey("GitHub", "alice")), &fakeVerifier{}, 120, 40)
+	if a.stacked {
+		t.Fatal("stacked at 120 columns")
+	}
+	for _, sz := range [][2]int{{60, 30}, {20, 8}, {200, 60}, {1, 1}} {
+		a, _ = appUpdate(a, tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		v := a.View()
+		lines := strings.Split(v, "\n")
+		if len(lines) != sz[1] {
+			t.Errorf("%dx%d: %d lines", sz[0], sz[1], len(lines))
+		}
+		if sz[0] == 60 && !a.stacked {
+			t.Error("not stacked at 60 columns")
+		}
+	}
+}
