@@ -141,6 +141,11 @@ func (a App) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return a, nil
 	case key.Matches(msg, k.Help):
 		a.full = !a.full
+		if a.full {
+			k.Help.SetHelp("?", "less")
+		} else {
+			k.Help.SetHelp("?", "more")
+		}
 		a.relayout()
 		return a, nil
 	case key.Matches(msg, k.Advance):
@@ -294,8 +299,13 @@ func (a App) overlayView(o *overlay, w, h int) string {
 func (a App) statusView() string {
 	s := a.common.Styles
 	vault := "vault: opening…"
-	if m := a.auth.Mode(); m != "" {
-		vault = "vault: " + m
+	switch {
+	case a.auth.Mode() != "":
+		vault = "vault: " + a.auth.Mode()
+	case a.auth.state == authLocked:
+		vault = "vault: passphrase mode, locked"
+	case a.auth.state == authFailed:
+		vault = "vault: not open"
 	}
 	left := s.StatusKey.Render("otpair") + s.StatusText.Render(vault+" · backend: "+a.verify.Backend()+" · focus: "+a.focus.String())
 	right := ""
@@ -325,6 +335,9 @@ func (a App) ShortHelp() []key.Binding {
 		b = a.auth.ShortHelp()
 	} else {
 		b = a.verify.ShortHelp()
+	}
+	if a.overlay() != nil {
+		return append(b, k.ForceQuit)
 	}
 	if !a.typing() {
 		b = append(b, k.Switch)

@@ -28,6 +28,12 @@ func (m AuthPane) View() string {
 	if len(m.items) == 1 {
 		right = s.Muted.Render("1 account")
 	}
+	switch m.state {
+	case authLoading, authFailed:
+		right = ""
+	case authLocked:
+		right = s.Pending.Render("locked")
+	}
 	if m.shift != 0 {
 		right = s.Banner.Render(fmt.Sprintf("⏱ clock %+ds (%+d period) · 0 resets", int(m.shift.Seconds()), int(m.shift/shiftStep)))
 	}
