@@ -280,7 +280,10 @@ func (a App) View() string {
 		parts = append(parts, c)
 	}
 	parts = append(parts, panes, a.statusView(), a.helpView())
-	return fit(strings.Join(parts, "\n"), w, a.common.Height)
+	if w < 20 || a.common.Height < 8 {
+		return fit(strings.Join(parts, "\n"), w, a.common.Height) // too small to lay out: clip
+	}
+	return fitHeight(strings.Join(parts, "\n"), a.common.Height)
 }
 
 // overlayView centres a full-screen view (a QR code) over the panes' area.

@@ -67,7 +67,7 @@ func isQuit(cmd tea.Cmd) bool {
 func TestTickComputesCodesFromTheTickTime(t *testing.T) {
 	k := testKey("GitHub", "alice")
 	a := testApp(t, newFakeStore(k), &fakeVerifier{}, 120, 40)
-	for _, at := range []time.Time{fixedNow, fixedNow.Add(10 * time.Second), fixedNow.Add(95 * time.Second)} {
+	for _, at := range []time.Time{fixedNow, fixedNow.Add(10 * time.Second), fixedNow.Add(40 * time.Second), fixedNow.Add(95 * time.Second)} {
 		var cmd tea.Cmd
 		a, cmd = appUpdate(a, tickMsg{id: a.auth.id, tag: a.auth.tag, t: at})
 		if cmd == nil {

@@ -448,6 +448,10 @@ func (m AuthPane) listKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 		m.state = authConfirmDelete
 		return m, nil
 	case key.Matches(msg, m.keys.QR) && it != nil:
+		if m.deps.QR == nil {
+			m.setNote("", errors.New("this build cannot draw QR codes"))
+			return m, nil
+		}
 		return m, qrCmd(m.deps.QR, it.acct.Key.Label(), it.acct.Key.URI())
 	case key.Matches(msg, m.keys.Back):
 		m.SetShift(m.shift - shiftStep)

@@ -37,7 +37,7 @@ func (m AuthPane) View() string {
 	if m.shift != 0 {
 		right = s.Banner.Render(fmt.Sprintf("⏱ clock %+ds (%+d period) · 0 resets", int(m.shift.Seconds()), int(m.shift/shiftStep)))
 	}
-	title := spread(titleStyle.Render("Authenticator"), right, w)
+	title := fit(spread(titleStyle.Render("Authenticator"), right, w), w, 1)
 
 	var body string
 	switch m.state {
@@ -79,7 +79,7 @@ func (m AuthPane) View() string {
 			body = "\n" + s.Muted.Render(wrap("No accounts yet. Press a to paste an otpauth:// URI or an image path, or enrol one from the verifier pane (e).", w))
 		}
 	}
-	return fit(title+"\n"+fit(body, w, h-2)+"\n"+m.noteLine(), w, h)
+	return title + "\n" + fit(body, w, h-2) + "\n" + fit(m.noteLine(), w, 1)
 }
 
 // noteLine is the pane's one-line message: the delete question, the last result or

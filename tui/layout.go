@@ -22,9 +22,29 @@ func fit(s string, w, h int) string {
 		lines = append(lines, "")
 	}
 	for i, l := range lines {
-		lines[i] = padRight(ansi.Truncate(l, w, "…"), w)
+		// One width measurement per line: this runs over the whole screen each frame.
+		switch n := ansi.StringWidth(l); {
+		case n > w:
+			lines[i] = padRight(ansi.Truncate(l, w, "…"), w)
+		case n < w:
+			lines[i] = l + strings.Repeat(" ", w-n)
+		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// fitHeight makes s exactly h lines without measuring widths, for output whose lines
+// are already the right width.
+func fitHeight(s string, h int) string {
+	n := strings.Count(s, "\n") + 1
+	switch {
+	case n > h:
+		lines := strings.SplitN(s, "\n", h+1)
+		return strings.Join(lines[:h], "\n")
+	case n < h:
+		return s + strings.Repeat("\n", h-n)
+	}
+	return s
 }
 
 // padRight pads s with spaces to w cells.

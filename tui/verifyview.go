@@ -139,8 +139,7 @@ func (m VerifyPane) View() string {
 		}
 		tl = vp.View()
 	}
-	body := fit(strings.Join(append(parts, tl), "\n"), w, h-1)
-	return fit(body+"\n"+m.hintLine(), w, h)
+	return fit(strings.Join(append(parts, tl), "\n"), w, h-1) + "\n" + fit(m.hintLine(), w, 1)
 }
 
 // hintLine suggests the next step of the lifecycle.

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/otpair/otpair/tui"
+)
+
+func init() {
+	register(command{name: tuiCommand, summary: "the terminal UI: authenticator and verifier, paired (the default)", run: runTUI})
+	register(command{name: "demo", summary: "play a whole TOTP lifecycle in the TUI on throwaway state", run: runDemo})
+}
+
+// tuiFlags are the flags shared by tui and demo.
+type tuiFlags struct {
+	backend   string
+	projectID string
+	mgmtKey   string
+	db        string
+}
+
+func runTUI(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, tuiCommand, "[--backend local|URL] [--project-id ID] [--management-key KEY] [--db PATH]")
+	var f tuiFlags
+	fs.StringVar(&f.backend, "backend", "local", "verifier backend: local (in-process) or the base URL of an otpair serve or Descope-compatible server")
+	fs.StringVar(&f.projectID, "project-id", "", "project id for a remote backend (default: $OTPAIR_PROJECT_ID)")
+	fs.StringVar(&f.mgmtKey, "management-key", "", "management key for a remote backend's delete-seed and user calls (default: $OTPAIR_MANAGEMENT_KEY, which keeps it out of ps)")
+	fs.StringVar(&f.db, "db", "", "local backend database (default: verifier.db in the otpair home)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError("unexpected argument %q", rest[0])
+	}
+	cfg, err := tuiBackendConfig(e, f)
+	if err != nil {
+		return err
+	}
+	w, err := wireTUI(ctx, e, f)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	opts := tui.Options{
+		Auth:   tui.AuthDeps{Open: w.openVault, Clipboard: tuiClipboard(e), QR: w.qr},
+		Verify: tui.VerifyDeps{Open: w.openBackend, Config: cfg, QR: w.qr},
+	}
+	return runProgram(ctx, e, opts)
+}
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "demo", "[--auto] [--delay D]")
+	auto := fs.Bool("auto", false, "advance through the steps by itself")
+	delay := fs.Duration("delay", 3*time.Second, "pause between steps with --auto")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError("unexpected argument %q", rest[0])
+	}
+	if *delay <= 0 {
+		return usageError("--delay must be positive, got %v", *delay)
+	}
+	w, err := wireDemo(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	opts := tui.Options{
+		Auth:   tui.AuthDeps{Open: w.openVault, Clipboard: tuiClipboard(e), QR: w.qr},
+		Verify: tui.VerifyDeps{Open: w.openBackend, Config: tui.BackendConfig{}, QR: w.qr},
+		Demo:   &tui.DemoOptions{Auto: *auto, Delay: *delay, SkipTime: w.skipTime},
+	}
+	return runProgram(ctx, e, opts)
+}
+
+// tuiBackendConfig turns the flags (and their environment defaults) into the verifier
+// pane's starting backend.
+func tuiBackendConfig(e *env, f tuiFlags) (tui.BackendConfig, error) {
+	if f.backend == "" || f.backend == "local" {
+		return tui.BackendConfig{}, nil
+	}
+	cfg := tui.BackendConfig{Remote: true, BaseURL: f.backend, ProjectID: f.projectID, ManagementKey: f.mgmtKey}
+	if cfg.ProjectID == "" {
+		cfg.ProjectID = e.getenv("OTPAIR_PROJECT_ID")
+	}
+	if cfg.ManagementKey == "" {
+		cfg.ManagementKey = e.getenv("OTPAIR_MANAGEMENT_KEY")
+	}
+	if err := tuiCheckBaseURL(cfg.BaseURL); err != nil {
+		return cfg, usageError("--backend: %v", err)
+	}
+	return cfg, nil
+}
+
+func tuiCheckBaseURL(s string) error {
+	if len(s) > 7 && (s[:7] == "http://" || len(s) > 8 && s[:8] == "https://") {
+		return nil
+	}
+	return fmt.Errorf("want local or an http:// or https:// base URL, got %q", s)
+}
+
+// tuiClipboard is OSC 52 on the terminal plus the native tool where there is a display.
+func tuiClipboard(e *env) tui.Clipboard {
+	return &tui.SystemClipboard{Terminal: e.stdout, Getenv: e.getenv}
+}
+
+// runProgram runs the TUI full screen on the command's streams. With DEBUG set it
+// logs to debug.log in the otpair home (never to the screen).
+func runProgram(ctx context.Context, e *env, opts tui.Options) error {
+	if e.getenv("DEBUG") != "" {
+		path := filepath.Join(tuiHome(e), "debug.log")
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return fmt.Errorf("debug log: %w", err)
+		}
+		f, err := tea.LogToFile(path, "otpair")
+		if err != nil {
+			return fmt.Errorf("debug log: %w", err)
+		}
+		defer f.Close()
+	}
+	r := lipgloss.NewRenderer(e.stdout)
+	common := tui.Common{Styles: tui.DefaultStyles(r), KeyMap: tui.DefaultKeyMap(), Now: e.now}
+	p := tea.NewProgram(tui.New(common, opts), tea.WithAltScreen(), tea.WithContext(ctx),
+		tea.WithInput(e.stdin), tea.WithOutput(e.stdout))
+	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		return fmt.Errorf("tui: %w", err)
+	}
+	return nil
+}
+
+// tuiHome is the folder all state lives in: $OTPAIR_HOME, else the user's data
+// folder.
+func tuiHome(e *env) string {
+	if h := e.getenv("OTPAIR_HOME"); h != "" {
+		return h
+	}
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "otpair")
+	}
+	return ".otpair"
+}

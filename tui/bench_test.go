@@ -1,0 +1,63 @@
+package tui
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/otpair/otpair/provisioning"
+)
+
+// benchApp is an app with n accounts at 120x40, opened and ticked once.
+func benchApp(b *testing.B, n int) App {
+	b.Helper()
+	keys := make([]provisioning.Key, n)
+	for i := range keys {
+		k := testKey(fmt.Sprintf("Issuer %03d", i), fmt.Sprintf("user%03d@example.com", i))
+		k.Secret = []byte(fmt.Sprintf("secret-number-%06d", i))
+		keys[i] = k
+	}
+	return testApp(b, newFakeStore(keys...), &fakeVerifier{}, 120, 40)
+}
+
+// BenchmarkView200 draws the whole screen with 200 accounts (budget: 1 ms).
+func BenchmarkView200(b *testing.B) {
+	a := benchApp(b, 200)
+	b.ResetTimer()
+	for b.Loop() {
+		_ = a.View()
+	}
+}
+
+// BenchmarkTick200 is one ordinary tick's Update with 200 accounts (budget: 0.5 ms):
+// the clock moves a second, so codes come from the cache and only the countdowns move.
+func BenchmarkTick200(b *testing.B) {
+	a := benchApp(b, 200)
+	t := fixedNow
+	b.ResetTimer()
+	for b.Loop() {
+		t = t.Add(time.Second)
+		if t.Unix()%30 == 0 { // stay inside one step: the step change has its own benchmark
+			t = t.Add(time.Second)
+		}
+		var m tea.Model
+		m, _ = a.Update(tickMsg{id: a.auth.id, tag: a.auth.tag, t: t})
+		a = m.(App)
+	}
+}
+
+// BenchmarkTick200StepChange is the tick at a period boundary, when every account's
+// code rolls over and one HMAC per account runs.
+func BenchmarkTick200StepChange(b *testing.B) {
+	a := benchApp(b, 200)
+	t := fixedNow
+	b.ResetTimer()
+	for b.Loop() {
+		t = t.Add(30 * time.Second) // one step on: the cached next code becomes current
+		var m tea.Model
+		m, _ = a.Update(tickMsg{id: a.auth.id, tag: a.auth.tag, t: t})
+		a = m.(App)
+	}
+}
