@@ -92,3 +92,27 @@ func TestFlowEnrolAndSignIn(t *testing.T) {
 		t.Fatalf("%d accounts after enrol", len(a.auth.items))
 	}
 }
+
+func TestFlowDemoAuto(t *testing.T) {
+	store := newFakeStore()
+	p := newPolicyFake(store, time.Now)
+	d := &DemoOptions{Auto: true, Delay: 30 * time.Millisecond}
+	tm := teatest.NewTestModel(t, flowApp(store, p.verifier(), d), teatest.WithInitialTermSize(120, 40))
+	waitScreen(t, tm, "whole lifecycle")
+	typeKeys(tm, "q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	a := tm.FinalModel(t).(App)
+	var failed, ok int
+	for _, e := range a.verify.entries {
+		if e.ok {
+			ok++
+		} else {
+			failed++
+		}
+	}
+	// connect, sign-up, sign-in, update, delete = 5 successes; replay, wrong, the
+	// lockout attempts and the last sign-in fail.
+	if ok != 5 || failed < 4 {
+		t.Fatalf("%d successes and %d failures in the timeline", ok, failed)
+	}
+}

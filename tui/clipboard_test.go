@@ -1,0 +1,82 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestSystemClipboardWritesOSC52AndTriesTools(t *testing.T) {
+	var term bytes.Buffer
+	var ran []string
+	env := map[string]string{"DISPLAY": ":0"}
+	cb := &SystemClipboard{
+		Terminal: &term,
+		Getenv:   func(k string) string { return env[k] },
+		Run: func(_ context.Context, name string, _ []string, text string) error {
+			ran = append(ran, name+"="+text)
+			if name == "xclip" {
+				return errors.New("exit status 1")
+			}
+			return nil
+		},
+	}
+	via, err := cb.Copy(context.Background(), "492039")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := term.String(); got != "\x1b]52;c;NDkyMDM5\a" {
+		t.Errorf("OSC 52 sequence = %q", got)
+	}
+	if via != "OSC 52 and xsel" || strings.Join(ran, ",") != "xclip=492039,xsel=492039" {
+		t.Errorf("via %q after running %v", via, ran)
+	}
+}
+
+func TestSystemClipboardWithNothingSaysWhatToInstall(t *testing.T) {
+	cb := &SystemClipboard{Getenv: func(string) string { return "" }}
+	if _, err := cb.Copy(context.Background(), "1"); err == nil || !strings.Contains(err.Error(), "xclip") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestCompletePath(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"qr-one.png", "qr-two.png", "other.txt", ".hidden"} {
+		if err := writeFile(dir+"/"+n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := completePath(dir + "/qr")
+	if len(got) != 2 || got[0] != dir+"/qr-one.png" || got[1] != dir+"/qr-two.png" {
+		t.Fatalf("completions %q", got)
+	}
+	if got := completePath(dir + "/"); len(got) != 3 {
+		t.Fatalf("hidden files offered or files missing: %q", got)
+	}
+	if got := completePath("otpauth://totp/x"); got != nil {
+		t.Fatalf("URIs completed as paths: %q", got)
+	}
+}
+
+func writeFile(p string) error { return os.WriteFile(p, []byte("x"), 0o600) }
+
+func TestImportFieldCompletesPathsWithTab(t *testing.T) {
+	dir := t.TempDir()
+	if err := writeFile(dir + "/export-qr.png"); err != nil {
+		t.Fatal(err)
+	}
+	a := testApp(t, newFakeStore(), &fakeVerifier{}, 120, 40)
+	a = press(t, a, "a")
+	a = typeText(t, a, dir+"/exp")
+	a = press(t, a, "tab")
+	if got := a.auth.input.Value(); got != dir+"/export-qr.png" {
+		t.Fatalf("after tab the field holds %q", got)
+	}
+	if a.focus != focusAuth {
+		t.Fatal("tab in the import field switched panes")
+	}
+}
