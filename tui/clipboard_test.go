@@ -46,7 +46,7 @@ func TestSystemClipboardWithNothingSaysWhatToInstall(t *testing.T) {
 func TestCompletePath(t *testing.T) {
 	dir := t.TempDir()
 	for _, n := range []string{"qr-one.png", "qr-two.png", "other.txt", ".hidden"} {
-		if err := writeFile(dir+"/"+n); err != nil {
+		if err := writeFile(dir + "/" + n); err != nil {
 			t.Fatal(err)
 		}
 	}
