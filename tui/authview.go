@@ -42,7 +42,7 @@ func (m AuthPane) View() string {
 	var body string
 	switch m.state {
 	case authLoading:
-		body = m.spinner.View() + " opening the vault…"
+		body = m.spinner.View() + " opening the vault…\n\n" + s.FormHint.Render(wrap("If the OS keyring is locked it may ask you to unlock it now.", w))
 	case authLocked:
 		body = strings.Join([]string{
 			s.FormTitle.Render("Vault locked"),
