@@ -77,7 +77,7 @@ func (m VerifyPane) resultView() string {
 		what = "Update"
 	}
 	lines := []string{
-		s.FormTitle.Render(what+" of "+r.loginID) + s.Muted.Render(" · e enrols it in the authenticator"),
+		s.FormTitle.Render(what + " of " + r.loginID),
 		s.FormLabel.Render("Key ") + s.Secret.Render(r.res.Key),
 		s.FormLabel.Render("URL ") + s.Secret.Render(wrap(r.res.URI, w-4)),
 	}
@@ -89,7 +89,7 @@ func (m VerifyPane) resultView() string {
 	case lipgloss.Height(r.qr) <= free && lipgloss.Width(r.qr) <= w:
 		lines = append(lines, s.QR.Render(r.qr))
 	default:
-		lines = append(lines, s.Muted.Render("z shows the QR full screen (too big for this pane)"))
+		lines = append(lines, s.Muted.Render("z: show the QR full screen"))
 	}
 	return strings.Join(lines, "\n")
 }
