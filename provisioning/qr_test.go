@@ -1,0 +1,168 @@
+package provisioning
+
+import (
+	"fmt"
+	"image"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// checkDecode decodes data with DecodeQRBytes, requires want (in order), and checks
+// that zbarimg, run on the same file, agrees wherever it finds anything. It returns
+// whether zbarimg found the codes, for tests that say where zbarimg fails.
+func checkDecode(t *testing.T, name string, data []byte, want ...string) (zbarOK bool) {
+	t.Helper()
+	got, err := DecodeQRBytes(data)
+	if err != nil {
+		t.Errorf("%s: DecodeQRBytes: %v", name, err)
+	} else if !slices.Equal(got, want) {
+		t.Errorf("%s: DecodeQRBytes = %q, want %q", name, got, want)
+	}
+	zb, ok := zbarimg(t, writeTemp(t, name, data))
+	if !ok {
+		t.Logf("%s: zbarimg found nothing", name)
+	}
+	if ok {
+		if !sameSet(zb, got) {
+			t.Errorf("%s: zbarimg found %q, DecodeQR %q", name, zb, got)
+		}
+		if !sameSet(zb, want) {
+			t.Errorf("%s: zbarimg found %q, the image holds %q", name, zb, want)
+		}
+	}
+	return ok
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// TestDecodeQRModuleSizes: qrencode's codes at 1 to 10 pixels per module, as PNG and
+// as JPEG, decode to the URI, as zbarimg reads them.
+func TestDecodeQRModuleSizes(t *testing.T) {
+	for size := 1; size <= 10; size++ {
+		img := qrencodeImage(t, qrURI1, size)
+		checkDecode(t, fmt.Sprintf("s%d.png", size), encodePNG(t, img), qrURI1)
+		checkDecode(t, fmt.Sprintf("s%d.jpg", size), encodeJPEG(t, img, 90), qrURI1)
+	}
+}
+
+// TestDecodeQRRotated: right angles and arbitrary ones (the detector works from the
+// finder patterns, so any angle should do).
+func TestDecodeQRRotated(t *testing.T) {
+	code := qrencodeImage(t, qrURI1, 4)
+	for _, deg := range []float64{90, 180, 270, 15, 30, 45, 137} {
+		img := rotateGray(code, deg, 0xff)
+		checkDecode(t, fmt.Sprintf("rot%g.png", deg), encodePNG(t, img), qrURI1)
+		checkDecode(t, fmt.Sprintf("rot%g.jpg", deg), encodeJPEG(t, img, 85), qrURI1)
+	}
+}
+
+// TestDecodeQRInverted: light modules on a dark background (dark-mode screenshots). zbarimg
+// misses these without its test-inverted option; DecodeQR must read them.
+func TestDecodeQRInverted(t *testing.T) {
+	code := qrencodeImage(t, qrURI1, 4)
+	zbarMissed := 0
+	for _, c := range []struct {
+		name string
+		img  *image.Gray
+	}{
+		{"inv.png", invertGray(code)},
+		{"inv_rot30.png", invertGray(rotateGray(code, 30, 0xff))},
+		{"inv_s1.png", invertGray(qrencodeImage(t, qrURI1, 1))},
+	} {
+		if !checkDecode(t, c.name, encodePNG(t, c.img), qrURI1) {
+			zbarMissed++
+		}
+		jpg := c.name[:len(c.name)-4] + ".jpg"
+		if !checkDecode(t, jpg, encodeJPEG(t, c.img, 90), qrURI1) {
+			zbarMissed++
+		}
+	}
+	t.Logf("zbarimg missed %d of 6 inverted images that DecodeQR read", zbarMissed)
+}
+
+// TestDecodeQRTwoCodes: every code in the image, in reading order.
+func TestDecodeQRTwoCodes(t *testing.T) {
+	a, b := qrencodeImage(t, qrURI1, 4), qrencodeImage(t, qrURI2, 5)
+	pair := sideBySide(a, b)
+	checkDecode(t, "pair.png", encodePNG(t, pair), qrURI1, qrURI2)
+	checkDecode(t, "pair.jpg", encodeJPEG(t, pair, 85), qrURI1, qrURI2)
+	swapped := sideBySide(b, a)
+	checkDecode(t, "swapped.png", encodePNG(t, swapped), qrURI2, qrURI1)
+	// Turned a quarter clockwise (270° counter-clockwise), a is above b.
+	checkDecode(t, "stacked.png", encodePNG(t, rotateGray(pair, 270, 0xff)), qrURI1, qrURI2)
+	checkDecode(t, "stacked_up.png", encodePNG(t, rotateGray(pair, 90, 0xff)), qrURI2, qrURI1)
+	checkDecode(t, "pair_rot15.jpg", encodeJPEG(t, rotateGray(pair, 15, 0xff), 85), qrURI1, qrURI2)
+	three := sideBySide(a, b, qrencodeImage(t, "not an otpauth uri", 6))
+	checkDecode(t, "three.png", encodePNG(t, three), qrURI1, qrURI2, "not an otpauth uri")
+}
+
+// TestDecodeQRSameCodeTwice: one text shown twice is reported once.
+func TestDecodeQRSameCodeTwice(t *testing.T) {
+	a := qrencodeImage(t, qrURI1, 4)
+	got, err := DecodeQR(sideBySide(a, a))
+	if err != nil || !slices.Equal(got, []string{qrURI1}) {
+		t.Fatalf("DecodeQR(twice the same code) = %q, %v; want it once", got, err)
+	}
+}
+
+// TestDecodeQROrderIsDeterministic: the same image gives the same order every time,
+// though attempts collect results through a map.
+func TestDecodeQROrderIsDeterministic(t *testing.T) {
+	img := sideBySide(qrencodeImage(t, qrURI1, 3), qrencodeImage(t, qrURI2, 3), qrencodeImage(t, "third", 3))
+	first, err := DecodeQR(img)
+	if err != nil || len(first) != 3 {
+		t.Fatalf("DecodeQR = %q, %v; want three codes", first, err)
+	}
+	for range 10 {
+		if got, _ := DecodeQR(img); !slices.Equal(got, first) {
+			t.Fatalf("DecodeQR order changed: %q then %q", first, got)
+		}
+	}
+}
+
+// photos are the generated 12 MP JPEGs, made once per test binary (each takes about a
+// second to render and encode).
+var photos = struct {
+	sync.Mutex
+	m map[string][]byte
+}{m: map[string][]byte{}}
+
+func photoJPEG(t testing.TB, name string, code *image.Gray, o photoOptions) []byte {
+	t.Helper()
+	photos.Lock()
+	defer photos.Unlock()
+	if data, ok := photos.m[name]; ok {
+		return data
+	}
+	data := encodeJPEG(t, photoLike(code, o), 85)
+	photos.m[name] = data
+	return data
+}
+
+// TestDecodeQRPhoto: 4000x3000 phone-photo-like JPEGs (perspective, lighting gradient,
+// blur, grain, colour cast): a typical one, a small code, an inverted screen, heavy
+// noise, and two codes in one photo.
+func TestDecodeQRPhoto(t *testing.T) {
+	code := qrencodeImage(t, qrURI1, 8)
+	small, inverted, heavy := realPhoto, realPhoto, realPhoto
+	small.codeFraction, small.angle, small.seed = 0.12, -7, 2
+	inverted.invert, inverted.seed = true, 3
+	heavy.noiseBefore, heavy.noiseAfter, heavy.blurRadius, heavy.seed = 0, 18, 3, 4
+	two := realPhoto
+	two.codeFraction, two.seed = 0.3, 5
+	pair := sideBySide(code, qrencodeImage(t, qrURI2, 10))
+
+	checkDecode(t, "photo.jpg", photoJPEG(t, "real", code, realPhoto), qrURI1)
+	checkDecode(t, "photo_small.jpg", photoJPEG(t, "small", code, small), qrURI1)
+	if checkDecode(t, "photo_inverted.jpg", photoJPEG(t, "inverted", code, inverted), qrURI1) {
+		t.Log("zbarimg read the inverted photo")
+	}
+	checkDecode(t, "photo_heavy.jpg", photoJPEG(t, "heavy", code, heavy), qrURI1)
+	checkDecode(t, "photo_two.jpg", photoJPEG(t, "two", pair, two), qrURI1, qrURI2)
+}

@@ -1,0 +1,103 @@
+package provisioning
+
+import (
+	"math"
+
+	"github.com/makiuchi-d/gozxing"
+	multiqr "github.com/makiuchi-d/gozxing/multi/qrcode"
+	"github.com/makiuchi-d/gozxing/qrcode"
+)
+
+// Hint sets for the attempts. gozxing reads but never writes them, so they are shared.
+var (
+	hintsTryHarder = map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true}
+	hintsPure      = map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_PURE_BARCODE: true}
+)
+
+// decodeLevel runs every attempt on one size of the image, normal and inverted, and
+// returns everything found. All attempts run even after one succeeds, because the
+// single-code readers stop at one code and the multi-code reader misses some codes the
+// others read (research §4.3: a 10-account export only PURE_BARCODE and multi read).
+// They share one binarisation per polarity, which is most of the cost.
+func decodeLevel(g grayImage) []found {
+	var all []found
+	for _, inverted := range []bool{false, true} {
+		src, err := gozxing.NewPlanarYUVLuminanceSource(g.pix, g.w, g.h, 0, 0, g.w, g.h, false)
+		if err != nil {
+			return all
+		}
+		if inverted {
+			src = gozxing.NewInvertedLuminanceSource(src)
+		}
+		bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
+		if err != nil {
+			return all
+		}
+		all = append(all, attemptSingle(bmp, hintsTryHarder)...)
+		all = append(all, attemptSingle(bmp, hintsPure)...)
+		all = append(all, attemptMulti(bmp)...)
+	}
+	return all
+}
+
+// attemptSingle runs the one-code reader. A panic inside gozxing (its detector indexes
+// arrays with coordinates computed from the image) counts as a failed attempt.
+func attemptSingle(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]interface{}) (out []found) {
+	defer func() {
+		if recover() != nil {
+			out = nil
+		}
+	}()
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
+	if err != nil || res == nil {
+		return nil
+	}
+	return []found{foundFrom(res)}
+}
+
+// attemptMulti runs the multi-code reader, keeping every code it reads.
+func attemptMulti(bmp *gozxing.BinaryBitmap) (out []found) {
+	defer func() {
+		if recover() != nil {
+			out = nil
+		}
+	}()
+	results, err := multiqr.NewQRCodeMultiReader().DecodeMultiple(bmp, hintsTryHarder)
+	if err != nil && len(results) == 0 {
+		return nil
+	}
+	for _, res := range results {
+		if res != nil {
+			out = append(out, foundFrom(res))
+		}
+	}
+	return out
+}
+
+// foundFrom takes the text and the centre of a result's finder patterns.
+func foundFrom(res *gozxing.Result) found {
+	f := found{text: res.GetText()}
+	var n float64
+	for _, p := range res.GetResultPoints() {
+		if p == nil {
+			continue
+		}
+		f.x += p.GetX()
+		f.y += p.GetY()
+		n++
+	}
+	if n > 0 {
+		f.x /= n
+		f.y /= n
+		f.located = true
+	}
+	pts := res.GetResultPoints()
+	for i, p := range pts {
+		for _, q := range pts[i+1:] {
+			if p != nil && q != nil {
+				f.size = max(f.size, math.Hypot(p.GetX()-q.GetX(), p.GetY()-q.GetY()))
+			}
+		}
+	}
+	return f
+}

@@ -1,0 +1,158 @@
+package provisioning
+
+import (
+	"image"
+	"image/color"
+)
+
+// grayImage is an 8-bit luminance plane, row-major with no padding: the one input every
+// QR attempt reads. gozxing v0.1.1 builds its luminance with img.At for every pixel
+// (about 230 ms for a 12 MP photo, research §4.3); reading the pixel buffers directly
+// costs a few milliseconds, and a JPEG's Y plane is used as it is.
+type grayImage struct {
+	pix  []byte
+	w, h int
+}
+
+// toGray returns the luminance of img with transparent pixels composited over white,
+// so a QR code saved with a transparent background still has a light one.
+func toGray(img image.Image) grayImage {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	g := grayImage{w: w, h: h}
+	switch m := img.(type) {
+	case *image.YCbCr:
+		// JPEG (JFIF) luma is full-range: Y is the luminance already.
+		if m.YStride == w && len(m.Y) >= w*h && m.YOffset(b.Min.X, b.Min.Y) == 0 {
+			g.pix = m.Y[:w*h]
+			return g
+		}
+		g.pix = make([]byte, w*h)
+		for y := 0; y < h; y++ {
+			i := m.YOffset(b.Min.X, b.Min.Y+y)
+			copy(g.pix[y*w:(y+1)*w], m.Y[i:i+w])
+		}
+	case *image.Gray:
+		if m.Stride == w && m.PixOffset(b.Min.X, b.Min.Y) == 0 {
+			g.pix = m.Pix[:w*h]
+			return g
+		}
+		g.pix = make([]byte, w*h)
+		for y := 0; y < h; y++ {
+			i := m.PixOffset(b.Min.X, b.Min.Y+y)
+			copy(g.pix[y*w:(y+1)*w], m.Pix[i:i+w])
+		}
+	case *image.RGBA:
+		g.pix = make([]byte, w*h)
+		for y := 0; y < h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := g.pix[y*w : (y+1)*w]
+			for x := range out {
+				p := row[4*x : 4*x+4 : 4*x+4]
+				// Premultiplied: over white adds the missing coverage as white.
+				out[x] = byte((luma(p[0], p[1], p[2]) + 255*255 - uint32(p[3])*255) / 255)
+			}
+		}
+	case *image.NRGBA:
+		g.pix = make([]byte, w*h)
+		for y := 0; y < h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := g.pix[y*w : (y+1)*w]
+			for x := range out {
+				p := row[4*x : 4*x+4 : 4*x+4]
+				a := uint32(p[3])
+				out[x] = byte((luma(p[0], p[1], p[2])*a + 255*255*(255-a)) / (255 * 255))
+			}
+		}
+	case *image.Paletted:
+		var lut [256]byte
+		for i, c := range m.Palette {
+			lut[i] = grayOverWhite(c)
+		}
+		g.pix = make([]byte, w*h)
+		for y := 0; y < h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := g.pix[y*w : (y+1)*w]
+			for x := range out {
+				out[x] = lut[row[x]]
+			}
+		}
+	default:
+		// CMYK JPEGs, 16-bit PNGs, TIFF and WebP variants: rare enough for the slow path.
+		g.pix = make([]byte, w*h)
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				g.pix[y*w+x] = grayOverWhite(img.At(b.Min.X+x, b.Min.Y+y))
+			}
+		}
+	}
+	return g
+}
+
+// luma is ITU-R BT.601 luminance scaled by 255 (so 0..255*255), in integers.
+func luma(r, g, b byte) uint32 {
+	return (uint32(r)*19595 + uint32(g)*38470 + uint32(b)*7471) * 255 >> 16
+}
+
+// grayOverWhite is the luminance of c composited over a white background.
+func grayOverWhite(c color.Color) byte {
+	r, g, b, a := c.RGBA() // premultiplied, 16 bit
+	y := (r*19595 + g*38470 + b*7471) >> 16
+	return byte((y + 0xffff - a) >> 8)
+}
+
+// shrink averages factor×factor blocks (a box filter). Downscaling both speeds up a
+// large photo and smooths its noise: heavy sensor noise defeats every attempt at full
+// size but not at about 1000 px (research §4.3).
+func (g grayImage) shrink(factor int) grayImage {
+	if factor <= 1 {
+		return g
+	}
+	w, h := g.w/factor, g.h/factor
+	out := grayImage{pix: make([]byte, w*h), w: w, h: h}
+	sums := make([]uint32, w)
+	area := uint32(factor * factor)
+	for y := 0; y < h; y++ {
+		clear(sums)
+		for dy := 0; dy < factor; dy++ {
+			row := g.pix[(y*factor+dy)*g.w : (y*factor+dy)*g.w+w*factor]
+			for x := range sums {
+				px := row[x*factor : x*factor+factor]
+				var s uint32
+				for _, v := range px {
+					s += uint32(v)
+				}
+				sums[x] += s
+			}
+		}
+		dst := out.pix[y*w : (y+1)*w]
+		for x, s := range sums {
+			dst[x] = byte((s + area/2) / area)
+		}
+	}
+	return out
+}
+
+// enlarge repeats every pixel factor×factor times. Codes drawn with one or two pixels
+// per module are too fine for gozxing's finder-pattern search; nearest-neighbour
+// enlargement keeps their edges sharp.
+func (g grayImage) enlarge(factor int) grayImage {
+	if factor <= 1 {
+		return g
+	}
+	w, h := g.w*factor, g.h*factor
+	out := grayImage{pix: make([]byte, w*h), w: w, h: h}
+	for y := 0; y < g.h; y++ {
+		src := g.pix[y*g.w : (y+1)*g.w]
+		dst := out.pix[y*factor*w : (y*factor+1)*w]
+		for x, v := range src {
+			for i := 0; i < factor; i++ {
+				dst[x*factor+i] = v
+			}
+		}
+		for i := 1; i < factor; i++ {
+			copy(out.pix[(y*factor+i)*w:(y*factor+i+1)*w], dst)
+		}
+	}
+	return out
+}
