@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -196,9 +197,15 @@ var realPhoto = photoOptions{
 	blurRadius: 2, noiseBefore: 10, noiseAfter: 4, seed: 1,
 }
 
+// The generator functions are marked go:norace: they touch 12 million pixels several
+// times and share nothing between goroutines, and under -race they would take most of
+// the package's test time.
+
 // photoLike renders code (a dark-on-light QR image with its quiet zone) as a phone
 // photo: placed under a perspective on a paper-coloured page lit by a gradient, blurred,
 // grained and with a warm colour cast, returned as the YCbCr a JPEG holds.
+//
+//go:norace
 func photoLike(code *image.Gray, o photoOptions) *image.YCbCr {
 	rng := rand.New(rand.NewPCG(o.seed, 0x9e3779b97f4a7c15))
 	w, h := o.width, o.height
@@ -219,22 +226,34 @@ func photoLike(code *image.Gray, o photoOptions) *image.YCbCr {
 	toCode := quadToSquare(corners)
 	cw, ch := float64(code.Rect.Dx()), float64(code.Rect.Dy())
 
+	// Only pixels inside the code's bounding box need the projective map.
+	minX, minY, maxX, maxY := float64(w), float64(h), 0.0, 0.0
+	for _, c := range corners {
+		minX, maxX = math.Min(minX, c[0]), math.Max(maxX, c[0])
+		minY, maxY = math.Min(minY, c[1]), math.Max(maxY, c[1])
+	}
+	noise := newNoise(rng)
 	lum := make([]float32, w*h)
 	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
+		fy := float64(y) / float64(h)
+		inY := float64(y) >= minY-1 && float64(y) <= maxY+1
+		row := lum[y*w : (y+1)*w]
+		for x := range row {
 			// Lighting: brighter top-left, darker bottom-right, plus a soft vignette.
-			fx, fy := float64(x)/float64(w), float64(y)/float64(h)
+			fx := float64(x) / float64(w)
 			light := 0.95 - 0.25*fx*fy - 0.15*((fx-0.5)*(fx-0.5)+(fy-0.5)*(fy-0.5))
 			v := 225.0
-			u, s := toCode(float64(x)+0.5, float64(y)+0.5)
-			if u >= 0 && u < 1 && s >= 0 && s < 1 {
-				c := code.Pix[int(s*ch)*code.Stride+int(u*cw)]
-				if o.invert {
-					c = 255 - c
+			if inY && float64(x) >= minX-1 && float64(x) <= maxX+1 {
+				u, s := toCode.apply(float64(x)+0.5, float64(y)+0.5)
+				if u >= 0 && u < 1 && s >= 0 && s < 1 {
+					c := code.Pix[int(s*ch)*code.Stride+int(u*cw)]
+					if o.invert {
+						c = 255 - c
+					}
+					v = 35 + float64(c)*(215-35)/255
 				}
-				v = 35 + float64(c)*(215-35)/255
 			}
-			lum[y*w+x] = float32(v*light + rng.NormFloat64()*o.noiseBefore)
+			row[x] = float32(v*light + noise.next()*o.noiseBefore)
 		}
 	}
 	for range 2 {
@@ -242,51 +261,93 @@ func photoLike(code *image.Gray, o photoOptions) *image.YCbCr {
 	}
 	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
 	for i, v := range lum {
-		img.Y[i] = clamp8(float64(v) + rng.NormFloat64()*o.noiseAfter)
+		img.Y[i] = clamp8(float64(v) + noise.next()*o.noiseAfter)
 	}
 	// A warm cast: a little less blue, a little more red.
 	for i := range img.Cb {
-		img.Cb[i] = clamp8(122 + rng.NormFloat64()*1.5)
-		img.Cr[i] = clamp8(134 + rng.NormFloat64()*1.5)
+		img.Cb[i] = clamp8(122 + noise.next()*1.5)
+		img.Cr[i] = clamp8(134 + noise.next()*1.5)
 	}
 	return img
 }
 
+// gaussNoise hands out standard normal samples cheaply: a table of them, indexed by a
+// fast generator (12 million NormFloat64 calls per photo would dominate the test).
+type gaussNoise struct {
+	table []float64
+	rng   *rand.Rand
+	bits  uint64
+	left  int
+}
+
+func newNoise(rng *rand.Rand) *gaussNoise {
+	n := &gaussNoise{table: make([]float64, 1<<16), rng: rng}
+	for i := range n.table {
+		n.table[i] = rng.NormFloat64()
+	}
+	return n
+}
+
+//go:norace
+func (n *gaussNoise) next() float64 {
+	if n.left == 0 {
+		n.bits, n.left = n.rng.Uint64(), 4
+	}
+	v := n.table[n.bits&0xffff]
+	n.bits >>= 16
+	n.left--
+	return v
+}
+
+//go:norace
 func clamp8(v float64) uint8 {
 	return uint8(math.Max(0, math.Min(255, math.Round(v))))
 }
 
-// boxBlur blurs in place with a (2r+1)-wide box, horizontally then vertically.
+// boxBlur blurs in place with a (2r+1)-wide box, horizontally then vertically (the
+// vertical pass keeps running sums for all columns, row by row, to stay in cache).
+//
+//go:norace
 func boxBlur(p []float32, w, h, r int) {
 	if r <= 0 {
 		return
 	}
-	tmp := make([]float32, max(w, h))
-	blurLine := func(get func(int) float32, set func(int, float32), n int) {
+	norm := 1 / float32(2*r+1)
+	tmp := make([]float32, w)
+	for y := 0; y < h; y++ {
+		row := p[y*w : (y+1)*w]
 		var sum float32
 		for i := -r; i <= r; i++ {
-			sum += get(min(max(i, 0), n-1))
+			sum += row[min(max(i, 0), w-1)]
 		}
-		for i := 0; i < n; i++ {
-			tmp[i] = sum / float32(2*r+1)
-			sum += get(min(i+r+1, n-1)) - get(max(i-r, 0))
+		for x := 0; x < w; x++ {
+			tmp[x] = sum * norm
+			sum += row[min(x+r+1, w-1)] - row[max(x-r, 0)]
 		}
-		for i := 0; i < n; i++ {
-			set(i, tmp[i])
+		copy(row, tmp)
+	}
+	src := slices.Clone(p)
+	sums := make([]float32, w)
+	for i := -r; i <= r; i++ {
+		row := src[min(max(i, 0), h-1)*w:]
+		for x := range sums {
+			sums[x] += row[x]
 		}
 	}
 	for y := 0; y < h; y++ {
-		row := p[y*w : (y+1)*w]
-		blurLine(func(i int) float32 { return row[i] }, func(i int, v float32) { row[i] = v }, w)
-	}
-	for x := 0; x < w; x++ {
-		blurLine(func(i int) float32 { return p[i*w+x] }, func(i int, v float32) { p[i*w+x] = v }, h)
+		out := p[y*w : (y+1)*w]
+		add := src[min(y+r+1, h-1)*w:]
+		sub := src[max(y-r, 0)*w:]
+		for x := range out {
+			out[x] = sums[x] * norm
+			sums[x] += add[x] - sub[x]
+		}
 	}
 }
 
 // quadToSquare returns the projective map taking the quadrilateral q (clockwise from
 // the top-left) to the unit square: the inverse of Heckbert's square-to-quad.
-func quadToSquare(q [4][2]float64) func(x, y float64) (u, v float64) {
+func quadToSquare(q [4][2]float64) homography {
 	x0, y0 := q[0][0], q[0][1]
 	x1, y1 := q[1][0], q[1][1]
 	x2, y2 := q[2][0], q[2][1]
@@ -310,8 +371,14 @@ func quadToSquare(q [4][2]float64) func(x, y float64) (u, v float64) {
 	A, B, C := e-f*hh, f*g-d, d*hh-e*g
 	D, E, F := c*hh-b, a-c*g, b*g-a*hh
 	G, H, I := b*f-c*e, c*d-a*f, a*e-b*d
-	return func(x, y float64) (float64, float64) {
-		wz := x*C + y*F + I
-		return (x*A + y*D + G) / wz, (x*B + y*E + H) / wz
-	}
+	return homography{A, B, C, D, E, F, G, H, I}
+}
+
+// homography is a projective map, as the adjoint matrix quadToSquare computes.
+type homography struct{ a, b, c, d, e, f, g, h, i float64 }
+
+//go:norace
+func (m homography) apply(x, y float64) (u, v float64) {
+	w := x*m.c + y*m.f + m.i
+	return (x*m.a + y*m.d + m.g) / w, (x*m.b + y*m.e + m.h) / w
 }

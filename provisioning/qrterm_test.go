@@ -1,0 +1,136 @@
+package provisioning
+
+import (
+	"fmt"
+	"image"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// rasterizeTerminal turns RenderQRTerminal's text back into an image, as a screen shows
+// it: every cell is cellPx wide and two cellPx-high halves, each half black or white.
+// glyphIsDark says what colour the glyph halves are (the foreground).
+func rasterizeTerminal(t *testing.T, text string, glyphIsDark bool, cellPx int) *image.Gray {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(ansiEscape.ReplaceAllString(text, ""), "\n"), "\n")
+	cols := len([]rune(lines[0]))
+	img := image.NewGray(image.Rect(0, 0, cols*cellPx, len(lines)*2*cellPx))
+	for row, line := range lines {
+		runes := []rune(line)
+		if len(runes) != cols {
+			t.Fatalf("line %d is %d columns, line 0 is %d", row, len(runes), cols)
+		}
+		for col, r := range runes {
+			var top, bottom bool // glyph colour in the top and bottom halves
+			switch r {
+			case '█':
+				top, bottom = true, true
+			case '▀':
+				top = true
+			case '▄':
+				bottom = true
+			case ' ':
+			default:
+				t.Fatalf("unexpected character %q at line %d column %d", r, row, col)
+			}
+			for half, glyph := range []bool{top, bottom} {
+				var v uint8 = 0xff
+				if glyph == glyphIsDark {
+					v = 0
+				}
+				for dy := 0; dy < cellPx; dy++ {
+					for dx := 0; dx < cellPx; dx++ {
+						img.Pix[((row*2+half)*cellPx+dy)*img.Stride+col*cellPx+dx] = v
+					}
+				}
+			}
+		}
+	}
+	return img
+}
+
+// TestRenderQRTerminalRoundTrip: the half-block text, drawn as a screen would draw it,
+// is read back by DecodeQR and by zbarimg, in every style; and its modules are exactly
+// the encoder's, quiet zone included.
+func TestRenderQRTerminalRoundTrip(t *testing.T) {
+	for _, style := range []TerminalStyle{TerminalColor, TerminalDarkBackground, TerminalLightBackground} {
+		for i, text := range encodeTexts[:4] {
+			out, err := RenderQRTerminal(text, style)
+			if err != nil {
+				t.Fatalf("%v: %v", style, err)
+			}
+			glyphIsDark := style != TerminalDarkBackground
+			img := rasterizeTerminal(t, out, glyphIsDark, 4)
+			name := fmt.Sprintf("term_%v_%d.png", style, i)
+			if got, err := DecodeQR(img); err != nil || !slices.Equal(got, []string{text}) {
+				t.Errorf("%s: DecodeQR = %q, %v; want %q", name, got, err, text)
+			}
+			if zb, ok := zbarimg(t, writeTemp(t, name, encodePNG(t, img))); !ok || !slices.Equal(zb, []string{text}) {
+				t.Errorf("%s: zbarimg = %q (found %v), want %q", name, zb, ok, text)
+			}
+			checkModules(t, name, text, rasterizeTerminal(t, out, glyphIsDark, 1))
+		}
+	}
+}
+
+// checkModules compares a one-pixel-per-module image with the encoder's matrix plus a
+// light quiet zone (and the light padding row that makes the height even).
+func checkModules(t *testing.T, name, text string, img *image.Gray) {
+	t.Helper()
+	m, err := encodeMatrix(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	side := m.size + 2*QRQuietZone
+	if img.Rect.Dx() != side || img.Rect.Dy() != side+1 {
+		t.Fatalf("%s: %v modules, want %dx%d plus one padding row", name, img.Rect.Size(), side, side)
+	}
+	for y := 0; y < side+1; y++ {
+		for x := 0; x < side; x++ {
+			dark := img.Pix[y*img.Stride+x] == 0
+			if want := m.at(x-QRQuietZone, y-QRQuietZone); dark != want {
+				t.Fatalf("%s: module (%d,%d) dark=%v, want %v", name, x, y, dark, want)
+			}
+		}
+	}
+}
+
+// TestRenderQRTerminalColors: the colour style sets black on white on every line, before
+// any character, and resets at the end of the line, so the quiet zone is white on a dark
+// terminal too and nothing bleeds into the next prompt.
+func TestRenderQRTerminalColors(t *testing.T) {
+	out, err := RenderQRTerminal(qrURI2, TerminalColor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	for i, line := range lines {
+		if !strings.HasPrefix(line, ansiBlackOnWhite) || !strings.HasSuffix(line, ansiReset) {
+			t.Fatalf("line %d = %q, want it wrapped in black-on-white and a reset", i, line)
+		}
+	}
+	for _, style := range []TerminalStyle{TerminalDarkBackground, TerminalLightBackground} {
+		plain, _ := RenderQRTerminal(qrURI2, style)
+		if strings.Contains(plain, "\x1b") {
+			t.Errorf("%v style has escape codes", style)
+		}
+	}
+	if _, err := RenderQRTerminal(qrURI2, TerminalStyle(9)); err == nil {
+		t.Error("RenderQRTerminal accepted an unknown style")
+	}
+}
+
+func TestParseTerminalStyle(t *testing.T) {
+	for _, s := range []TerminalStyle{TerminalColor, TerminalDarkBackground, TerminalLightBackground} {
+		if got, err := ParseTerminalStyle(s.String()); err != nil || got != s {
+			t.Errorf("ParseTerminalStyle(%q) = %v, %v", s.String(), got, err)
+		}
+	}
+	if _, err := ParseTerminalStyle("blue"); err == nil || !strings.Contains(err.Error(), `"blue"`) {
+		t.Errorf("ParseTerminalStyle(blue) error = %v, want one naming it", err)
+	}
+}
