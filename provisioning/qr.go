@@ -118,10 +118,11 @@ func describeDecodeError(err error) string {
 // DecodeQR returns the text of every QR code it finds in img, each once, in reading
 // order (top to bottom, then left to right). It tries, in order, the attempts research
 // §4.4 measured: TRY_HARDER, PURE_BARCODE and the multi-code reader, on the image and
-// on its inverse (light modules on a dark background); large images are tried first
-// shrunk to about 1600 px (fast, and it smooths noise), then at full size, then at
-// about 1000 px; tiny images are also tried enlarged. It stops at the first scale
-// that yields a code. If nothing is found the error wraps ErrNoQRCode.
+// on its inverse (light modules on a dark background). Large images are tried shrunk
+// to about 1600 px first (fast, and it smooths noise), then to about 1000 px (heavy
+// noise), then at full size (small codes); tiny images are also tried enlarged. It
+// stops at the first size that yields a code, so a second code too small to read at
+// that size is missed. If nothing is found the error wraps ErrNoQRCode.
 func DecodeQR(img image.Image) ([]string, error) {
 	if img == nil {
 		return nil, fmt.Errorf("decode qr: %w: no image", ErrBadImage)
@@ -157,18 +158,21 @@ const (
 	tinySide   = 400  // below this, also try the image enlarged
 )
 
-// scalesFor lists the sizes to try for a w×h image, cheapest likely success first.
+// scalesFor lists the sizes to try for a w×h image, cheapest likely success first:
+// shrunk ones before full size for a large image (a 12 MP level costs ~0.5 s of
+// binarising and detecting; a 1600 px one ~15 ms), and enlarged last for a tiny one.
 func scalesFor(w, h int) []scale {
 	long := max(w, h)
 	factorFor := func(target int) int { return (long + target - 1) / target }
+	fast, smooth := factorFor(fastSide), factorFor(smoothSide)
 	var out []scale
-	if f := factorFor(fastSide); f > 1 {
-		out = append(out, scale{shrink: f})
+	if fast > 1 {
+		out = append(out, scale{shrink: fast})
+	}
+	if smooth > fast && min(w, h)/smooth >= 21 { // 21: the smallest QR code, in pixels
+		out = append(out, scale{shrink: smooth})
 	}
 	out = append(out, scale{})
-	if f := factorFor(smoothSide); f > 1 && (len(out) == 1 || f > out[0].shrink) && min(w, h)/f >= 21 {
-		out = append(out, scale{shrink: f})
-	}
 	if long < tinySide {
 		out = append(out, scale{enlarge: 3})
 	}

@@ -155,3 +155,22 @@ func TestDecodeQRPhoto(t *testing.T) {
 		})
 	}
 }
+
+// TestScalesFor: the sizes tried, cheapest likely success first.
+func TestScalesFor(t *testing.T) {
+	for _, c := range []struct {
+		w, h int
+		want []scale
+	}{
+		{4000, 3000, []scale{{shrink: 3}, {shrink: 4}, {}}},
+		{4032, 3024, []scale{{shrink: 3}, {shrink: 5}, {}}},
+		{1600, 1200, []scale{{shrink: 2}, {}}},
+		{1000, 800, []scale{{}}},
+		{330, 330, []scale{{}, {enlarge: 3}}},
+		{8000, 100, []scale{{shrink: 5}, {}}}, // a strip: shrinking by 8 would leave 12 px
+	} {
+		if got := scalesFor(c.w, c.h); !slices.Equal(got, c.want) {
+			t.Errorf("scalesFor(%d, %d) = %v, want %v", c.w, c.h, got, c.want)
+		}
+	}
+}
