@@ -156,6 +156,8 @@ const (
 	fastSide   = 1600 // big enough for a code filling a tenth of a phone photo
 	smoothSide = 1000 // small enough to average away heavy noise (research §4.3)
 	tinySide   = 400  // below this, also try the image enlarged
+
+	maxFullPixels = 24_000_000 // the largest level tried: twice a usual phone photo
 )
 
 // scalesFor lists the sizes to try for a w×h image, cheapest likely success first:
@@ -172,7 +174,19 @@ func scalesFor(w, h int) []scale {
 	if smooth > fast && min(w, h)/smooth >= 21 { // 21: the smallest QR code, in pixels
 		out = append(out, scale{shrink: smooth})
 	}
-	out = append(out, scale{})
+	// "Full size" is capped at maxFullPixels: a 100 MP image would take seconds and
+	// hundreds of megabytes per attempt, and no code needs that many pixels.
+	full := 1
+	for w/full*(h/full) > maxFullPixels {
+		full++
+	}
+	if full > 1 {
+		if full < smooth {
+			out = append(out, scale{shrink: full})
+		}
+	} else {
+		out = append(out, scale{})
+	}
 	if long < tinySide {
 		out = append(out, scale{enlarge: 3})
 	}

@@ -168,6 +168,8 @@ func TestScalesFor(t *testing.T) {
 		{1000, 800, []scale{{}}},
 		{330, 330, []scale{{}, {enlarge: 3}}},
 		{8000, 100, []scale{{shrink: 5}, {}}}, // a strip: shrinking by 8 would leave 12 px
+		{10000, 10000, []scale{{shrink: 7}, {shrink: 10}, {shrink: 3}}},
+		{6000, 5000, []scale{{shrink: 4}, {shrink: 6}, {shrink: 2}}},
 	} {
 		if got := scalesFor(c.w, c.h); !slices.Equal(got, c.want) {
 			t.Errorf("scalesFor(%d, %d) = %v, want %v", c.w, c.h, got, c.want)

@@ -18,26 +18,32 @@ var (
 // returns everything found. All attempts run even after one succeeds, because the
 // single-code readers stop at one code and the multi-code reader misses some codes the
 // others read (research §4.3: a 10-account export only PURE_BARCODE and multi read).
-// They share one binarisation per polarity, which is most of the cost.
+// The three attempts share one binarisation per polarity, which is most of the cost;
+// the inverted polarity runs on a second goroutine (the pixels are only read).
 func decodeLevel(g grayImage) []found {
-	var all []found
-	for _, inverted := range []bool{false, true} {
-		src, err := gozxing.NewPlanarYUVLuminanceSource(g.pix, g.w, g.h, 0, 0, g.w, g.h, false)
-		if err != nil {
-			return all
-		}
-		if inverted {
-			src = gozxing.NewInvertedLuminanceSource(src)
-		}
-		bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
-		if err != nil {
-			return all
-		}
-		all = append(all, attemptSingle(bmp, hintsTryHarder)...)
-		all = append(all, attemptSingle(bmp, hintsPure)...)
-		all = append(all, attemptMulti(bmp)...)
+	inverted := make(chan []found, 1)
+	go func() { inverted <- decodePolarity(g, true) }()
+	normal := decodePolarity(g, false)
+	return append(normal, <-inverted...)
+}
+
+// decodePolarity runs the attempts on g, or on its inverse.
+func decodePolarity(g grayImage, inverted bool) []found {
+	src, err := gozxing.NewPlanarYUVLuminanceSource(g.pix, g.w, g.h, 0, 0, g.w, g.h, false)
+	if err != nil {
+		return nil
 	}
-	return all
+	if inverted {
+		src = gozxing.NewInvertedLuminanceSource(src)
+	}
+	bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(src))
+	if err != nil {
+		return nil
+	}
+	var all []found
+	all = append(all, attemptSingle(bmp, hintsTryHarder)...)
+	all = append(all, attemptSingle(bmp, hintsPure)...)
+	return append(all, attemptMulti(bmp)...)
 }
 
 // attemptSingle runs the one-code reader. A panic inside gozxing (its detector indexes

@@ -116,14 +116,7 @@ func (g grayImage) shrink(factor int) grayImage {
 		clear(sums)
 		for dy := 0; dy < factor; dy++ {
 			row := g.pix[(y*factor+dy)*g.w : (y*factor+dy)*g.w+w*factor]
-			for x := range sums {
-				px := row[x*factor : x*factor+factor]
-				var s uint32
-				for _, v := range px {
-					s += uint32(v)
-				}
-				sums[x] += s
-			}
+			addRow(sums, row, factor)
 		}
 		dst := out.pix[y*w : (y+1)*w]
 		for x, s := range sums {
@@ -131,6 +124,42 @@ func (g grayImage) shrink(factor int) grayImage {
 		}
 	}
 	return out
+}
+
+// addRow adds each factor-wide run of row to its sum. Factors 2 to 5 (what phone
+// photos get) are unrolled: this loop is most of the time DecodeQR spends on a 12 MP
+// photo after JPEG decoding.
+func addRow(sums []uint32, row []byte, factor int) {
+	switch factor {
+	case 2:
+		for x := range sums {
+			p := row[2*x : 2*x+2 : 2*x+2]
+			sums[x] += uint32(p[0]) + uint32(p[1])
+		}
+	case 3:
+		for x := range sums {
+			p := row[3*x : 3*x+3 : 3*x+3]
+			sums[x] += uint32(p[0]) + uint32(p[1]) + uint32(p[2])
+		}
+	case 4:
+		for x := range sums {
+			p := row[4*x : 4*x+4 : 4*x+4]
+			sums[x] += uint32(p[0]) + uint32(p[1]) + uint32(p[2]) + uint32(p[3])
+		}
+	case 5:
+		for x := range sums {
+			p := row[5*x : 5*x+5 : 5*x+5]
+			sums[x] += uint32(p[0]) + uint32(p[1]) + uint32(p[2]) + uint32(p[3]) + uint32(p[4])
+		}
+	default:
+		for x := range sums {
+			var s uint32
+			for _, v := range row[x*factor : x*factor+factor] {
+				s += uint32(v)
+			}
+			sums[x] += s
+		}
+	}
 }
 
 // enlarge repeats every pixel factor×factor times. Codes drawn with one or two pixels
