@@ -103,7 +103,7 @@ func BenchmarkDecodeQRPhoto12MP(b *testing.B) {
 	}
 }
 
-// BenchmarkDecodeQRSmall decodes a clean 330 px PNG (a screenshot-sized code), with
+// BenchmarkDecodeQRSmall decodes a clean 456 px PNG (a screenshot-sized code), with
 // zbarimg on the same file for scale.
 func BenchmarkDecodeQRSmall(b *testing.B) {
 	var buf bytes.Buffer

@@ -18,7 +18,7 @@ const (
 	// asks for. Scanners find the finder patterns by the contrast against it.
 	QRQuietZone = 4
 	// QRModulePixels is the side of one module in EncodeQR's image: 8 px makes a typical
-	// otpauth URI (version 5 to 8) a 330 to 400 px image, easy to scan off a screen.
+	// otpauth URI (version 5 to 8) a 360 to 456 px image, easy to scan off a screen.
 	QRModulePixels = 8
 )
 
