@@ -2,6 +2,7 @@ package provisioning
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"image"
@@ -223,9 +224,9 @@ func orderFound(all []found) []string {
 			}
 			return 1
 		case a.y != b.y:
-			return cmpFloat(a.y, b.y)
+			return cmp.Compare(a.y, b.y)
 		case a.x != b.x:
-			return cmpFloat(a.x, b.x)
+			return cmp.Compare(a.x, b.x)
 		}
 		return strings.Compare(a.text, b.text)
 	})
@@ -238,7 +239,7 @@ func orderFound(all []found) []string {
 			list[end].y-list[start].y < max(list[start].size, list[end].size)/2 {
 			end++
 		}
-		slices.SortStableFunc(list[start:end], func(a, b found) int { return cmpFloat(a.x, b.x) })
+		slices.SortStableFunc(list[start:end], func(a, b found) int { return cmp.Compare(a.x, b.x) })
 		start = end
 	}
 	texts := make([]string, len(list))
@@ -246,14 +247,4 @@ func orderFound(all []found) []string {
 		texts[i] = f.text
 	}
 	return texts
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
