@@ -1,8 +1,11 @@
 package provisioning
 
 import (
+	"encoding/base64"
 	"fmt"
 	"image"
+	"math/rand/v2"
+	"net/url"
 	"slices"
 	"testing"
 )
@@ -173,6 +176,25 @@ func TestScalesFor(t *testing.T) {
 	} {
 		if got := scalesFor(c.w, c.h); !slices.Equal(got, c.want) {
 			t.Errorf("scalesFor(%d, %d) = %v, want %v", c.w, c.h, got, c.want)
+		}
+	}
+}
+
+// TestDecodeQRMigrationSweep: Google Authenticator export-sized payloads (1 to 20
+// accounts of random bytes, base64 and percent-encoded as the app writes them) at
+// module sizes 2 to 8. research §4.3 found one such payload that gozxing's plain reader
+// misses at every size; DecodeQR's PURE_BARCODE and multi attempts must read them all.
+func TestDecodeQRMigrationSweep(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for accounts := 1; accounts <= 20; accounts += 3 {
+		payload := make([]byte, 48*accounts)
+		for i := range payload {
+			payload[i] = byte(rng.Uint32())
+		}
+		uri := "otpauth-migration://offline?data=" + url.QueryEscape(base64.StdEncoding.EncodeToString(payload))
+		for size := 2; size <= 8; size += 2 {
+			name := fmt.Sprintf("mig%d_s%d.png", accounts, size)
+			checkDecode(t, name, encodePNG(t, qrencodeImage(t, uri, size)), uri)
 		}
 	}
 }
