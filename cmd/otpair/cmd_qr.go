@@ -1,0 +1,346 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/otpair/otpair/provisioning"
+)
+
+func init() {
+	register(command{name: "decode", summary: "print every otpauth URI in QR codes in images; stores nothing", run: runDecode})
+	register(command{name: "qr", summary: "draw a URI as a QR code in the terminal or as a PNG", run: runQR})
+}
+
+// URI schemes otpair imports; anything else in a QR code is reported, not printed.
+const (
+	schemeOTPAuth   = "otpauth://"
+	schemeMigration = "otpauth-migration://"
+)
+
+// uriKind says what a QR code's text is: "otpauth", "otpauth-migration" or "other".
+func uriKind(text string) string {
+	lower := strings.ToLower(text)
+	switch {
+	case strings.HasPrefix(lower, schemeOTPAuth):
+		return "otpauth"
+	case strings.HasPrefix(lower, schemeMigration):
+		return "otpauth-migration"
+	}
+	return "other"
+}
+
+// decodedCode is one code in `otpair decode --json` output. Secrets appear only with
+// --show-secrets: otherwise the URI's secret (an export's whole data parameter) reads
+// REDACTED and keys have no secret field.
+type decodedCode struct {
+	File     string        `json:"file"`
+	Kind     string        `json:"kind,omitempty"`           // otpauth, otpauth-migration or other
+	URI      string        `json:"uri,omitempty"`            // secret REDACTED unless --show-secrets
+	Text     string        `json:"text,omitempty"`           // a code that is not an otpauth URI
+	Key      *decodedKey   `json:"key,omitempty"`            // kind otpauth
+	Keys     []decodedKey  `json:"keys,omitempty"`           // kind otpauth-migration
+	Batch    *decodedBatch `json:"batch,omitempty"`          // kind otpauth-migration
+	Error    string        `json:"error,omitempty"`          // the file or the URI could not be read
+	Redacted bool          `json:"secrets_hidden,omitempty"` // true unless --show-secrets
+}
+
+// decodedKey is a key's fields; Secret (base32) only with --show-secrets.
+type decodedKey struct {
+	Type      string `json:"type"`
+	Issuer    string `json:"issuer,omitempty"`
+	Account   string `json:"account"`
+	Algorithm string `json:"algorithm"`
+	Digits    int    `json:"digits"`
+	Period    int    `json:"period,omitempty"`
+	Counter   uint64 `json:"counter,omitempty"`
+	Secret    string `json:"secret,omitempty"`
+}
+
+func keyJSON(k provisioning.Key, showSecret bool) decodedKey {
+	d := decodedKey{
+		Type: string(k.Type), Issuer: k.Issuer, Account: k.Account,
+		Algorithm: string(k.Algorithm), Digits: k.Digits,
+	}
+	if k.Type == provisioning.HOTP {
+		d.Counter = k.Counter
+	} else {
+		d.Period = k.Period
+	}
+	if showSecret {
+		d.Secret = k.SecretBase32()
+	}
+	return d
+}
+
+func runDecode(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "decode", "[--json [--show-secrets]] IMAGE...   (- reads an image from stdin)")
+	asJSON := fs.Bool("json", false, "print a JSON array: file, kind, parsed key fields (no secrets), errors")
+	showSecrets := fs.Bool("show-secrets", false, "with --json, include each URI and base32 secret")
+	files, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return usageError("name at least one image file")
+	}
+	if *showSecrets && !*asJSON {
+		return usageError("--show-secrets only applies to --json (plain output is the URIs themselves)")
+	}
+	failed := 0
+	var out []decodedCode
+	for _, file := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		codes, ok := decodeFile(e, file, *showSecrets)
+		if !ok {
+			failed++
+		}
+		if *asJSON {
+			if !*showSecrets {
+				redact(codes)
+			}
+			out = append(out, codes...)
+			continue
+		}
+		for _, c := range codes {
+			if c.Kind == "otpauth" || c.Kind == "otpauth-migration" {
+				fmt.Fprintln(e.stdout, c.URI)
+			}
+		}
+	}
+	if *asJSON {
+		if out == nil {
+			out = []decodedCode{}
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return fmt.Errorf("write json: %w", err)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files gave no usable otpauth URI", failed, len(files))
+	}
+	return nil
+}
+
+// decodeFile reads one image and describes its codes, reporting problems on stderr as
+// it goes (named by file, so a run over many images says which one failed). ok is false
+// when the file gave no otpauth URI that parses. The URI is always filled in for the
+// plain output; JSON gets it only with showSecrets.
+func decodeFile(e *env, file string, showSecrets bool) (codes []decodedCode, ok bool) {
+	data, err := readImageArg(e, file)
+	var texts []string
+	if err == nil {
+		texts, err = provisioning.DecodeQRBytes(data)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "otpair decode: %s: %v\n", file, err)
+		return []decodedCode{{File: file, Error: err.Error()}}, false
+	}
+	for _, text := range texts {
+		c := decodedCode{File: file, Kind: uriKind(text), URI: text}
+		switch c.Kind {
+		case "otpauth":
+			if k, err := provisioning.ParseURI(text); err != nil {
+				c.Error = err.Error()
+			} else {
+				kj := keyJSON(k, showSecrets)
+				c.Key = &kj
+			}
+		case "otpauth-migration":
+			c.Keys, c.Batch, err = describeMigration(text, showSecrets)
+			if err != nil {
+				c.Error = err.Error()
+			}
+		default:
+			c.URI, c.Text = "", text
+			fmt.Fprintf(e.stderr, "otpair decode: %s: a QR code holds %s, not an otpauth URI\n", file, quoteShort(text))
+		}
+		if c.Error != "" {
+			// The error names the field, never the secret (provisioning's rule).
+			fmt.Fprintf(e.stderr, "otpair decode: %s: %v\n", file, c.Error)
+		} else if c.Kind != "other" {
+			ok = true
+		}
+		codes = append(codes, c)
+	}
+	return codes, ok
+}
+
+// redact hides what carries secrets in codes headed for JSON without --show-secrets:
+// the secret parameter of an otpauth URI, the whole payload of an export.
+func redact(codes []decodedCode) {
+	for i := range codes {
+		if codes[i].URI != "" {
+			codes[i].URI, codes[i].Redacted = redactURI(codes[i].URI), true
+		}
+	}
+}
+
+// redactedValue stands in for a hidden secret in a URI.
+const redactedValue = "REDACTED"
+
+// redactURI replaces the value of every secret-bearing query parameter ("secret" in an
+// otpauth URI, "data" in an export) and leaves the rest as it was written.
+func redactURI(uri string) string {
+	base, query, ok := strings.Cut(uri, "?")
+	if !ok {
+		return uri
+	}
+	hidden := "secret"
+	if uriKind(uri) == "otpauth-migration" {
+		hidden = "data"
+	}
+	params := strings.Split(query, "&")
+	for i, p := range params {
+		name, _, _ := strings.Cut(p, "=")
+		if n, err := url.QueryUnescape(name); err == nil {
+			name = n
+		}
+		if strings.EqualFold(strings.TrimSpace(name), hidden) {
+			params[i] = hidden + "=" + redactedValue
+		}
+	}
+	return base + "?" + strings.Join(params, "&")
+}
+
+// quoteShort quotes text for a message: escapes make control characters (a terminal
+// escape sequence hidden in a QR code) harmless, and long texts are cut.
+func quoteShort(text string) string {
+	const limit = 80
+	if r := []rune(text); len(r) > limit {
+		return fmt.Sprintf("%q…", string(r[:limit]))
+	}
+	return fmt.Sprintf("%q", text)
+}
+
+// maxImageBytes bounds what decode reads from a file or stdin (a 12 MP PNG is about
+// 20 MB; 200 MB leaves room for a large TIFF without letting a pipe exhaust memory).
+const maxImageBytes = 200 << 20
+
+// readImageArg reads an image file, or stdin for "-".
+func readImageArg(e *env, file string) ([]byte, error) {
+	var r io.Reader
+	if file == "-" {
+		r = e.stdin
+	} else {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxImageBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", file, err)
+	}
+	if len(data) > maxImageBytes {
+		return nil, fmt.Errorf("read %s: larger than %d MB", file, maxImageBytes>>20)
+	}
+	return data, nil
+}
+
+func runQR(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "qr", "[--png FILE] [--style color|dark|light] URI   (URI - reads it from stdin)")
+	pngPath := fs.String("png", "", "write a PNG `file` (mode 0600: it holds the secret) instead of drawing in the terminal")
+	styleName := fs.String("style", "", "terminal style: color (black on white, any theme; the default), dark or light "+
+		"(no escape codes, for a dark or light terminal background; NO_COLOR picks dark)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usageError("give exactly one URI (or - to read it from stdin, which keeps the secret out of ps and shell history)")
+	}
+	text := rest[0]
+	if text == "-" {
+		b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<16))
+		if err != nil {
+			return fmt.Errorf("read uri from stdin: %w", err)
+		}
+		text = strings.TrimSpace(string(b))
+	}
+	if err := checkQRText(text); err != nil {
+		return err
+	}
+	if *pngPath != "" {
+		return writeQRPNGFile(*pngPath, text)
+	}
+	style := provisioning.TerminalColor
+	switch {
+	case *styleName != "":
+		if style, err = provisioning.ParseTerminalStyle(*styleName); err != nil {
+			return usageError("--style: %v", err)
+		}
+	case e.getenv("NO_COLOR") != "":
+		style = provisioning.TerminalDarkBackground
+	}
+	drawing, err := provisioning.RenderQRTerminal(text, style)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(e.stdout, drawing)
+	return err
+}
+
+// checkQRText refuses to draw an otpauth URI that does not parse: a phone would enrol
+// a key that gives wrong codes, or none. Other text is drawn as it is.
+func checkQRText(text string) error {
+	if text == "" {
+		return usageError("the URI is empty")
+	}
+	switch uriKind(text) {
+	case "otpauth":
+		if _, err := provisioning.ParseURI(text); err != nil {
+			return fmt.Errorf("refusing to draw a URI that does not parse: %w", err)
+		}
+	case "otpauth-migration":
+		if _, _, err := describeMigration(text, false); err != nil {
+			return fmt.Errorf("refusing to draw an export that does not parse: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeQRPNGFile writes the PNG with mode 0600 and removes a partial file on failure.
+func writeQRPNGFile(path, text string) error {
+	var buf bytes.Buffer
+	if err := provisioning.WriteQRPNG(&buf, text); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// decodedBatch is where an export page sits in its batch.
+type decodedBatch struct{}
+
+var errNoMigration = errors.New("otpauth-migration decoding is not available yet")
+
+// describeMigration decodes a Google Authenticator export page into key fields.
+func describeMigration(uri string, showSecrets bool) ([]decodedKey, *decodedBatch, error) {
+	return nil, nil, errNoMigration
+}
