@@ -16,8 +16,10 @@ const (
 	// quiet zone included, with the 256-colour palette's fixed black (16) and white
 	// (231). Those two are not themed the way the first 16 colours are (a theme's
 	// "white" may be grey, its "black" navy), so the code has full contrast on a dark
-	// or a light terminal. Every line ends with a reset, so nothing bleeds when the
-	// terminal scrolls.
+	// or a light terminal. A cell whose two modules are alike is a space in that
+	// background colour rather than a glyph, so fonts whose blocks do not fill the line
+	// height leave no light seams across dark areas. Every line ends with a reset, so
+	// nothing bleeds when the terminal scrolls.
 	TerminalColor TerminalStyle = iota
 	// TerminalDarkBackground uses no escape codes and draws the light modules as glyphs,
 	// for a terminal with light text on a dark background (or where colour is off).
@@ -27,10 +29,13 @@ const (
 	TerminalLightBackground
 )
 
-// ANSI sequences for TerminalColor: foreground black, background white (256 colours).
+// ANSI sequences for TerminalColor, from the 256-colour palette: black (16) foreground,
+// and a white (231) or black background.
 const (
-	ansiBlackOnWhite = "\x1b[38;5;16;48;5;231m"
-	ansiReset        = "\x1b[0m"
+	ansiStart   = "\x1b[38;5;16;48;5;231m" // black on white: where every line starts
+	ansiLightBg = "\x1b[48;5;231m"
+	ansiDarkBg  = "\x1b[48;5;16m"
+	ansiReset   = "\x1b[0m"
 )
 
 // String names the style as the --style flag spells it.
@@ -80,19 +85,34 @@ func RenderQRTerminal(text string, style TerminalStyle) (string, error) {
 	}
 	side := m.size + 2*QRQuietZone
 	var b strings.Builder
-	b.Grow((side/2 + 1) * (side*3 + len(ansiBlackOnWhite) + len(ansiReset) + 1))
+	b.Grow((side/2 + 1) * (side*4 + len(ansiStart) + len(ansiReset) + 1))
 	for row := 0; row < side; row += 2 {
+		darkBg := false
 		if style == TerminalColor {
-			b.WriteString(ansiBlackOnWhite)
+			b.WriteString(ansiStart)
 		}
 		y := row - QRQuietZone
 		for col := 0; col < side; col++ {
 			x := col - QRQuietZone
-			// Below the last row (side is odd) is more quiet zone: background in the
-			// colour style and the light-background one, glyph in the dark one.
+			// Below the last row (side is odd) is more quiet zone.
 			top, bottom := glyph(x, y), glyph(x, y+1)
 			if row+1 >= side {
 				bottom = style == TerminalDarkBackground
+			}
+			if style == TerminalColor {
+				// Both modules dark: a space on a black background, no glyph.
+				if want := top && bottom; want != darkBg {
+					darkBg = want
+					if darkBg {
+						b.WriteString(ansiDarkBg)
+					} else {
+						b.WriteString(ansiLightBg)
+					}
+				}
+				if darkBg {
+					b.WriteByte(' ')
+					continue
+				}
 			}
 			switch {
 			case top && bottom:

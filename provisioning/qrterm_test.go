@@ -7,25 +7,56 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
-var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
+var ansiEscape = regexp.MustCompile("\x1b\\[([0-9;]*)m")
 
 // rasterizeTerminal turns RenderQRTerminal's text back into an image, as a screen shows
-// it: every cell is cellPx wide and two cellPx-high halves, each half black or white.
-// glyphIsDark says what colour the glyph halves are (the foreground).
-func rasterizeTerminal(t *testing.T, text string, glyphIsDark bool, cellPx int) *image.Gray {
+// it: every cell is cellPx wide and two cellPx-high halves. A glyph's halves take the
+// foreground colour, the rest the cell's background. The colours start as a terminal
+// of the given kind draws them (dark text on light, or light on dark) and change with
+// the 256-colour escapes the colour style writes (16 black, 231 white).
+func rasterizeTerminal(t *testing.T, text string, darkTerminal bool, cellPx int) *image.Gray {
 	t.Helper()
-	lines := strings.Split(strings.TrimSuffix(ansiEscape.ReplaceAllString(text, ""), "\n"), "\n")
-	cols := len([]rune(lines[0]))
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	cols := len([]rune(ansiEscape.ReplaceAllString(lines[0], "")))
 	img := image.NewGray(image.Rect(0, 0, cols*cellPx, len(lines)*2*cellPx))
 	for row, line := range lines {
-		runes := []rune(line)
-		if len(runes) != cols {
-			t.Fatalf("line %d is %d columns, line 0 is %d", row, len(runes), cols)
-		}
-		for col, r := range runes {
-			var top, bottom bool // glyph colour in the top and bottom halves
+		fgDark, bgDark := !darkTerminal, darkTerminal // the terminal's defaults
+		col := 0
+		for len(line) > 0 {
+			if loc := ansiEscape.FindStringSubmatchIndex(line); loc != nil && loc[0] == 0 {
+				params := strings.Split(line[loc[2]:loc[3]], ";")
+				for i := 0; i < len(params); i++ {
+					switch {
+					case params[i] == "0" || params[i] == "":
+						fgDark, bgDark = !darkTerminal, darkTerminal
+					case (params[i] == "38" || params[i] == "48") && i+2 < len(params) && params[i+1] == "5":
+						var dark bool
+						switch params[i+2] {
+						case "16":
+							dark = true
+						case "231":
+						default:
+							t.Fatalf("line %d: unexpected colour %s", row, params[i+2])
+						}
+						if params[i] == "38" {
+							fgDark = dark
+						} else {
+							bgDark = dark
+						}
+						i += 2
+					default:
+						t.Fatalf("line %d: unexpected escape parameter %q", row, params[i])
+					}
+				}
+				line = line[loc[1]:]
+				continue
+			}
+			r, size := utf8.DecodeRuneInString(line)
+			line = line[size:]
+			var top, bottom bool // glyph in the top and bottom halves
 			switch r {
 			case '█':
 				top, bottom = true, true
@@ -38,8 +69,12 @@ func rasterizeTerminal(t *testing.T, text string, glyphIsDark bool, cellPx int) 
 				t.Fatalf("unexpected character %q at line %d column %d", r, row, col)
 			}
 			for half, glyph := range []bool{top, bottom} {
+				dark := bgDark
+				if glyph {
+					dark = fgDark
+				}
 				var v uint8 = 0xff
-				if glyph == glyphIsDark {
+				if dark {
 					v = 0
 				}
 				for dy := 0; dy < cellPx; dy++ {
@@ -48,6 +83,10 @@ func rasterizeTerminal(t *testing.T, text string, glyphIsDark bool, cellPx int) 
 					}
 				}
 			}
+			col++
+		}
+		if col != cols {
+			t.Fatalf("line %d is %d columns, line 0 is %d", row, col, cols)
 		}
 	}
 	return img
@@ -63,8 +102,12 @@ func TestRenderQRTerminalRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v: %v", style, err)
 			}
-			glyphIsDark := style != TerminalDarkBackground
-			img := rasterizeTerminal(t, out, glyphIsDark, 4)
+			// The colour style must read the same on either kind of terminal.
+			darkTerminal := style == TerminalDarkBackground
+			if style == TerminalColor && i%2 == 1 {
+				darkTerminal = true
+			}
+			img := rasterizeTerminal(t, out, darkTerminal, 4)
 			name := fmt.Sprintf("term_%v_%d.png", style, i)
 			if got, err := DecodeQR(img); err != nil || !slices.Equal(got, []string{text}) {
 				t.Errorf("%s: DecodeQR = %q, %v; want %q", name, got, err, text)
@@ -72,7 +115,7 @@ func TestRenderQRTerminalRoundTrip(t *testing.T) {
 			if zb, ok := zbarimg(t, writeTemp(t, name, encodePNG(t, img))); !ok || !slices.Equal(zb, []string{text}) {
 				t.Errorf("%s: zbarimg = %q (found %v), want %q", name, zb, ok, text)
 			}
-			checkModules(t, name, text, rasterizeTerminal(t, out, glyphIsDark, 1))
+			checkModules(t, name, text, rasterizeTerminal(t, out, darkTerminal, 1))
 		}
 	}
 }
@@ -109,9 +152,18 @@ func TestRenderQRTerminalColors(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	for i, line := range lines {
-		if !strings.HasPrefix(line, ansiBlackOnWhite) || !strings.HasSuffix(line, ansiReset) {
-			t.Fatalf("line %d = %q, want it wrapped in black-on-white and a reset", i, line)
+		if !strings.HasPrefix(line, ansiStart) || !strings.HasSuffix(line, ansiReset) ||
+			strings.Count(line, ansiReset) != 1 {
+			t.Fatalf("line %d = %q, want it to start black-on-white and reset only at its end", i, line)
 		}
+	}
+	// On a light terminal and a dark one the colour style draws the same picture.
+	if !slices.Equal(rasterizeTerminal(t, out, false, 1).Pix, rasterizeTerminal(t, out, true, 1).Pix) {
+		t.Error("the colour style depends on the terminal's own colours")
+	}
+	// Cells with two dark modules are background, not glyphs: no █ at all.
+	if strings.Contains(out, "█") {
+		t.Error("the colour style draws full blocks, which leave seams in some fonts")
 	}
 	for _, style := range []TerminalStyle{TerminalDarkBackground, TerminalLightBackground} {
 		plain, _ := RenderQRTerminal(qrURI2, style)
