@@ -80,10 +80,28 @@ func keyJSON(k provisioning.Key, showSecret bool) decodedKey {
 	return d
 }
 
+// runDecode is `otpair decode [--json [--show-secrets]] IMAGE...`. Plain output is one
+// otpauth:// or otpauth-migration:// URI per line, file by file, in reading order
+// within an image. --json prints one array (stable; fields omitted when empty):
+//
+//	[
+//	  {"file": "a.png", "kind": "otpauth",
+//	   "uri": "otpauth://totp/ACME:jo?secret=REDACTED&issuer=ACME", "secrets_hidden": true,
+//	   "key": {"type": "totp", "issuer": "ACME", "account": "jo", "algorithm": "SHA1",
+//	           "digits": 6, "period": 30}},
+//	  {"file": "b.jpg", "kind": "otpauth-migration", "uri": "…?data=REDACTED",
+//	   "keys": [ …as key… ], "batch": {"index": 0, "size": 2, "id": 7}},
+//	  {"file": "c.png", "kind": "other", "text": "WIFI:…"},
+//	  {"file": "d.txt", "error": "decode image: unknown image format (…)"}
+//	]
+//
+// "error" also appears beside a URI that does not parse. --show-secrets prints the URIs
+// whole and adds "secret" (base32) to each key. Exit status 1 if any file gave no
+// usable otpauth URI; every file is still tried.
 func runDecode(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "decode", "[--json [--show-secrets]] IMAGE...   (- reads an image from stdin)")
-	asJSON := fs.Bool("json", false, "print a JSON array: file, kind, parsed key fields (no secrets), errors")
-	showSecrets := fs.Bool("show-secrets", false, "with --json, include each URI and base32 secret")
+	asJSON := fs.Bool("json", false, "print a JSON array, one object per code or failed file: file, kind, uri (secret REDACTED), key fields, error")
+	showSecrets := fs.Bool("show-secrets", false, "with --json, print the URIs whole and each key's base32 secret")
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -230,23 +248,24 @@ const maxImageBytes = 200 << 20
 
 // readImageArg reads an image file, or stdin for "-".
 func readImageArg(e *env, file string) ([]byte, error) {
-	var r io.Reader
-	if file == "-" {
-		r = e.stdin
-	} else {
-		f, err := os.Open(file)
-		if err != nil {
+	if file != "-" {
+		st, err := os.Stat(file)
+		switch {
+		case err != nil:
 			return nil, err
+		case st.IsDir():
+			return nil, errors.New("a directory, not an image file")
+		case st.Size() > maxImageBytes:
+			return nil, fmt.Errorf("%d MB, larger than the %d MB otpair reads", st.Size()>>20, maxImageBytes>>20)
 		}
-		defer f.Close()
-		r = f
+		return os.ReadFile(file)
 	}
-	data, err := io.ReadAll(io.LimitReader(r, maxImageBytes+1))
+	data, err := io.ReadAll(io.LimitReader(e.stdin, maxImageBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", file, err)
+		return nil, fmt.Errorf("read stdin: %w", err)
 	}
 	if len(data) > maxImageBytes {
-		return nil, fmt.Errorf("read %s: larger than %d MB", file, maxImageBytes>>20)
+		return nil, fmt.Errorf("stdin holds more than the %d MB otpair reads", maxImageBytes>>20)
 	}
 	return data, nil
 }
