@@ -3,11 +3,18 @@ package provisioning
 import (
 	"fmt"
 	"image"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/otpair/otpair/internal/external"
 )
 
 var ansiEscape = regexp.MustCompile("\x1b\\[([0-9;]*)m")
@@ -22,8 +29,10 @@ func rasterizeTerminal(t *testing.T, text string, darkTerminal bool, cellPx int)
 	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 	cols := len([]rune(ansiEscape.ReplaceAllString(lines[0], "")))
 	img := image.NewGray(image.Rect(0, 0, cols*cellPx, len(lines)*2*cellPx))
+	fgDark, bgDark := !darkTerminal, darkTerminal // the terminal's defaults
 	for row, line := range lines {
-		fgDark, bgDark := !darkTerminal, darkTerminal // the terminal's defaults
+		// Colours carry over to the next line, as on a terminal (tmux's capture-pane
+		// relies on it; RenderQRTerminal resets at every line end).
 		col := 0
 		for len(line) > 0 {
 			if loc := ansiEscape.FindStringSubmatchIndex(line); loc != nil && loc[0] == 0 {
@@ -32,6 +41,10 @@ func rasterizeTerminal(t *testing.T, text string, darkTerminal bool, cellPx int)
 					switch {
 					case params[i] == "0" || params[i] == "":
 						fgDark, bgDark = !darkTerminal, darkTerminal
+					case params[i] == "39":
+						fgDark = !darkTerminal
+					case params[i] == "49":
+						bgDark = darkTerminal
 					case (params[i] == "38" || params[i] == "48") && i+2 < len(params) && params[i+1] == "5":
 						var dark bool
 						switch params[i+2] {
@@ -85,7 +98,7 @@ func rasterizeTerminal(t *testing.T, text string, darkTerminal bool, cellPx int)
 			}
 			col++
 		}
-		if col != cols {
+		if col != cols && !(row == len(lines)-1 && col == 0) {
 			t.Fatalf("line %d is %d columns, line 0 is %d", row, col, cols)
 		}
 	}
@@ -184,5 +197,53 @@ func TestParseTerminalStyle(t *testing.T) {
 	}
 	if _, err := ParseTerminalStyle("blue"); err == nil || !strings.Contains(err.Error(), `"blue"`) {
 		t.Errorf("ParseTerminalStyle(blue) error = %v, want one naming it", err)
+	}
+}
+
+// TestRenderQRTerminalInTmux: a real terminal (tmux) shows the rendering, and its screen,
+// captured with colours and rasterised, decodes with DecodeQR and zbarimg.
+func TestRenderQRTerminalInTmux(t *testing.T) {
+	tmux := external.Tool(t, "tmux", "tmux")
+	dir := t.TempDir()
+	for _, style := range []TerminalStyle{TerminalColor, TerminalDarkBackground} {
+		out, err := RenderQRTerminal(qrURI1, style)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(dir, style.String()+".txt")
+		if err := os.WriteFile(file, []byte(out), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Count(out, "\n")
+		socket := filepath.Join(dir, style.String()+".sock")
+		run := func(args ...string) string {
+			t.Helper()
+			b, err := exec.Command(tmux, append([]string{"-S", socket, "-f", "/dev/null"}, args...)...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("tmux %v: %v: %s", args, err, b)
+			}
+			return string(b)
+		}
+		// The pane is one line taller than the drawing, so cat's output does not scroll.
+		run("new-session", "-d", "-s", "qr", "-x", "120", "-y", strconv.Itoa(lines+2),
+			"sh", "-c", "cat "+file+"; touch "+file+".done; exec sleep 60")
+		t.Cleanup(func() { _ = exec.Command(tmux, "-S", socket, "kill-server").Run() })
+		for i := 0; ; i++ {
+			if _, err := os.Stat(file + ".done"); err == nil {
+				break
+			}
+			if i > 200 {
+				t.Fatal("tmux never finished drawing")
+			}
+			time.Sleep(10 * time.Millisecond) // waiting for another process; no clock to inject
+		}
+		screen := run("capture-pane", "-p", "-e", "-N", "-t", "qr", "-S", "0", "-E", strconv.Itoa(lines-1))
+		img := rasterizeTerminal(t, screen, style == TerminalDarkBackground, 4)
+		if got, err := DecodeQR(img); err != nil || !slices.Equal(got, []string{qrURI1}) {
+			t.Errorf("%v in tmux: DecodeQR = %q, %v", style, got, err)
+		}
+		if zb, ok := zbarimg(t, writeTemp(t, "tmux_"+style.String()+".png", encodePNG(t, img))); !ok || !slices.Equal(zb, []string{qrURI1}) {
+			t.Errorf("%v in tmux: zbarimg = %q (found %v)", style, zb, ok)
+		}
 	}
 }
