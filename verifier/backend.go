@@ -1,0 +1,172 @@
+// Package verifier is the service side of a TOTP enrolment: sign-up, sign-in (verify),
+// update and seed deletion, plus the session calls that follow a sign-in. One Backend
+// interface has two implementations: Local (in-process, over a Store) and Remote (an
+// HTTP client of otpair serve or of Descope itself); Server serves any Backend with the
+// Descope-compatible API of shared/API.md.
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Clock is where every verifier takes the time from; tests pass a fixed one.
+type Clock func() time.Time
+
+// Backend is the TOTP lifecycle as the TUI, the CLI and the HTTP server use it. Every
+// failure a caller branches on is, or wraps, one of the sentinel errors below.
+type Backend interface {
+	// SignUp starts the enrolment of a new login id: it creates a pending seed and
+	// returns how to provision it. The user exists once a code from it verifies.
+	SignUp(ctx context.Context, loginID string, info UserInfo) (Enrollment, error)
+	// SignIn verifies a code for loginID and, when it is right, opens a session.
+	SignIn(ctx context.Context, loginID, code string) (Session, error)
+	// Update creates a pending seed for the signed-in user that refreshJWT names; the
+	// old seed keeps working until a code from the new one verifies.
+	Update(ctx context.Context, loginID, refreshJWT string) (Enrollment, error)
+	// DeleteSeed removes a user's seed (a management call).
+	DeleteSeed(ctx context.Context, loginID string) error
+	// Refresh issues a new session token from a refresh token.
+	Refresh(ctx context.Context, refreshJWT string) (Session, error)
+	// Me returns the user a refresh token belongs to.
+	Me(ctx context.Context, refreshJWT string) (User, error)
+	// Logout revokes a refresh token.
+	Logout(ctx context.Context, refreshJWT string) error
+	// LoadUser, CreateUser and DeleteUser are the management user calls.
+	LoadUser(ctx context.Context, loginID string) (User, error)
+	CreateUser(ctx context.Context, loginID string, info UserInfo) (User, error)
+	DeleteUser(ctx context.Context, loginID string) error
+	// Keys is the public half of the token signing keys, as served at /v2/keys/<pid>.
+	Keys(ctx context.Context) (JWKS, error)
+	// ProjectID is the project the backend issues tokens for (the tokens' iss).
+	ProjectID() string
+}
+
+// UserLister is implemented by backends that can list every user (Local can; Remote
+// cannot, since Descope's search API is out of scope).
+type UserLister interface {
+	Users(ctx context.Context) ([]User, error)
+}
+
+// UserInfo is the optional profile given at sign-up or user creation.
+type UserInfo struct {
+	Name  string
+	Email string
+	Phone string
+}
+
+// User is a user as the verifier knows it. It carries no secret.
+type User struct {
+	ID          string // the stable user id, the tokens' sub
+	LoginID     string
+	Name        string
+	Email       string
+	Phone       string
+	Created     time.Time
+	TOTP        bool      // has an active (verified) seed
+	Pending     bool      // has a seed waiting for its first code
+	LockedUntil time.Time // zero when not locked
+	// LastStep is the TOTP step of the last accepted code and StepDrift how many steps
+	// from the verifier's clock it was, so clock drift is visible. Zero when unknown.
+	LastStep  uint64
+	StepDrift int
+}
+
+// Enrollment is what sign-up and update return: the otpauth:// provisioning URL, the
+// secret in base32 and a PNG of the QR code. It is shown once, to the user who asked.
+type Enrollment struct {
+	ProvisioningURL string
+	Key             string // base32 secret, as Descope's "key"
+	Image           []byte // PNG of the QR code of ProvisioningURL
+}
+
+// String never prints the secret, so an Enrollment can be logged or wrapped safely.
+func (e Enrollment) String() string { return "verifier.Enrollment{REDACTED}" }
+
+// GoString is String for %#v.
+func (e Enrollment) GoString() string { return e.String() }
+
+// Claims are the parts of a session token that callers show or check.
+type Claims struct {
+	Issuer   string
+	Subject  string
+	AMR      []string
+	IssuedAt time.Time
+	Expires  time.Time
+}
+
+// Session is a signed-in session: the tokens (secrets, never logged) and what they say.
+type Session struct {
+	SessionJWT     string
+	RefreshJWT     string
+	SessionClaims  Claims
+	RefreshExpires time.Time
+	User           User
+	FirstSeen      bool // the first successful sign-in, which finished the enrolment
+}
+
+// String never prints the tokens.
+func (s Session) String() string {
+	return fmt.Sprintf("verifier.Session{sub=%q exp=%s}", s.SessionClaims.Subject, s.SessionClaims.Expires.UTC().Format(time.RFC3339))
+}
+
+// GoString is String for %#v.
+func (s Session) GoString() string { return s.String() }
+
+// JWKS is the JSON Web Key Set served at /v2/keys/<projectId>.
+type JWKS struct {
+	Keys []JWK `json:"keys"`
+}
+
+// JWK is one public signing key. Descope's SDKs need kid, alg and use "sig".
+type JWK struct {
+	Kty string `json:"kty"`
+	Kid string `json:"kid"`
+	Alg string `json:"alg"`
+	Use string `json:"use"`
+	N   string `json:"n,omitempty"`   // RSA modulus
+	E   string `json:"e,omitempty"`   // RSA exponent
+	Crv string `json:"crv,omitempty"` // EC curve
+	X   string `json:"x,omitempty"`
+	Y   string `json:"y,omitempty"`
+}
+
+// Sentinel errors callers branch on with errors.Is. Each maps to one API error code
+// (see ErrorCode); messages never contain codes, secrets or tokens.
+var (
+	ErrWrongCode   = errors.New("wrong code")                               // E061102, 401
+	ErrCodeReused  = errors.New("code already used")                        // E061102, 401
+	ErrLocked      = errors.New("too many failed attempts")                 // E061103, 429; see *LockedError
+	ErrUnknownUser = errors.New("unknown user")                             // E062108 (auth), E112102 (management), 400
+	ErrUserExists  = errors.New("user already exists")                      // E062107, 400
+	ErrNoSeed      = errors.New("user has no TOTP seed")                    // E061102, 401
+	ErrBadToken    = errors.New("missing, invalid or expired token or key") // E011004, 401
+	ErrBadRequest  = errors.New("bad request")                              // E011001/E011002/E011003, 400
+)
+
+// LockedError says until when sign-in is locked. It wraps ErrLocked.
+type LockedError struct {
+	Until time.Time
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("%v: locked until %s", ErrLocked, e.Until.UTC().Format(time.RFC3339))
+}
+
+// Unwrap makes errors.Is(err, ErrLocked) true.
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// API error codes, as Descope's SDKs know them (shared/API.md).
+const (
+	CodeBadRequest      = "E011001"
+	CodeMissingArgument = "E011002"
+	CodeInvalidRequest  = "E011003"
+	CodeBadToken        = "E011004"
+	CodeWrongCode       = "E061102"
+	CodeTooManyAttempts = "E061103"
+	CodeUserExists      = "E062107"
+	CodeUnknownUser     = "E062108"
+	CodeMgmtUnknownUser = "E112102"
+)
