@@ -27,6 +27,11 @@ done
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
+# Some machines ship a stand-in `convert` that only prints PNGs; the WebP test needs the
+# real ImageMagick.
+if ! convert -version 2>/dev/null | grep -q ImageMagick; then
+  missing+=(imagemagick)
+fi
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
