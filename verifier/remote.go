@@ -1,0 +1,368 @@
+package verifier
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Remote is a Backend over HTTP: a client of otpair serve or of a Descope project. It
+// verifies the session tokens it receives against the server's JWKS.
+type Remote struct {
+	base    *url.URL
+	pid     string
+	mgmtKey string
+	client  *http.Client
+	now     Clock
+
+	mu   sync.Mutex
+	keys map[string]JWK // the server's public keys by kid, fetched when a kid is unknown
+}
+
+var _ Backend = (*Remote)(nil)
+
+// RemoteOption configures a Remote.
+type RemoteOption func(*Remote)
+
+// WithHTTPClient makes Remote send its requests through c (its Timeout applies).
+func WithHTTPClient(c *http.Client) RemoteOption { return func(r *Remote) { r.client = c } }
+
+// WithRemoteClock sets the clock that token expiry and Retry-After are read against.
+func WithRemoteClock(now Clock) RemoteOption { return func(r *Remote) { r.now = now } }
+
+// DefaultRemoteTimeout bounds each request unless WithHTTPClient says otherwise.
+const DefaultRemoteTimeout = 15 * time.Second
+
+// maxResponse caps the response bodies Remote reads (a QR PNG is the largest).
+const maxResponse = 4 << 20
+
+// NewRemote returns a Backend that talks to the API at baseURL (for example
+// "http://127.0.0.1:8090" or "https://api.descope.com") for project projectID.
+// managementKey may be empty; then the management calls fail with ErrBadToken.
+func NewRemote(baseURL, projectID, managementKey string, opts ...RemoteOption) (*Remote, error) {
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("remote backend: base url: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("remote backend: base url %q: want http:// or https:// and a host", baseURL)
+	}
+	if projectID == "" {
+		return nil, errors.New("remote backend: project id is empty")
+	}
+	if strings.Contains(projectID, ":") || strings.Contains(managementKey, ":") {
+		return nil, errors.New("remote backend: project id and management key cannot contain ':'")
+	}
+	r := &Remote{base: u, pid: projectID, mgmtKey: managementKey,
+		client: &http.Client{Timeout: DefaultRemoteTimeout}, now: time.Now, keys: map[string]JWK{}}
+	for _, o := range opts {
+		o(r)
+	}
+	return r, nil
+}
+
+// ProjectID implements Backend.
+func (r *Remote) ProjectID() string { return r.pid }
+
+// SignUp implements Backend.
+func (r *Remote) SignUp(ctx context.Context, loginID string, info UserInfo) (Enrollment, error) {
+	req := signUpRequest{LoginID: loginID}
+	if info != (UserInfo{}) {
+		req.User = &signUpUser{Name: info.Name, Email: info.Email, Phone: info.Phone}
+	}
+	var resp totpResponse
+	if err := r.do(ctx, http.MethodPost, "/v1/auth/totp/signup", "", req, &resp); err != nil {
+		return Enrollment{}, fmt.Errorf("sign up: %w", err)
+	}
+	e, err := resp.enrollment()
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("sign up: the QR image is not base64: %w", err)
+	}
+	return e, nil
+}
+
+// SignIn implements Backend.
+func (r *Remote) SignIn(ctx context.Context, loginID, code string) (Session, error) {
+	var resp jwtResponse
+	if err := r.do(ctx, http.MethodPost, "/v1/auth/totp/verify", "", verifyRequest{LoginID: loginID, Code: code}, &resp); err != nil {
+		return Session{}, fmt.Errorf("sign in: %w", err)
+	}
+	s, err := r.session(ctx, resp, "")
+	if err != nil {
+		return Session{}, fmt.Errorf("sign in: %w", err)
+	}
+	return s, nil
+}
+
+// Update implements Backend.
+func (r *Remote) Update(ctx context.Context, loginID, refreshJWT string) (Enrollment, error) {
+	if err := checkToken(refreshJWT); err != nil {
+		return Enrollment{}, fmt.Errorf("update: %w", err)
+	}
+	var resp totpResponse
+	if err := r.do(ctx, http.MethodPost, "/v1/auth/totp/update", refreshJWT, loginIDRequest{LoginID: loginID}, &resp); err != nil {
+		return Enrollment{}, fmt.Errorf("update: %w", err)
+	}
+	e, err := resp.enrollment()
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("update: the QR image is not base64: %w", err)
+	}
+	return e, nil
+}
+
+// DeleteSeed implements Backend.
+func (r *Remote) DeleteSeed(ctx context.Context, loginID string) error {
+	if err := r.mgmt(ctx, http.MethodPost, "/v1/mgmt/user/totp/delete", loginIDRequest{LoginID: loginID}, nil); err != nil {
+		return fmt.Errorf("delete seed: %w", err)
+	}
+	return nil
+}
+
+// Refresh implements Backend. When the server sends no new refresh token the old one
+// stays in the session.
+func (r *Remote) Refresh(ctx context.Context, refreshJWT string) (Session, error) {
+	if err := checkToken(refreshJWT); err != nil {
+		return Session{}, fmt.Errorf("refresh: %w", err)
+	}
+	var resp jwtResponse
+	if err := r.do(ctx, http.MethodPost, "/v1/auth/refresh", refreshJWT, struct{}{}, &resp); err != nil {
+		return Session{}, fmt.Errorf("refresh: %w", err)
+	}
+	s, err := r.session(ctx, resp, refreshJWT)
+	if err != nil {
+		return Session{}, fmt.Errorf("refresh: %w", err)
+	}
+	return s, nil
+}
+
+// Me implements Backend.
+func (r *Remote) Me(ctx context.Context, refreshJWT string) (User, error) {
+	if err := checkToken(refreshJWT); err != nil {
+		return User{}, fmt.Errorf("me: %w", err)
+	}
+	var resp userResponse
+	if err := r.do(ctx, http.MethodGet, "/v1/auth/me", refreshJWT, nil, &resp); err != nil {
+		return User{}, fmt.Errorf("me: %w", err)
+	}
+	return resp.user(), nil
+}
+
+// Logout implements Backend.
+func (r *Remote) Logout(ctx context.Context, refreshJWT string) error {
+	if err := checkToken(refreshJWT); err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	if err := r.do(ctx, http.MethodPost, "/v1/auth/logout", refreshJWT, struct{}{}, nil); err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	return nil
+}
+
+// LoadUser implements Backend.
+func (r *Remote) LoadUser(ctx context.Context, loginID string) (User, error) {
+	var resp userWrapper
+	if err := r.mgmt(ctx, http.MethodGet, "/v1/mgmt/user?loginId="+url.QueryEscape(loginID), nil, &resp); err != nil {
+		return User{}, fmt.Errorf("load user: %w", err)
+	}
+	return resp.User.user(), nil
+}
+
+// CreateUser implements Backend.
+func (r *Remote) CreateUser(ctx context.Context, loginID string, info UserInfo) (User, error) {
+	req := createUserRequest{LoginID: loginID, DisplayName: info.Name, Email: info.Email, Phone: info.Phone}
+	var resp userWrapper
+	if err := r.mgmt(ctx, http.MethodPost, "/v1/mgmt/user/create", req, &resp); err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	return resp.User.user(), nil
+}
+
+// DeleteUser implements Backend.
+func (r *Remote) DeleteUser(ctx context.Context, loginID string) error {
+	if err := r.mgmt(ctx, http.MethodPost, "/v1/mgmt/user/delete", loginIDRequest{LoginID: loginID}, nil); err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	return nil
+}
+
+// Keys implements Backend: the server's JWKS, fetched now.
+func (r *Remote) Keys(ctx context.Context) (JWKS, error) {
+	var set JWKS
+	if err := r.do(ctx, http.MethodGet, "/v2/keys/"+url.PathEscape(r.pid), "", nil, &set); err != nil {
+		return JWKS{}, fmt.Errorf("keys: %w", err)
+	}
+	return set, nil
+}
+
+func (r *Remote) mgmt(ctx context.Context, method, path string, body, out any) error {
+	if r.mgmtKey == "" {
+		return fmt.Errorf("%w: no management key configured", ErrBadToken)
+	}
+	return r.do(ctx, method, path, r.mgmtKey, body, out)
+}
+
+// checkToken refuses what cannot be a JWT before it goes into a header.
+func checkToken(t string) error {
+	if t == "" || strings.Count(t, ".") != 2 || strings.ContainsAny(t, ": \r\n") {
+		return fmt.Errorf("%w: not a refresh token", ErrBadToken)
+	}
+	return nil
+}
+
+// do sends one API call: body (if not nil) as JSON, credential (a refresh token or the
+// management key) after the project id in the Authorization header, and decodes a 2xx
+// answer into out (if not nil). Error answers become *APIError.
+func (r *Remote) do(ctx context.Context, method, path, credential string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	target := r.base.String() + path
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return fmt.Errorf("build request: %w", err)
+	}
+	auth := "Bearer " + r.pid
+	if credential != "" {
+		auth += ":" + credential
+	}
+	req.Header.Set("Authorization", auth)
+	req.Header.Set("x-descope-project-id", r.pid)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		// The url.Error names the URL, which holds no secret (the login id of a user
+		// lookup at most); the header is not part of it.
+		return fmt.Errorf("%s %s: %w", method, r.base.Host, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	if err != nil {
+		return fmt.Errorf("%s %s: read response: %w", method, path, err)
+	}
+	if len(data) > maxResponse {
+		return fmt.Errorf("%s %s: response larger than %d bytes", method, path, maxResponse)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return r.apiError(resp, data)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s %s: the server's answer is not the expected JSON: %v", method, pathOnly(path), describeJSONError(err))
+	}
+	return nil
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func pathOnly(p string) string {
+	path, _, _ := strings.Cut(p, "?")
+	return path
+}
+
+// APIError is an error answer of the server. It wraps the sentinel error its code maps
+// to, so callers use errors.Is(err, ErrWrongCode) and friends as with Local.
+type APIError struct {
+	Status      int
+	Code        string // errorCode, e.g. E061102
+	Description string
+	Message     string
+	sentinel    error
+}
+
+func (e *APIError) Error() string {
+	msg := e.Description
+	if e.Message != "" && e.Message != e.Description {
+		msg += ": " + e.Message
+	}
+	return fmt.Sprintf("%s (%s, HTTP %d)", msg, e.Code, e.Status)
+}
+
+// Unwrap returns the sentinel error the code maps to (nil for unknown codes).
+func (e *APIError) Unwrap() error { return e.sentinel }
+
+// apiError turns an error answer into an error that wraps the matching sentinel; 429
+// becomes a *LockedError whose Until comes from Retry-After.
+func (r *Remote) apiError(resp *http.Response, data []byte) error {
+	var body errorResponse
+	if err := json.Unmarshal(data, &body); err != nil || body.ErrorCode == "" {
+		return &APIError{Status: resp.StatusCode, Code: "", Description: "unexpected answer " + resp.Status}
+	}
+	e := &APIError{Status: resp.StatusCode, Code: body.ErrorCode,
+		Description: truncate(body.ErrorDescription, 256), Message: truncate(body.ErrorMessage, 512)}
+	text := strings.ToLower(body.ErrorDescription + " " + body.ErrorMessage)
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests || body.ErrorCode == CodeTooManyAttempts:
+		secs := retryAfter(resp.Header.Get("Retry-After"), body.RetryAfter)
+		return &remoteLocked{LockedError: LockedError{Until: r.now().Add(time.Duration(secs) * time.Second)}, api: e}
+	case body.ErrorCode == CodeWrongCode:
+		switch {
+		case strings.Contains(text, "already used"):
+			e.sentinel = ErrCodeReused
+		case strings.Contains(text, "no totp seed") || strings.Contains(text, "no seed"):
+			e.sentinel = ErrNoSeed
+		default:
+			e.sentinel = ErrWrongCode
+		}
+	case body.ErrorCode == CodeUnknownUser || body.ErrorCode == CodeMgmtUnknownUser:
+		e.sentinel = ErrUnknownUser
+	case body.ErrorCode == CodeUserExists:
+		e.sentinel = ErrUserExists
+	case body.ErrorCode == CodeMissingArgument:
+		e.sentinel = ErrMissingArgument
+	case body.ErrorCode == CodeInvalidRequest:
+		e.sentinel = ErrInvalidArgument
+	case body.ErrorCode == CodeBadRequest:
+		e.sentinel = ErrBadRequest
+	case body.ErrorCode == CodeBadToken || resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		e.sentinel = ErrBadToken
+	}
+	return e
+}
+
+// remoteLocked is a *LockedError that also carries the server's answer.
+type remoteLocked struct {
+	LockedError
+	api *APIError
+}
+
+func (e *remoteLocked) Error() string { return e.LockedError.Error() + " (" + e.api.Code + ")" }
+
+// Unwrap gives both the *LockedError (errors.As) and, through it, ErrLocked.
+func (e *remoteLocked) Unwrap() []error { return []error{&e.LockedError, e.api} }
+
+// retryAfter reads Retry-After as seconds (an HTTP date is not used by otpair or
+// Descope), falling back to the body's retryAfter, then to one second.
+func retryAfter(header string, body int64) int64 {
+	if n, err := strconv.ParseInt(strings.TrimSpace(header), 10, 64); err == nil && n >= 0 {
+		return n
+	}
+	if body > 0 {
+		return body
+	}
+	return 1
+}

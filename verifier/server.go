@@ -1,0 +1,441 @@
+package verifier
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// DefaultMaxBody is the largest request body Server reads unless ServerOptions says
+// otherwise. The largest legitimate body (a management user creation) is a few hundred
+// bytes.
+const DefaultMaxBody = 64 << 10
+
+// ServerOptions configures a Server.
+type ServerOptions struct {
+	// ManagementKey authorises the management calls (delete seed, user load, create,
+	// delete). Empty disables them: they answer 401.
+	ManagementKey string
+	// Logger receives one line per request: method, route, status, duration and error
+	// code; never a code, secret, token or key. Nil discards.
+	Logger *slog.Logger
+	// MaxBody caps request bodies (DefaultMaxBody when zero); larger ones get 413.
+	MaxBody int64
+	// Clock gives Retry-After and cookie lifetimes their "now"; time.Now when nil.
+	// It should be the backend's clock.
+	Clock Clock
+}
+
+// Server serves a Backend with the Descope-compatible API of shared/API.md. It is an
+// http.Handler; every response, errors included, is JSON.
+type Server struct {
+	b       Backend
+	pid     string
+	mgmtKey [sha256.Size]byte // hash of the management key, so comparing leaks no length
+	hasMgmt bool
+	log     *slog.Logger
+	maxBody int64
+	now     Clock
+	mux     *http.ServeMux
+	methods map[string][]string // path -> methods, to answer 405 in JSON
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// access says what an API call needs in its Authorization header.
+type access int
+
+const (
+	accessNone    access = iota // nothing (the public keys)
+	accessProject               // Bearer <pid>
+	accessRefresh               // Bearer <pid>:<refresh JWT>
+	accessMgmt                  // Bearer <pid>:<management key>
+)
+
+// call is what a handler learns from the request's Authorization header.
+type call struct {
+	jwt string // a JWT part of the header, if any
+}
+
+type handlerFunc func(r *http.Request, c call) (any, error)
+
+// NewServer returns a Server for b.
+func NewServer(b Backend, opts ServerOptions) *Server {
+	s := &Server{
+		b: b, pid: b.ProjectID(), log: opts.Logger, maxBody: opts.MaxBody, now: opts.Clock,
+		mux: http.NewServeMux(), methods: map[string][]string{},
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBody
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if opts.ManagementKey != "" {
+		s.mgmtKey, s.hasMgmt = sha256.Sum256([]byte(opts.ManagementKey)), true
+	}
+	s.route("POST /v1/auth/totp/signup", accessProject, s.signUp)
+	s.route("POST /v1/auth/totp/verify", accessProject, s.verify)
+	s.route("POST /v1/auth/totp/update", accessRefresh, s.update)
+	s.route("POST /v1/mgmt/user/totp/delete", accessMgmt, s.deleteSeed)
+	s.route("GET /v2/keys/{pid}", accessNone, s.keys)
+	s.route("POST /v1/auth/refresh", accessRefresh, s.refresh)
+	s.route("POST /v1/auth/logout", accessRefresh, s.logout)
+	s.route("POST /v1/auth/logoutall", accessRefresh, s.logout)
+	s.route("GET /v1/auth/me", accessRefresh, s.me)
+	s.route("GET /v1/mgmt/user", accessMgmt, s.loadUser)
+	s.route("POST /v1/mgmt/user/create", accessMgmt, s.createUser)
+	s.route("POST /v1/mgmt/user/delete", accessMgmt, s.deleteUser)
+	s.route("GET /v1/mgmt/license", accessMgmt, s.license)
+	s.mux.HandleFunc("/", s.notFound)
+	return s
+}
+
+// ServeHTTP implements http.Handler: it routes the request, recovers from panics and
+// logs one line.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now() // wall time for the latency only, not policy
+	rec := &recorder{ResponseWriter: w}
+	defer func() {
+		if p := recover(); p != nil {
+			// The panic value may hold request data; it is not logged.
+			rec.internal = errors.New("panic in handler")
+			if !rec.wrote {
+				s.writeError(rec, r, fmt.Errorf("internal error"), false)
+			}
+		}
+		s.logRequest(r, rec, time.Since(start))
+	}()
+	s.mux.ServeHTTP(rec, r)
+}
+
+// route registers h for pattern ("METHOD /path") behind the access check.
+func (s *Server) route(pattern string, a access, h handlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	key := path
+	if i := strings.Index(path, "{"); i >= 0 {
+		key = path[:i]
+	}
+	s.methods[key] = append(s.methods[key], method)
+	mgmt := a == accessMgmt
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		c, err := s.authorize(r, a)
+		if err != nil {
+			s.writeError(w, r, err, mgmt)
+			return
+		}
+		v, err := h(r, c)
+		if err != nil {
+			s.writeError(w, r, err, mgmt)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	})
+}
+
+// notFound answers every path the API does not have, or a known path with the wrong
+// method, in JSON rather than the mux's plain text.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	methods, ok := s.methods[path]
+	if !ok && strings.HasPrefix(path, "/v2/keys/") && !strings.Contains(path[len("/v2/keys/"):], "/") {
+		methods, ok = s.methods["/v2/keys/"]
+	}
+	if ok {
+		w.Header().Set("Allow", strings.Join(methods, ", "))
+		s.writeError(w, r, apiErr(http.StatusMethodNotAllowed, CodeBadRequest, "method not allowed", r.Method+" is not allowed here"), false)
+		return
+	}
+	s.writeError(w, r, apiErr(http.StatusNotFound, CodeBadRequest, "not found", "no such API call"), false)
+}
+
+// authorize checks the Authorization header, "Bearer pid[:jwt][:key]" (descope-api.md
+// §2), against what the call needs.
+func (s *Server) authorize(r *http.Request, a access) (call, error) {
+	if a == accessNone {
+		return call{}, nil
+	}
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return call{}, badToken("missing Authorization header")
+	}
+	scheme, rest, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return call{}, badToken("Authorization is not a Bearer header")
+	}
+	parts := strings.Split(strings.TrimSpace(rest), ":")
+	if len(parts) > 3 {
+		return call{}, badToken("malformed Authorization header")
+	}
+	if parts[0] != s.pid {
+		return call{}, badToken("project id does not match")
+	}
+	var c call
+	var key string
+	for _, p := range parts[1:] {
+		switch {
+		case p == "":
+			return call{}, badToken("malformed Authorization header")
+		case strings.Count(p, ".") == 2 && c.jwt == "":
+			c.jwt = p
+		case key == "" && strings.Count(p, ".") != 2:
+			key = p
+		default:
+			return call{}, badToken("malformed Authorization header")
+		}
+	}
+	switch a {
+	case accessRefresh:
+		if c.jwt == "" {
+			return call{}, badToken("a refresh token is required")
+		}
+	case accessMgmt:
+		if !s.hasMgmt {
+			return call{}, badToken("management calls are disabled on this server")
+		}
+		given := sha256.Sum256([]byte(key))
+		if key == "" || subtle.ConstantTimeCompare(given[:], s.mgmtKey[:]) != 1 {
+			return call{}, badToken("wrong or missing management key")
+		}
+	}
+	return c, nil
+}
+
+func badToken(msg string) error {
+	return apiErr(http.StatusUnauthorized, CodeBadToken, ErrBadToken.Error(), msg)
+}
+
+func (s *Server) signUp(r *http.Request, _ call) (any, error) {
+	var req signUpRequest
+	if err := s.decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := required("loginId", req.LoginID); err != nil {
+		return nil, err
+	}
+	e, err := s.b.SignUp(r.Context(), req.LoginID, req.User.info())
+	if err != nil {
+		return nil, err
+	}
+	return totpResponseOf(e), nil
+}
+
+func (s *Server) verify(r *http.Request, c call) (any, error) {
+	var req verifyRequest
+	if err := s.decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := required("loginId", req.LoginID); err != nil {
+		return nil, err
+	}
+	if err := required("code", req.Code); err != nil {
+		return nil, err
+	}
+	if o := req.LoginOptions; o != nil && (o.Stepup || o.MFA) {
+		// Step-up and MFA sign-ins come with the user's refresh token: it must be valid
+		// and belong to the same user.
+		if c.jwt == "" {
+			return nil, badToken("stepup and mfa need a refresh token")
+		}
+		u, err := s.b.Me(r.Context(), c.jwt)
+		if err != nil {
+			return nil, err
+		}
+		if u.LoginID != req.LoginID {
+			return nil, badToken("the refresh token belongs to another user")
+		}
+	}
+	sess, err := s.b.SignIn(r.Context(), req.LoginID, req.Code)
+	if err != nil {
+		return nil, err
+	}
+	return jwtResponseOf(sess, s.now()), nil
+}
+
+func (s *Server) update(r *http.Request, c call) (any, error) {
+	var req loginIDRequest
+	if err := s.decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := required("loginId", req.LoginID); err != nil {
+		return nil, err
+	}
+	e, err := s.b.Update(r.Context(), req.LoginID, c.jwt)
+	if err != nil {
+		return nil, err
+	}
+	return totpResponseOf(e), nil
+}
+
+func (s *Server) deleteSeed(r *http.Request, _ call) (any, error) {
+	var req loginIDRequest
+	if err := s.decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := required("loginId", req.LoginID); err != nil {
+		return nil, err
+	}
+	if err := s.b.DeleteSeed(r.Context(), req.LoginID); err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
+}
+
+func (s *Server) keys(r *http.Request, _ call) (any, error) {
+	if r.PathValue("pid") != s.pid {
+		return nil, apiErr(http.StatusBadRequest, CodeInvalidRequest, ErrBadRequest.Error(), "unknown project id")
+	}
+	return s.b.Keys(r.Context())
+}
+
+func (s *Server) refresh(r *http.Request, c call) (any, error) {
+	var req refreshRequest
+	if err := s.decode(r, &req); err != nil {
+		return nil, err
+	}
+	sess, err := s.b.Refresh(r.Context(), c.jwt)
+	if err != nil {
+		return nil, err
+	}
+	return jwtResponseOf(sess, s.now()), nil
+}
+
+func (s *Server) logout(r *http.Request, c call) (any, error) {
+	var req refreshRequest
+	if err := s.decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := s.b.Logout(r.Context(), c.jwt); err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
+}
+
+func (s *Server) me(r *http.Request, c call) (any, error) {
+	u, err := s.b.Me(r.Context(), c.jwt)
+	if err != nil {
+		return nil, err
+	}
+	return userResponseOf(u), nil
+}
+
+func (s *Server) loadUser(r *http.Request, _ call) (any, error) {
+	q := r.URL.Query()
+	loginID := q.Get("loginId")
+	if loginID == "" && q.Get("userId") != "" {
+		return nil, apiErr(http.StatusBadRequest, CodeInvalidRequest, ErrBadRequest.Error(), "loading a user by userId is not supported; give loginId")
+	}
+	if err := required("loginId", loginID); err != nil {
+		return nil, err
+	}
+	u, err := s.b.LoadUser(r.Context(), loginID)
+	if err != nil {
+		return nil, err
+	}
+	return userWrapper{User: userResponseOf(u)}, nil
+}
+
+func (s *Server) createUser(r *http.Request, _ call) (any, error) {
+	var req createUserRequest
+	if err := s.decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := required("loginId", req.LoginID); err != nil {
+		return nil, err
+	}
+	u, err := s.b.CreateUser(r.Context(), req.LoginID, req.info())
+	if err != nil {
+		return nil, err
+	}
+	return userWrapper{User: userResponseOf(u)}, nil
+}
+
+func (s *Server) deleteUser(r *http.Request, _ call) (any, error) {
+	var req loginIDRequest
+	if err := s.decode(r, &req); err != nil {
+		return nil, err
+	}
+	if req.LoginID == "" && req.UserID != "" {
+		return nil, apiErr(http.StatusBadRequest, CodeInvalidRequest, ErrBadRequest.Error(), "deleting a user by userId is not supported; give loginId")
+	}
+	if err := required("loginId", req.LoginID); err != nil {
+		return nil, err
+	}
+	if err := s.b.DeleteUser(r.Context(), req.LoginID); err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
+}
+
+func (s *Server) license(r *http.Request, _ call) (any, error) {
+	return licenseResponse{RateLimitTier: "otpair"}, nil
+}
+
+func required(field, v string) error {
+	if v == "" {
+		return apiErr(http.StatusBadRequest, CodeMissingArgument, ErrBadRequest.Error(), field+" is required")
+	}
+	return nil
+}
+
+// logRequest writes the request's log line. It names the route pattern and the path,
+// never the query, body or headers: those carry codes, tokens and keys.
+func (s *Server) logRequest(r *http.Request, rec *recorder, d time.Duration) {
+	level := slog.LevelInfo
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", truncate(r.URL.Path, 128)),
+		slog.Int("status", rec.status),
+		slog.Duration("duration", d),
+	}
+	if r.Pattern != "" {
+		attrs = append(attrs, slog.String("route", r.Pattern))
+	}
+	if rec.code != "" {
+		attrs = append(attrs, slog.String("error_code", rec.code))
+	}
+	if rec.internal != nil {
+		level = slog.LevelError
+		attrs = append(attrs, slog.String("error", rec.internal.Error()))
+	}
+	s.log.LogAttrs(context.WithoutCancel(r.Context()), level, "request", attrs...)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// recorder remembers what was written, for the log line.
+type recorder struct {
+	http.ResponseWriter
+	status   int
+	wrote    bool
+	code     string // the API error code, if the answer was an error
+	internal error  // an unexpected error, logged at error level
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if !r.wrote {
+		r.status, r.wrote = http.StatusOK, true
+	}
+	return r.ResponseWriter.Write(b)
+}
