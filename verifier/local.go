@@ -1,0 +1,563 @@
+package verifier
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/otpair/otpair/provisioning"
+)
+
+// Defaults of LocalOptions.
+const (
+	DefaultIssuer       = "otpair"
+	DefaultSkew         = 1
+	DefaultMaxAttempts  = 5
+	DefaultLockDuration = 5 * time.Minute
+	DefaultSessionTTL   = 10 * time.Minute
+	DefaultRefreshTTL   = 30 * 24 * time.Hour
+)
+
+// LocalOptions configure a Local backend. The zero value of every field but SeedKey
+// means its default.
+type LocalOptions struct {
+	Clock  Clock  // default time.Now
+	Issuer string // issuer of provisioning URIs; default "otpair"
+	// SkewBack and SkewAhead are how many steps before and after the current one a code
+	// may come from: 0 means the default 1, a negative value means none.
+	SkewBack, SkewAhead int
+	MaxAttempts         int           // failed attempts before a lock; default 5
+	LockDuration        time.Duration // default 5 minutes
+	SessionTTL          time.Duration // default 10 minutes
+	RefreshTTL          time.Duration // default 30 days
+	SigningAlg          string        // RS256 (default) or ES256
+	// SeedKey is the 32-byte key that seals seeds and the signing key at rest (see
+	// LoadSeedKey). Required.
+	SeedKey []byte
+	// ProjectID, when set, replaces the stored project id; otherwise the stored one is
+	// used, or one is generated and stored on first start.
+	ProjectID string
+}
+
+// Local is the in-process Backend over a Store. It is safe for concurrent use, and
+// several Locals (in several processes) may share one database: every decision that
+// matters under concurrency is an atomic statement in the Store.
+type Local struct {
+	st        Store
+	opts      LocalOptions
+	now       Clock
+	back      int
+	ahead     int
+	seal      *sealer
+	sign      *signer
+	projectID string
+
+	// afterCharge, when set by tests, runs for every attempt that passed the attempt
+	// charge, just before its code is checked.
+	afterCharge func()
+}
+
+var (
+	_ Backend    = (*Local)(nil)
+	_ UserLister = (*Local)(nil)
+)
+
+const metaProjectID = "project_id"
+
+// NewLocal builds a Local backend on st. On the first start with a database it stores
+// the seal check value, the project id and the signing key pair; later starts load
+// them, and a seed key other than the one the database was sealed with fails here with
+// an error wrapping ErrSeedKey.
+func NewLocal(ctx context.Context, st Store, opts LocalOptions) (*Local, error) {
+	if st == nil {
+		return nil, errors.New("new local verifier: no store")
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Issuer == "" {
+		opts.Issuer = DefaultIssuer
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
+	}
+	if opts.LockDuration <= 0 {
+		opts.LockDuration = DefaultLockDuration
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = DefaultSessionTTL
+	}
+	if opts.RefreshTTL <= 0 {
+		opts.RefreshTTL = DefaultRefreshTTL
+	}
+	if opts.SigningAlg == "" {
+		opts.SigningAlg = RS256
+	}
+	l := &Local{st: st, opts: opts, now: opts.Clock, back: skew(opts.SkewBack), ahead: skew(opts.SkewAhead)}
+	if opts.SeedKey == nil {
+		return nil, fmt.Errorf("new local verifier: %w: none given", ErrSeedKey)
+	}
+	var err error
+	if l.seal, err = newSealer(opts.SeedKey); err != nil {
+		return nil, fmt.Errorf("new local verifier: %w", err)
+	}
+	check, err := st.Meta(ctx, metaSealCheck)
+	if errors.Is(err, ErrNotFound) {
+		check, err = st.InitMeta(ctx, metaSealCheck, l.seal.sealCheck())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("new local verifier: %w", err)
+	}
+	if err := l.seal.verifyCheck(check); err != nil {
+		return nil, fmt.Errorf("new local verifier: %w", err)
+	}
+	if err := l.loadProjectID(ctx); err != nil {
+		return nil, fmt.Errorf("new local verifier: %w", err)
+	}
+	if l.sign, err = loadSigner(ctx, st, l.seal, opts.SigningAlg, l.now, l.projectID); err != nil {
+		return nil, fmt.Errorf("new local verifier: %w", err)
+	}
+	return l, nil
+}
+
+func skew(n int) int {
+	switch {
+	case n == 0:
+		return DefaultSkew
+	case n < 0:
+		return 0
+	default:
+		return n
+	}
+}
+
+func (l *Local) loadProjectID(ctx context.Context) error {
+	if pid := l.opts.ProjectID; pid != "" {
+		if err := checkID("project id", pid); err != nil {
+			return err
+		}
+		if err := l.st.SetMeta(ctx, metaProjectID, []byte(pid)); err != nil {
+			return err
+		}
+		l.projectID = pid
+		return nil
+	}
+	pid, err := l.st.InitMeta(ctx, metaProjectID, []byte("P"+rand.Text()))
+	if err != nil {
+		return err
+	}
+	l.projectID = string(pid)
+	return nil
+}
+
+// ProjectID implements Backend.
+func (l *Local) ProjectID() string { return l.projectID }
+
+// Keys implements Backend.
+func (l *Local) Keys(ctx context.Context) (JWKS, error) {
+	return JWKS{Keys: []JWK{l.sign.jwk}}, nil
+}
+
+// SignUp implements Backend. A login id that is only a pending sign-up may sign up
+// again: the new pending seed replaces the old.
+func (l *Local) SignUp(ctx context.Context, loginID string, info UserInfo) (Enrollment, error) {
+	if err := checkID("login id", loginID); err != nil {
+		return Enrollment{}, fmt.Errorf("sign up: %w", err)
+	}
+	rec, err := l.st.UserByLoginID(ctx, loginID)
+	if errors.Is(err, ErrUnknownUser) {
+		rec = UserRecord{ID: newUserID(), LoginID: loginID, Name: info.Name, Email: info.Email, Phone: info.Phone,
+			Created: l.now(), LastStep: -1}
+		err = l.st.CreateUser(ctx, rec)
+		if errors.Is(err, ErrUserExists) { // a concurrent sign-up of the same login id
+			rec, err = l.st.UserByLoginID(ctx, loginID)
+		}
+	}
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("sign up: %w", err)
+	}
+	if rec.Active {
+		return Enrollment{}, fmt.Errorf("sign up: %w", ErrUserExists)
+	}
+	e, err := l.newPendingSeed(ctx, rec)
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("sign up: %w", err)
+	}
+	return e, nil
+}
+
+// Update implements Backend: the refresh token must belong to the user loginID names.
+func (l *Local) Update(ctx context.Context, loginID, refreshJWT string) (Enrollment, error) {
+	c, err := l.verifyRefresh(ctx, refreshJWT)
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("update: %w", err)
+	}
+	rec, err := l.st.UserByLoginID(ctx, loginID)
+	if errors.Is(err, ErrUnknownUser) || err == nil && (!rec.Active || rec.ID != c.Subject) {
+		return Enrollment{}, fmt.Errorf("update: %w: the refresh token is not this user's", ErrBadToken)
+	}
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("update: %w", err)
+	}
+	e, err := l.newPendingSeed(ctx, rec)
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("update: %w", err)
+	}
+	return e, nil
+}
+
+// newPendingSeed creates, seals and stores a fresh seed as rec's pending seed and
+// returns how to provision it.
+func (l *Local) newPendingSeed(ctx context.Context, rec UserRecord) (Enrollment, error) {
+	secret, err := provisioning.NewSecret(provisioning.DefaultSecretBits)
+	if err != nil {
+		return Enrollment{}, err
+	}
+	defer clear(secret)
+	key := provisioning.Key{
+		Type:      provisioning.TOTP,
+		Issuer:    l.opts.Issuer,
+		Account:   rec.LoginID,
+		Secret:    secret,
+		Algorithm: provisioning.SHA1,
+		Digits:    provisioning.DefaultDigits,
+		Period:    provisioning.DefaultPeriod,
+	}
+	ct, nonce := l.seal.seal(secret, seedAAD(rec.ID))
+	seed := SealedSeed{
+		ID:         rand.Text(),
+		Ciphertext: ct,
+		Nonce:      nonce,
+		KeyID:      l.seal.keyID,
+		Algorithm:  string(key.Algorithm),
+		Digits:     key.Digits,
+		Period:     key.Period,
+		Created:    l.now(),
+	}
+	if err := l.st.PutPendingSeed(ctx, rec.ID, seed); err != nil {
+		return Enrollment{}, err
+	}
+	return enrollment(key)
+}
+
+// enrollment is the provisioning URL, base32 secret and QR PNG of key.
+func enrollment(key provisioning.Key) (Enrollment, error) {
+	uri := key.URI()
+	var png bytes.Buffer
+	if err := provisioning.WriteQRPNG(&png, uri); err != nil {
+		return Enrollment{}, fmt.Errorf("draw qr code: %w", err)
+	}
+	return Enrollment{ProvisioningURL: uri, Key: key.SecretBase32(), Image: png.Bytes()}, nil
+}
+
+// SignIn implements Backend. The attempt is charged before the code is checked; the
+// code is compared in constant time with the code of every step of the window of every
+// seed (active and pending), without stopping at a match; the matched step then goes
+// through the replay guard.
+func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, error) {
+	if err := checkID("login id", loginID); err != nil {
+		return Session{}, fmt.Errorf("sign in: %w", err)
+	}
+	code = normalizeCode(code)
+	if code == "" {
+		return Session{}, fmt.Errorf("sign in: %w: code", ErrMissingArgument)
+	}
+	rec, err := l.st.UserByLoginID(ctx, loginID)
+	if err != nil {
+		return Session{}, fmt.Errorf("sign in: %w", err)
+	}
+	if !rec.HasActiveSeed && !rec.HasPendingSeed {
+		return Session{}, fmt.Errorf("sign in: %w", ErrNoSeed)
+	}
+	now := l.now()
+	if rec.LockedUntil.After(now) { // a read that saves a write; the charge decides
+		return Session{}, fmt.Errorf("sign in: %w", &LockedError{Until: rec.LockedUntil})
+	}
+	att, err := l.st.ChargeAttempt(ctx, rec.ID, now, l.opts.MaxAttempts, l.opts.LockDuration)
+	if err != nil {
+		return Session{}, fmt.Errorf("sign in: %w", err)
+	}
+	if !att.Allowed {
+		return Session{}, fmt.Errorf("sign in: %w", &LockedError{Until: att.LockedUntil})
+	}
+	if l.afterCharge != nil {
+		l.afterCharge()
+	}
+	active, pending, err := l.st.Seeds(ctx, rec.ID)
+	if err != nil {
+		return Session{}, fmt.Errorf("sign in: %w", err)
+	}
+	m, err := l.match(rec.ID, code, now, active, pending)
+	if err != nil {
+		return Session{}, fmt.Errorf("sign in: %w", err)
+	}
+	if m.seed == nil {
+		if left := l.opts.MaxAttempts - att.Count; left > 0 {
+			return Session{}, fmt.Errorf("sign in: %w (%d attempts left)", ErrWrongCode, left)
+		}
+		return Session{}, fmt.Errorf("sign in: %w (locked until %s)", ErrWrongCode, att.LockedUntil.UTC().Format(time.RFC3339))
+	}
+	var ok, firstSeen bool
+	if m.seed == pending {
+		ok, firstSeen, err = l.st.PromotePending(ctx, rec.ID, m.seed.ID, m.step, m.drift, now)
+	} else {
+		ok, err = l.st.ConsumeStep(ctx, rec.ID, m.seed.ID, m.step, m.drift, now)
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("sign in: %w", err)
+	}
+	if !ok {
+		return Session{}, fmt.Errorf("sign in: %w", ErrCodeReused)
+	}
+	rec.Active, rec.FailedAttempts, rec.LockedUntil = true, 0, time.Time{}
+	rec.LastStep, rec.StepDrift = int64(m.step), m.drift
+	if m.seed == pending {
+		rec.HasActiveSeed, rec.HasPendingSeed = true, false
+	}
+	s, err := l.openSession(ctx, rec, now)
+	if err != nil {
+		return Session{}, fmt.Errorf("sign in: %w", err)
+	}
+	s.FirstSeen = firstSeen
+	return s, nil
+}
+
+// normalizeCode drops the spaces and dashes people type inside codes ("123 456").
+func normalizeCode(code string) string {
+	b := make([]byte, 0, len(code))
+	for i := 0; i < len(code); i++ {
+		switch c := code[i]; c {
+		case ' ', '\t', '-':
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+func (l *Local) openSession(ctx context.Context, rec UserRecord, now time.Time) (Session, error) {
+	sessionJWT, sc, err := l.sign.issue(l.projectID, rec.ID, drnSession, "", now, l.opts.SessionTTL)
+	if err != nil {
+		return Session{}, err
+	}
+	refreshJWT, rc, err := l.sign.issue(l.projectID, rec.ID, drnRefresh, rand.Text(), now, l.opts.RefreshTTL)
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{
+		SessionJWT:     sessionJWT,
+		RefreshJWT:     refreshJWT,
+		SessionClaims:  sc.public(),
+		RefreshExpires: rc.public().Expires,
+		User:           l.user(rec, now),
+	}, nil
+}
+
+// DeleteSeed implements Backend.
+func (l *Local) DeleteSeed(ctx context.Context, loginID string) error {
+	rec, err := l.activeUser(ctx, loginID)
+	if err != nil {
+		return fmt.Errorf("delete seed: %w", err)
+	}
+	if err := l.st.DeleteSeeds(ctx, rec.ID); err != nil {
+		return fmt.Errorf("delete seed: %w", err)
+	}
+	return nil
+}
+
+// Refresh implements Backend: a new session token; the refresh token stays the same.
+func (l *Local) Refresh(ctx context.Context, refreshJWT string) (Session, error) {
+	c, rec, err := l.refreshUser(ctx, refreshJWT)
+	if err != nil {
+		return Session{}, fmt.Errorf("refresh: %w", err)
+	}
+	now := l.now()
+	sessionJWT, sc, err := l.sign.issue(l.projectID, rec.ID, drnSession, "", now, l.opts.SessionTTL)
+	if err != nil {
+		return Session{}, fmt.Errorf("refresh: %w", err)
+	}
+	return Session{
+		SessionJWT:     sessionJWT,
+		RefreshJWT:     refreshJWT,
+		SessionClaims:  sc.public(),
+		RefreshExpires: c.public().Expires,
+		User:           l.user(rec, now),
+	}, nil
+}
+
+// Me implements Backend.
+func (l *Local) Me(ctx context.Context, refreshJWT string) (User, error) {
+	_, rec, err := l.refreshUser(ctx, refreshJWT)
+	if err != nil {
+		return User{}, fmt.Errorf("me: %w", err)
+	}
+	return l.user(rec, l.now()), nil
+}
+
+// Logout implements Backend: the refresh token is revoked until it expires.
+func (l *Local) Logout(ctx context.Context, refreshJWT string) error {
+	c, err := l.verifyRefresh(ctx, refreshJWT)
+	if err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	if err := l.st.RevokeToken(ctx, c.ID, c.ExpiresAt.Time, l.now()); err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	return nil
+}
+
+// VerifySession checks a session token (signature, issuer, expiry, kind) and returns
+// its claims, as Descope's SDKs' validateSession would. Failures wrap ErrBadToken.
+func (l *Local) VerifySession(ctx context.Context, sessionJWT string) (Claims, error) {
+	c, err := l.sign.verify(sessionJWT, drnSession)
+	if err != nil {
+		return Claims{}, fmt.Errorf("verify session: %w", err)
+	}
+	return c.public(), nil
+}
+
+// verifyRefresh checks a refresh token and that it was not revoked.
+func (l *Local) verifyRefresh(ctx context.Context, raw string) (tokenClaims, error) {
+	c, err := l.sign.verify(raw, drnRefresh)
+	if err != nil {
+		return tokenClaims{}, err
+	}
+	revoked, err := l.st.TokenRevoked(ctx, c.ID)
+	if err != nil {
+		return tokenClaims{}, err
+	}
+	if revoked {
+		return tokenClaims{}, fmt.Errorf("%w: revoked by logout", ErrBadToken)
+	}
+	return c, nil
+}
+
+// refreshUser is verifyRefresh plus the user the token names, who must still exist.
+func (l *Local) refreshUser(ctx context.Context, raw string) (tokenClaims, UserRecord, error) {
+	c, err := l.verifyRefresh(ctx, raw)
+	if err != nil {
+		return tokenClaims{}, UserRecord{}, err
+	}
+	rec, err := l.st.UserByID(ctx, c.Subject)
+	if errors.Is(err, ErrUnknownUser) || err == nil && !rec.Active {
+		return tokenClaims{}, UserRecord{}, fmt.Errorf("%w: its user no longer exists", ErrBadToken)
+	}
+	if err != nil {
+		return tokenClaims{}, UserRecord{}, err
+	}
+	return c, rec, nil
+}
+
+// LoadUser implements Backend. A pending sign-up is not a user yet: ErrUnknownUser.
+func (l *Local) LoadUser(ctx context.Context, loginID string) (User, error) {
+	rec, err := l.activeUser(ctx, loginID)
+	if err != nil {
+		return User{}, fmt.Errorf("load user: %w", err)
+	}
+	return l.user(rec, l.now()), nil
+}
+
+// CreateUser implements Backend: a user without a seed. A pending sign-up of the same
+// login id is dropped.
+func (l *Local) CreateUser(ctx context.Context, loginID string, info UserInfo) (User, error) {
+	if err := checkID("login id", loginID); err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	old, err := l.st.UserByLoginID(ctx, loginID)
+	switch {
+	case err == nil && old.Active:
+		return User{}, fmt.Errorf("create user: %w", ErrUserExists)
+	case err == nil:
+		if err := l.st.DeleteUser(ctx, old.ID); err != nil && !errors.Is(err, ErrUnknownUser) {
+			return User{}, fmt.Errorf("create user: %w", err)
+		}
+	case !errors.Is(err, ErrUnknownUser):
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	now := l.now()
+	rec := UserRecord{ID: newUserID(), LoginID: loginID, Name: info.Name, Email: info.Email, Phone: info.Phone,
+		Created: now, Active: true, LastStep: -1}
+	if err := l.st.CreateUser(ctx, rec); err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	return l.user(rec, now), nil
+}
+
+// DeleteUser implements Backend.
+func (l *Local) DeleteUser(ctx context.Context, loginID string) error {
+	rec, err := l.activeUser(ctx, loginID)
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	if err := l.st.DeleteUser(ctx, rec.ID); err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	return nil
+}
+
+// Users implements UserLister: every user that exists for the API (pending sign-ups
+// are left out), ordered by login id.
+func (l *Local) Users(ctx context.Context) ([]User, error) {
+	recs, err := l.st.ListUsers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("users: %w", err)
+	}
+	now := l.now()
+	users := make([]User, 0, len(recs))
+	for _, r := range recs {
+		if r.Active {
+			users = append(users, l.user(r, now))
+		}
+	}
+	return users, nil
+}
+
+func (l *Local) activeUser(ctx context.Context, loginID string) (UserRecord, error) {
+	if err := checkID("login id", loginID); err != nil {
+		return UserRecord{}, err
+	}
+	rec, err := l.st.UserByLoginID(ctx, loginID)
+	if err != nil {
+		return UserRecord{}, err
+	}
+	if !rec.Active {
+		return UserRecord{}, ErrUnknownUser
+	}
+	return rec, nil
+}
+
+// user is the secret-free view of a record at now.
+func (l *Local) user(r UserRecord, now time.Time) User {
+	u := User{
+		ID: r.ID, LoginID: r.LoginID, Name: r.Name, Email: r.Email, Phone: r.Phone,
+		Created: r.Created, TOTP: r.HasActiveSeed, Pending: r.HasPendingSeed, StepDrift: r.StepDrift,
+	}
+	if r.LockedUntil.After(now) {
+		u.LockedUntil = r.LockedUntil
+	}
+	if r.LastStep >= 0 {
+		u.LastStep = uint64(r.LastStep)
+	}
+	return u
+}
+
+func newUserID() string { return "U" + rand.Text() }
+
+// checkID rejects an empty, oversized or control-character login or project id.
+func checkID(what, s string) error {
+	if s == "" {
+		return fmt.Errorf("%w: %s", ErrMissingArgument, what)
+	}
+	if len(s) > 256 {
+		return fmt.Errorf("%w: %s longer than 256 bytes", ErrInvalidArgument, what)
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == 0xfffd {
+			return fmt.Errorf("%w: %s contains a control character or invalid UTF-8", ErrInvalidArgument, what)
+		}
+	}
+	return nil
+}

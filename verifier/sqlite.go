@@ -1,0 +1,542 @@
+package verifier
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// MemoryDB is the database path that keeps everything in memory, for demos and tests:
+// nothing is written to disk and everything is gone when the Store is closed.
+const MemoryDB = ":memory:"
+
+// SQLiteStore is the embedded Store: one SQLite file (WAL, busy timeout in the DSN so
+// every pooled connection waits for the writer instead of failing), through the pure-Go
+// modernc.org/sqlite driver.
+type SQLiteStore struct {
+	db *sql.DB
+}
+
+var _ Store = (*SQLiteStore)(nil)
+
+// OpenSQLite opens (creating it 0600 if needed) the database at path and brings its
+// schema up to date. path MemoryDB opens a private in-memory database.
+func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
+	if path == "" {
+		return nil, fmt.Errorf("open sqlite: %w: empty database path", ErrInvalidArgument)
+	}
+	params := url.Values{}
+	params.Add("_pragma", "busy_timeout(5000)")
+	params.Add("_pragma", "foreign_keys(1)")
+	params.Set("_txlock", "immediate")
+	var dsn string
+	if path == MemoryDB {
+		// Every connection to ":memory:" would get a database of its own, so the pool
+		// holds exactly one connection (shared cache would instead bring table-level
+		// SQLITE_LOCKED errors that busy_timeout does not wait out).
+		dsn = ":memory:?" + params.Encode()
+	} else {
+		if strings.ContainsAny(path, "?#") {
+			return nil, fmt.Errorf("open sqlite %s: %w: the path must not contain ? or #", path, ErrInvalidArgument)
+		}
+		if err := createPrivate(path); err != nil {
+			return nil, err
+		}
+		params.Add("_pragma", "journal_mode(WAL)")
+		params.Add("_pragma", "synchronous(NORMAL)")
+		dsn = "file:" + path + "?" + params.Encode()
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if path == MemoryDB {
+		db.SetMaxOpenConns(1)
+		db.SetConnMaxIdleTime(0)
+		db.SetConnMaxLifetime(0)
+	} else {
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
+	}
+	s := &SQLiteStore{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// createPrivate creates the database file readable by its owner only, before SQLite
+// opens it (SQLite gives its -wal and -shm files the same mode).
+func createPrivate(path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("open sqlite %s: folder: %w", path, err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// sqliteMigrations are the schema versions in order; schema_version holds how many
+// have run. Append only: a released migration never changes. The SQL stays close to
+// what PostgreSQL accepts (BIGINT times in unix milliseconds, no SQLite-only types
+// except BLOB).
+var sqliteMigrations = []string{
+	// 1: the whole first schema.
+	`CREATE TABLE meta (
+		name  TEXT PRIMARY KEY,
+		value BLOB NOT NULL
+	);
+	CREATE TABLE users (
+		id            TEXT PRIMARY KEY,
+		login_id      TEXT NOT NULL UNIQUE,
+		name          TEXT NOT NULL DEFAULT '',
+		email         TEXT NOT NULL DEFAULT '',
+		phone         TEXT NOT NULL DEFAULT '',
+		active        INTEGER NOT NULL DEFAULT 0,
+		created_at    BIGINT NOT NULL,
+		failed_count  INTEGER NOT NULL DEFAULT 0,
+		locked_until  BIGINT,
+		last_step     BIGINT,
+		step_drift    INTEGER NOT NULL DEFAULT 0,
+		updated_at    BIGINT NOT NULL
+	);
+	CREATE TABLE seeds (
+		user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		kind        TEXT NOT NULL CHECK (kind IN ('active', 'pending')),
+		seed_id     TEXT NOT NULL,
+		ciphertext  BLOB NOT NULL,
+		nonce       BLOB NOT NULL,
+		key_id      TEXT NOT NULL,
+		algorithm   TEXT NOT NULL CHECK (algorithm IN ('SHA1', 'SHA256', 'SHA512')),
+		digits      INTEGER NOT NULL CHECK (digits BETWEEN 6 AND 8),
+		period      INTEGER NOT NULL CHECK (period > 0),
+		created_at  BIGINT NOT NULL,
+		PRIMARY KEY (user_id, kind)
+	);
+	CREATE TABLE revoked_tokens (
+		jti         TEXT PRIMARY KEY,
+		expires_at  BIGINT NOT NULL
+	);
+	CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);`,
+}
+
+func (s *SQLiteStore) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var version int
+	err = tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("migrate: read schema version: %w", err)
+	}
+	if version > len(sqliteMigrations) {
+		return fmt.Errorf("migrate: database schema version %d is newer than this otpair knows (%d)", version, len(sqliteMigrations))
+	}
+	for i := version; i < len(sqliteMigrations); i++ {
+		if _, err := tx.ExecContext(ctx, sqliteMigrations[i]); err != nil {
+			return fmt.Errorf("migrate to version %d: %w", i+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, len(sqliteMigrations)); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// SchemaVersion is the number of migrations the database has run.
+func (s *SQLiteStore) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	if err := s.db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	return v, nil
+}
+
+// Close implements Store.
+func (s *SQLiteStore) Close() error { return s.db.Close() }
+
+// Meta implements Store.
+func (s *SQLiteStore) Meta(ctx context.Context, name string) ([]byte, error) {
+	var v []byte
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("meta %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("meta %q: %w", name, err)
+	}
+	return v, nil
+}
+
+// InitMeta implements Store.
+func (s *SQLiteStore) InitMeta(ctx context.Context, name string, value []byte) ([]byte, error) {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, value); err != nil {
+		return nil, fmt.Errorf("init meta %q: %w", name, err)
+	}
+	return s.Meta(ctx, name)
+}
+
+// SetMeta implements Store.
+func (s *SQLiteStore) SetMeta(ctx context.Context, name string, value []byte) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	if err != nil {
+		return fmt.Errorf("set meta %q: %w", name, err)
+	}
+	return nil
+}
+
+// CreateUser implements Store.
+func (s *SQLiteStore) CreateUser(ctx context.Context, u UserRecord) error {
+	created := millis(u.Created)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO users (id, login_id, name, email, phone, active, created_at, last_step, step_drift, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.LoginID, u.Name, u.Email, u.Phone, boolInt(u.Active), created, nullStep(u.LastStep), u.StepDrift, created)
+	if isConstraint(err) {
+		return fmt.Errorf("create user: %w", ErrUserExists)
+	}
+	if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	return nil
+}
+
+const userColumns = `id, login_id, name, email, phone, active, created_at, failed_count, locked_until, last_step, step_drift,
+	EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = users.id AND kind = 'active'),
+	EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = users.id AND kind = 'pending')`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanUser(r rowScanner) (UserRecord, error) {
+	var (
+		u                     UserRecord
+		active, hasA, hasP    int
+		created               int64
+		lockedUntil, lastStep sql.NullInt64
+	)
+	if err := r.Scan(&u.ID, &u.LoginID, &u.Name, &u.Email, &u.Phone, &active, &created, &u.FailedAttempts,
+		&lockedUntil, &lastStep, &u.StepDrift, &hasA, &hasP); err != nil {
+		return UserRecord{}, err
+	}
+	u.Active, u.HasActiveSeed, u.HasPendingSeed = active != 0, hasA != 0, hasP != 0
+	u.Created = fromMillis(created)
+	if lockedUntil.Valid {
+		u.LockedUntil = fromMillis(lockedUntil.Int64)
+	}
+	u.LastStep = -1
+	if lastStep.Valid {
+		u.LastStep = lastStep.Int64
+	}
+	return u, nil
+}
+
+func (s *SQLiteStore) userWhere(ctx context.Context, where string, arg any) (UserRecord, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return UserRecord{}, ErrUnknownUser
+	}
+	return u, err
+}
+
+// UserByLoginID implements Store.
+func (s *SQLiteStore) UserByLoginID(ctx context.Context, loginID string) (UserRecord, error) {
+	u, err := s.userWhere(ctx, `login_id = ?`, loginID)
+	if err != nil {
+		return UserRecord{}, fmt.Errorf("load user by login id: %w", err)
+	}
+	return u, nil
+}
+
+// UserByID implements Store.
+func (s *SQLiteStore) UserByID(ctx context.Context, id string) (UserRecord, error) {
+	u, err := s.userWhere(ctx, `id = ?`, id)
+	if err != nil {
+		return UserRecord{}, fmt.Errorf("load user by id: %w", err)
+	}
+	return u, nil
+}
+
+// ListUsers implements Store.
+func (s *SQLiteStore) ListUsers(ctx context.Context) ([]UserRecord, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY login_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var users []UserRecord
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return users, nil
+}
+
+// DeleteUser implements Store.
+func (s *SQLiteStore) DeleteUser(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	return oneRow(res, "delete user")
+}
+
+// PutPendingSeed implements Store.
+func (s *SQLiteStore) PutPendingSeed(ctx context.Context, userID string, seed SealedSeed) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO seeds (user_id, kind, seed_id, ciphertext, nonce, key_id, algorithm, digits, period, created_at)
+		VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (user_id, kind) DO UPDATE SET seed_id = excluded.seed_id, ciphertext = excluded.ciphertext,
+			nonce = excluded.nonce, key_id = excluded.key_id, algorithm = excluded.algorithm,
+			digits = excluded.digits, period = excluded.period, created_at = excluded.created_at`,
+		userID, seed.ID, seed.Ciphertext, seed.Nonce, seed.KeyID, seed.Algorithm, seed.Digits, seed.Period, millis(seed.Created))
+	if isConstraint(err) {
+		// The foreign key: no such user (the CHECKs guard values the backend controls).
+		if _, uerr := s.UserByID(ctx, userID); errors.Is(uerr, ErrUnknownUser) {
+			return fmt.Errorf("put pending seed: %w", ErrUnknownUser)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("put pending seed: %w", err)
+	}
+	return nil
+}
+
+// Seeds implements Store.
+func (s *SQLiteStore) Seeds(ctx context.Context, userID string) (active, pending *SealedSeed, err error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, seed_id, ciphertext, nonce, key_id, algorithm, digits, period, created_at
+		FROM seeds WHERE user_id = ?`, userID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load seeds: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			kind    string
+			seed    SealedSeed
+			created int64
+		)
+		if err := rows.Scan(&kind, &seed.ID, &seed.Ciphertext, &seed.Nonce, &seed.KeyID, &seed.Algorithm, &seed.Digits, &seed.Period, &created); err != nil {
+			return nil, nil, fmt.Errorf("load seeds: %w", err)
+		}
+		seed.Created = fromMillis(created)
+		if kind == "active" {
+			active = &seed
+		} else {
+			pending = &seed
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("load seeds: %w", err)
+	}
+	if active == nil && pending == nil {
+		if _, err := s.UserByID(ctx, userID); err != nil {
+			return nil, nil, fmt.Errorf("load seeds: %w", err)
+		}
+	}
+	return active, pending, nil
+}
+
+// DeleteSeeds implements Store.
+func (s *SQLiteStore) DeleteSeeds(ctx context.Context, userID string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM seeds WHERE user_id = ?`, userID)
+	if err != nil {
+		return fmt.Errorf("delete seeds: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.UserByID(ctx, userID); err != nil {
+			return fmt.Errorf("delete seeds: %w", err)
+		}
+	}
+	return nil
+}
+
+// ChargeAttempt implements Store. The single UPDATE is the whole decision: SQLite runs
+// one writer at a time and PostgreSQL re-checks the WHERE clause on the locked row, so
+// no two attempts read the same count.
+func (s *SQLiteStore) ChargeAttempt(ctx context.Context, userID string, now time.Time, max int, lock time.Duration) (Attempt, error) {
+	n := millis(now)
+	var (
+		count       int
+		lockedUntil sql.NullInt64
+	)
+	err := s.db.QueryRowContext(ctx, `UPDATE users SET
+			failed_count = CASE WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN 1 ELSE failed_count + 1 END,
+			locked_until = CASE
+				WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN 1 ELSE failed_count + 1 END) >= ?2 THEN ?3
+				WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN NULL
+				ELSE locked_until END,
+			updated_at = ?1
+		WHERE id = ?4 AND (locked_until IS NULL OR locked_until <= ?1)
+		RETURNING failed_count, locked_until`,
+		n, max, n+lock.Milliseconds(), userID).Scan(&count, &lockedUntil)
+	if err == nil {
+		a := Attempt{Allowed: true, Count: count}
+		if lockedUntil.Valid {
+			a.LockedUntil = fromMillis(lockedUntil.Int64)
+		}
+		return a, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return Attempt{}, fmt.Errorf("charge attempt: %w", err)
+	}
+	// No row: locked, or no such user.
+	u, err := s.UserByID(ctx, userID)
+	if err != nil {
+		return Attempt{}, fmt.Errorf("charge attempt: %w", err)
+	}
+	return Attempt{Allowed: false, Count: u.FailedAttempts, LockedUntil: u.LockedUntil}, nil
+}
+
+// ConsumeStep implements Store: the replay guard is this one UPDATE, accepted when it
+// changed a row.
+func (s *SQLiteStore) ConsumeStep(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET last_step = ?1, step_drift = ?2, failed_count = 0, locked_until = NULL, updated_at = ?3
+		WHERE id = ?4 AND (last_step IS NULL OR last_step < ?1)
+		AND EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = ?4 AND kind = 'active' AND seed_id = ?5)`,
+		int64(step), drift, millis(now), userID, seedID)
+	if err != nil {
+		return false, fmt.Errorf("consume step: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("consume step: %w", err)
+	}
+	return n == 1, nil
+}
+
+// PromotePending implements Store. The transaction begins IMMEDIATE (the DSN's
+// _txlock), so it holds the write lock from its first statement.
+func (s *SQLiteStore) PromotePending(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (promoted, firstSeen bool, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, false, fmt.Errorf("promote pending seed: %w", err)
+	}
+	defer tx.Rollback()
+	var active int
+	err = tx.QueryRowContext(ctx, `SELECT active FROM users WHERE id = ?`, userID).Scan(&active)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, false, nil // deleted meanwhile: nothing to promote
+	}
+	if err != nil {
+		return false, false, fmt.Errorf("promote pending seed: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE users SET last_step = ?1, step_drift = ?2, failed_count = 0, locked_until = NULL, active = 1, updated_at = ?3
+		WHERE id = ?4 AND (last_step IS NULL OR last_step < ?1)
+		AND EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = ?4 AND kind = 'pending' AND seed_id = ?5)`,
+		int64(step), drift, millis(now), userID, seedID)
+	if err != nil {
+		return false, false, fmt.Errorf("promote pending seed: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return false, false, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM seeds WHERE user_id = ? AND kind = 'active'`, userID); err != nil {
+		return false, false, fmt.Errorf("promote pending seed: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE seeds SET kind = 'active' WHERE user_id = ? AND kind = 'pending'`, userID); err != nil {
+		return false, false, fmt.Errorf("promote pending seed: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, false, fmt.Errorf("promote pending seed: %w", err)
+	}
+	return true, active == 0, nil
+}
+
+// RevokeToken implements Store.
+func (s *SQLiteStore) RevokeToken(ctx context.Context, jti string, expires, now time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING`, jti, millis(expires)); err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM revoked_tokens WHERE expires_at <= ?`, millis(now)); err != nil {
+		return fmt.Errorf("revoke token: purge expired: %w", err)
+	}
+	return nil
+}
+
+// TokenRevoked implements Store.
+func (s *SQLiteStore) TokenRevoked(ctx context.Context, jti string) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM revoked_tokens WHERE jti = ?`, jti).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("token revoked: %w", err)
+	}
+	return true, nil
+}
+
+func oneRow(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, ErrUnknownUser)
+	}
+	return nil
+}
+
+func isConstraint(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
+}
+
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func nullStep(step int64) any {
+	if step < 0 {
+		return nil
+	}
+	return step
+}
