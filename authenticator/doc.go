@@ -1,0 +1,24 @@
+// Package authenticator is the software-authenticator half of otpair: the user's
+// accounts (a provisioning.Key each, with an id, a label and, for HOTP, the counter) kept
+// in one vault file.
+//
+// The vault is an age-encrypted file (filippo.io/age) in the data folder, so a user can
+// always decrypt it with the standard age tool. It is protected in one of two ways, and
+// the age header itself says which:
+//
+//   - OS keyring: an X25519 identity kept as one item (service "otpair") in the OS
+//     keyring through zalando/go-keyring. One keyring read opens every account.
+//   - passphrase: age's scrypt recipient, for machines where no keyring is reachable
+//     (no D-Bus session, no Secret Service, a locked keyring, a keyring that does not
+//     answer in time).
+//
+// A new vault takes the keyring when one answers and a passphrase otherwise, and says
+// why; an existing vault is never moved from one protection to the other except by
+// Rekey. Every write is a read-modify-write under an exclusive lock file, written to a
+// temporary file, synced and renamed over the old vault, so two processes never lose
+// each other's changes and a crash leaves the old or the new vault, never a torn one.
+// A vault that does not decrypt or parse is never overwritten.
+//
+// The package is plain Go: methods take a context, return errors and never touch the
+// terminal; cmd/otpair supplies the keyring, the passphrase prompt and the clock.
+package authenticator

@@ -1,0 +1,271 @@
+package authenticator
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/otpair/otpair/provisioning"
+)
+
+// SourceError is one import source, line of a text file or QR code of an image that
+// gave no key. Its message names the source and the problem, never a secret.
+type SourceError struct {
+	Source string // "file.txt:3", "shot.png (QR 2)", "stdin", or a URI with its secret hidden
+	Err    error
+}
+
+func (e *SourceError) Error() string { return e.Source + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// SourceKey is a key read from an import source.
+type SourceKey struct {
+	Source string
+	Key    provisioning.Key
+}
+
+// maxSourceBytes bounds what is read from one file or stdin (a 12 MP PNG is about 20 MB).
+const maxSourceBytes = 200 << 20
+
+// ReadSources reads keys from import sources: an otpauth:// or otpauth-migration:// URI,
+// "-" for stdin, or a file: a text file of such URIs (one a line; blank lines and lines
+// starting with # are skipped) or an image holding one or more QR codes. A source that
+// fails is reported in failed and the others are still read; within a text file or an
+// image, each bad line or code is reported on its own.
+func ReadSources(ctx context.Context, sources []string, stdin io.Reader) (keys []SourceKey, failed []SourceError) {
+	for _, src := range sources {
+		if ctx.Err() != nil {
+			failed = append(failed, SourceError{Source: sourceName(src), Err: ctx.Err()})
+			continue
+		}
+		k, f := readSource(src, stdin)
+		keys, failed = append(keys, k...), append(failed, f...)
+	}
+	return keys, failed
+}
+
+// sourceName is how a source is named in messages: a URI loses its secret.
+func sourceName(src string) string {
+	if isURI(src) {
+		return redactURI(src)
+	}
+	return src
+}
+
+func isURI(s string) bool {
+	l := strings.ToLower(strings.TrimSpace(s))
+	return strings.HasPrefix(l, "otpauth://") || strings.HasPrefix(l, "otpauth-migration://")
+}
+
+func readSource(src string, stdin io.Reader) ([]SourceKey, []SourceError) {
+	fail := func(name string, err error) ([]SourceKey, []SourceError) {
+		return nil, []SourceError{{Source: name, Err: err}}
+	}
+	switch {
+	case src == "-":
+		if stdin == nil {
+			return fail("stdin", errors.New("no standard input"))
+		}
+		data, err := io.ReadAll(io.LimitReader(stdin, maxSourceBytes+1))
+		if err != nil {
+			return fail("stdin", fmt.Errorf("read: %w", err))
+		}
+		if len(data) > maxSourceBytes {
+			return fail("stdin", fmt.Errorf("more than the %d MB otpair reads", maxSourceBytes>>20))
+		}
+		return readBlob("stdin", data)
+	case isURI(src):
+		keys, err := parseURIText(strings.TrimSpace(src))
+		if err != nil {
+			return fail(sourceName(src), err)
+		}
+		return tag(sourceName(src), keys), nil
+	}
+	st, err := os.Stat(src)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fail(src, errors.New("no such file (and not an otpauth:// or otpauth-migration:// URI)"))
+	case err != nil:
+		return fail(src, err)
+	case st.IsDir():
+		return fail(src, errors.New("a directory, not a file of URIs or an image"))
+	case st.Size() > maxSourceBytes:
+		return fail(src, fmt.Errorf("%d MB, larger than the %d MB otpair reads", st.Size()>>20, maxSourceBytes>>20))
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return fail(src, err)
+	}
+	return readBlob(src, data)
+}
+
+func tag(name string, keys []provisioning.Key) []SourceKey {
+	out := make([]SourceKey, len(keys))
+	for i, k := range keys {
+		out[i] = SourceKey{Source: name, Key: k}
+	}
+	return out
+}
+
+// readBlob reads a file's contents: text of URIs, or else an image with QR codes.
+func readBlob(name string, data []byte) (keys []SourceKey, failed []SourceError) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, []SourceError{{Source: name, Err: errors.New("empty")}}
+	}
+	if looksLikeText(data) {
+		for i, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSpace(strings.TrimPrefix(line, "\ufeff"))
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			at := fmt.Sprintf("%s:%d", name, i+1)
+			if !isURI(line) {
+				// Do not quote the line: it may be a bare secret pasted by mistake.
+				failed = append(failed, SourceError{Source: at, Err: errors.New("not an otpauth:// or otpauth-migration:// URI")})
+				continue
+			}
+			ks, err := parseURIText(line)
+			if err != nil {
+				failed = append(failed, SourceError{Source: at, Err: err})
+				continue
+			}
+			keys = append(keys, tag(at, ks)...)
+		}
+		if len(keys) == 0 && len(failed) == 0 {
+			failed = append(failed, SourceError{Source: name, Err: errors.New("no URIs (only blank lines and comments)")})
+		}
+		return keys, failed
+	}
+	texts, err := provisioning.DecodeQRBytes(data)
+	if err != nil {
+		return nil, []SourceError{{Source: name, Err: fmt.Errorf("not a text file of URIs, and as an image: %w", err)}}
+	}
+	for i, text := range texts {
+		at := name
+		if len(texts) > 1 {
+			at = fmt.Sprintf("%s (QR %d)", name, i+1)
+		}
+		if !isURI(text) {
+			failed = append(failed, SourceError{Source: at, Err: errors.New("the QR code holds something other than an otpauth URI")})
+			continue
+		}
+		ks, err := parseURIText(text)
+		if err != nil {
+			failed = append(failed, SourceError{Source: at, Err: err})
+			continue
+		}
+		keys = append(keys, tag(at, ks)...)
+	}
+	return keys, failed
+}
+
+// looksLikeText reports whether data is UTF-8 text without control bytes other than
+// whitespace: a file of URIs rather than an image.
+func looksLikeText(data []byte) bool {
+	head := data[:min(len(data), 4096)]
+	for _, b := range head {
+		if b < 0x20 && b != '\n' && b != '\r' && b != '\t' {
+			return false
+		}
+	}
+	return utf8.Valid(data)
+}
+
+// parseURIText parses one otpauth:// URI (one key) or otpauth-migration:// page (its keys).
+func parseURIText(s string) ([]provisioning.Key, error) {
+	if strings.HasPrefix(strings.ToLower(s), "otpauth-migration://") {
+		keys, err := decodeMigration(s)
+		if err != nil {
+			return nil, err
+		}
+		if len(keys) == 0 {
+			return nil, errors.New("the export page holds no accounts")
+		}
+		return keys, nil
+	}
+	k, err := provisioning.ParseURI(s)
+	if err != nil {
+		return nil, err
+	}
+	return []provisioning.Key{k}, nil
+}
+
+// redactURI hides the secret-bearing parameter of a URI (secret, or an export's data).
+func redactURI(uri string) string {
+	base, query, ok := strings.Cut(strings.TrimSpace(uri), "?")
+	if !ok {
+		return base
+	}
+	params := strings.Split(query, "&")
+	for i, p := range params {
+		name, _, _ := strings.Cut(p, "=")
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "secret", "data":
+			params[i] = name + "=REDACTED"
+		}
+	}
+	return base + "?" + strings.Join(params, "&")
+}
+
+// Imported is an account and the source it came from.
+type Imported struct {
+	Source  string
+	Account Account
+}
+
+// ImportResult says what Import did with every source.
+type ImportResult struct {
+	Added      []Imported    // new accounts
+	Duplicates []Imported    // keys already in the vault: Account is the existing one
+	Failed     []SourceError // sources, lines or QR codes that gave nothing
+}
+
+// Err joins the failures, or is nil when every source gave keys.
+func (r ImportResult) Err() error {
+	errs := make([]error, len(r.Failed))
+	for i := range r.Failed {
+		errs[i] = &r.Failed[i]
+	}
+	return errors.Join(errs...)
+}
+
+// Import reads every source (see ReadSources) and stores their keys in one write,
+// skipping duplicates. A failed source does not stop the others; the error is only
+// for a vault that could not be opened or written, in which case nothing was stored.
+func (v *Vault) Import(ctx context.Context, sources []string, stdin io.Reader) (ImportResult, error) {
+	found, failed := ReadSources(ctx, sources, stdin)
+	res := ImportResult{Failed: failed}
+	// Invalid keys are reported with their source rather than failing the whole import.
+	var keys []provisioning.Key
+	var from []string
+	for _, sk := range found {
+		if err := sk.Key.Validate(); err != nil {
+			res.Failed = append(res.Failed, SourceError{Source: sk.Source, Err: err})
+			continue
+		}
+		keys, from = append(keys, sk.Key), append(from, sk.Source)
+	}
+	if len(keys) == 0 {
+		return res, nil
+	}
+	outcomes, err := v.add(ctx, keys)
+	if err != nil {
+		return res, err
+	}
+	for i, o := range outcomes {
+		im := Imported{Source: from[i], Account: o.account}
+		if o.dup {
+			res.Duplicates = append(res.Duplicates, im)
+		} else {
+			res.Added = append(res.Added, im)
+		}
+	}
+	return res, nil
+}
