@@ -178,8 +178,10 @@ func TestRemoteRefetchesKeysForNewKid(t *testing.T) {
 	current := k1
 	u := User{ID: "U1", LoginID: "alice"}
 	f := &fakeBackend{
-		SignInFn: func(context.Context, string, string) (Session, error) { return current.session(t, testPID, u, testNow), nil },
-		KeysFn:   func(context.Context) (JWKS, error) { return JWKS{Keys: []JWK{current.jwk}}, nil },
+		SignInFn: func(context.Context, string, string) (Session, error) {
+			return current.session(t, testPID, u, testNow), nil
+		},
+		KeysFn: func(context.Context) (JWKS, error) { return JWKS{Keys: []JWK{current.jwk}}, nil },
 	}
 	r := remoteOver(t, f, "")
 	for _, s := range []*testSigner{k1, k2} {
