@@ -39,16 +39,26 @@ const maxSourceBytes = 200 << 20
 // starting with # are skipped) or an image holding one or more QR codes. A source that
 // fails is reported in failed and the others are still read; within a text file or an
 // image, each bad line or code is reported on its own.
+//
+// Pages of a multi-page Google Authenticator export may come from several sources; an
+// export with a page missing from all of them is reported as a failure too.
 func ReadSources(ctx context.Context, sources []string, stdin io.Reader) (keys []SourceKey, failed []SourceError) {
+	r := reader{stdin: stdin}
 	for _, src := range sources {
 		if ctx.Err() != nil {
 			failed = append(failed, SourceError{Source: sourceName(src), Err: ctx.Err()})
 			continue
 		}
-		k, f := readSource(src, stdin)
+		k, f := r.readSource(src)
 		keys, failed = append(keys, k...), append(failed, f...)
 	}
-	return keys, failed
+	return keys, append(failed, r.batches.missing()...)
+}
+
+// reader reads the sources of one import.
+type reader struct {
+	stdin   io.Reader
+	batches batches
 }
 
 // sourceName is how a source is named in messages: a URI loses its secret.
@@ -64,29 +74,30 @@ func isURI(s string) bool {
 	return strings.HasPrefix(l, "otpauth://") || strings.HasPrefix(l, "otpauth-migration://")
 }
 
-func readSource(src string, stdin io.Reader) ([]SourceKey, []SourceError) {
+func (r *reader) readSource(src string) ([]SourceKey, []SourceError) {
 	fail := func(name string, err error) ([]SourceKey, []SourceError) {
 		return nil, []SourceError{{Source: name, Err: err}}
 	}
 	switch {
 	case src == "-":
-		if stdin == nil {
+		if r.stdin == nil {
 			return fail("stdin", errors.New("no standard input"))
 		}
-		data, err := io.ReadAll(io.LimitReader(stdin, maxSourceBytes+1))
+		data, err := io.ReadAll(io.LimitReader(r.stdin, maxSourceBytes+1))
 		if err != nil {
 			return fail("stdin", fmt.Errorf("read: %w", err))
 		}
 		if len(data) > maxSourceBytes {
 			return fail("stdin", fmt.Errorf("more than the %d MB otpair reads", maxSourceBytes>>20))
 		}
-		return readBlob("stdin", data)
+		return r.readBlob("stdin", data)
 	case isURI(src):
-		keys, err := parseURIText(strings.TrimSpace(src))
+		name := sourceName(src)
+		keys, err := r.parseURIText(strings.TrimSpace(src), name)
 		if err != nil {
-			return fail(sourceName(src), err)
+			return tag(name, keys), []SourceError{{Source: name, Err: err}}
 		}
-		return tag(sourceName(src), keys), nil
+		return tag(name, keys), nil
 	}
 	st, err := os.Stat(src)
 	switch {
@@ -103,7 +114,7 @@ func readSource(src string, stdin io.Reader) ([]SourceKey, []SourceError) {
 	if err != nil {
 		return fail(src, err)
 	}
-	return readBlob(src, data)
+	return r.readBlob(src, data)
 }
 
 func tag(name string, keys []provisioning.Key) []SourceKey {
@@ -115,7 +126,7 @@ func tag(name string, keys []provisioning.Key) []SourceKey {
 }
 
 // readBlob reads a file's contents: text of URIs, or else an image with QR codes.
-func readBlob(name string, data []byte) (keys []SourceKey, failed []SourceError) {
+func (r *reader) readBlob(name string, data []byte) (keys []SourceKey, failed []SourceError) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, []SourceError{{Source: name, Err: errors.New("empty")}}
 	}
@@ -131,12 +142,11 @@ func readBlob(name string, data []byte) (keys []SourceKey, failed []SourceError)
 				failed = append(failed, SourceError{Source: at, Err: errors.New("not an otpauth:// or otpauth-migration:// URI")})
 				continue
 			}
-			ks, err := parseURIText(line)
+			ks, err := r.parseURIText(line, at)
+			keys = append(keys, tag(at, ks)...)
 			if err != nil {
 				failed = append(failed, SourceError{Source: at, Err: err})
-				continue
 			}
-			keys = append(keys, tag(at, ks)...)
 		}
 		if len(keys) == 0 && len(failed) == 0 {
 			failed = append(failed, SourceError{Source: name, Err: errors.New("no URIs (only blank lines and comments)")})
@@ -156,12 +166,11 @@ func readBlob(name string, data []byte) (keys []SourceKey, failed []SourceError)
 			failed = append(failed, SourceError{Source: at, Err: errors.New("the QR code holds something other than an otpauth URI")})
 			continue
 		}
-		ks, err := parseURIText(text)
+		ks, err := r.parseURIText(text, at)
+		keys = append(keys, tag(at, ks)...)
 		if err != nil {
 			failed = append(failed, SourceError{Source: at, Err: err})
-			continue
 		}
-		keys = append(keys, tag(at, ks)...)
 	}
 	return keys, failed
 }
@@ -178,17 +187,20 @@ func looksLikeText(data []byte) bool {
 	return utf8.Valid(data)
 }
 
-// parseURIText parses one otpauth:// URI (one key) or otpauth-migration:// page (its keys).
-func parseURIText(s string) ([]provisioning.Key, error) {
+// parseURIText parses one otpauth:// URI (one key) or otpauth-migration:// page (its
+// keys; an error beside keys names accounts of the page that were skipped).
+func (r *reader) parseURIText(s, at string) ([]provisioning.Key, error) {
 	if strings.HasPrefix(strings.ToLower(s), "otpauth-migration://") {
-		keys, err := decodeMigration(s)
-		if err != nil {
-			return nil, err
+		before := len(r.batches.byID)
+		keys, err := decodeMigration(s, &r.batches)
+		if len(r.batches.byID) > before {
+			for _, b := range r.batches.byID {
+				if b.first == "" {
+					b.first = at
+				}
+			}
 		}
-		if len(keys) == 0 {
-			return nil, errors.New("the export page holds no accounts")
-		}
-		return keys, nil
+		return keys, err
 	}
 	k, err := provisioning.ParseURI(s)
 	if err != nil {

@@ -552,3 +552,31 @@ func (v *Vault) Unlock(ctx context.Context) error {
 	}
 	return v.usePassphrase(pass)
 }
+
+// Inspect describes the vault in dir without unlocking it: where it is, whether it
+// exists and which protection its header names. Accounts is -1 (unknown) for an
+// existing vault. It works when the keyring is unreachable or no passphrase is at hand.
+func Inspect(dir string) (Status, error) {
+	st := Status{Path: filepath.Join(dir, VaultFileName)}
+	m, err := readMeta(dir)
+	if err != nil {
+		return st, err
+	}
+	cipher, err := readVaultFile(st.Path)
+	if err != nil {
+		return st, err
+	}
+	if cipher == nil {
+		return st, nil
+	}
+	st.Exists, st.Accounts = true, -1
+	p, err := headerProtection(cipher)
+	if err != nil {
+		return st, fmt.Errorf("vault %s: %w", st.Path, err)
+	}
+	st.Protection = p
+	if p == ProtectionKeyring && m != nil {
+		st.KeyringService, st.KeyringUser = m.KeyringService, m.KeyringUser
+	}
+	return st, nil
+}
