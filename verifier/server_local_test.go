@@ -31,7 +31,7 @@ func newHTTPClock(t time.Time) *httpClock {
 	return c
 }
 
-func (c *httpClock) now() time.Time           { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *httpClock) now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
 func (c *httpClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // localServer is the real stack: Local over a SQLite file, served on loopback.
