@@ -354,12 +354,25 @@ func writeQRPNGFile(path, text string) error {
 	return nil
 }
 
-// decodedBatch is where an export page sits in its batch.
-type decodedBatch struct{}
+// decodedBatch is where an export page sits in its batch: page index (from 0) of size
+// pages, and the id every page of one export shares.
+type decodedBatch struct {
+	Index int `json:"index"`
+	Size  int `json:"size"`
+	ID    int `json:"id"`
+}
 
-var errNoMigration = errors.New("otpauth-migration decoding is not available yet")
-
-// describeMigration decodes a Google Authenticator export page into key fields.
+// describeMigration decodes a Google Authenticator export page into key fields and its
+// place in the batch. Accounts otpair cannot import (MD5, say) are left out and named
+// in the error, which comes back with the accounts that could be read.
 func describeMigration(uri string, showSecrets bool) ([]decodedKey, *decodedBatch, error) {
-	return nil, nil, errNoMigration
+	m, err := provisioning.DecodeMigration(uri)
+	if err != nil && !errors.Is(err, provisioning.ErrSkippedKeys) {
+		return nil, nil, err
+	}
+	keys := make([]decodedKey, len(m.Keys))
+	for i, k := range m.Keys {
+		keys[i] = keyJSON(k, showSecrets)
+	}
+	return keys, &decodedBatch{Index: m.BatchIndex, Size: m.BatchSize, ID: m.BatchID}, err
 }
