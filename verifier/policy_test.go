@@ -1,0 +1,71 @@
+package verifier
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/otpair/otpair/provisioning"
+)
+
+// rfcKey is the SHA1 key of RFC 6238 Appendix B, with its 8-digit codes.
+var rfcKey = provisioning.Key{Type: provisioning.TOTP, Secret: []byte("12345678901234567890"),
+	Algorithm: provisioning.SHA1, Digits: 8, Period: 30}
+
+func TestMatchStepRFC6238Vectors(t *testing.T) {
+	vectors := []struct {
+		unix int64
+		code string
+	}{
+		{59, "94287082"}, {1111111109, "07081804"}, {1111111111, "14050471"},
+		{1234567890, "89005924"}, {2000000000, "69279037"}, {20000000000, "65353130"},
+	}
+	for _, v := range vectors {
+		at := time.Unix(v.unix, 0)
+		step, drift, ok, err := MatchStep(rfcKey, v.code, at, 1, 1)
+		if err != nil || !ok || step != uint64(v.unix/30) || drift != 0 {
+			t.Errorf("t=%d: step %d drift %d ok %v err %v; want step %d drift 0", v.unix, step, drift, ok, err, v.unix/30)
+		}
+		// The same code 30 s later is one step behind; with no look-back it fails.
+		if _, drift, ok, _ := MatchStep(rfcKey, v.code, at.Add(30*time.Second), 1, 1); !ok || drift != -1 {
+			t.Errorf("t=%d+30s: ok %v drift %d, want a match one step back", v.unix, ok, drift)
+		}
+		if _, _, ok, _ := MatchStep(rfcKey, v.code, at.Add(30*time.Second), 0, 1); ok {
+			t.Errorf("t=%d+30s matched with no look-back", v.unix)
+		}
+		if _, drift, ok, _ := MatchStep(rfcKey, v.code, at.Add(-30*time.Second), 1, 1); !ok || drift != 1 {
+			t.Errorf("t=%d-30s: ok %v drift %d, want a match one step ahead", v.unix, ok, drift)
+		}
+	}
+}
+
+func TestMatchStepEdges(t *testing.T) {
+	// At the epoch the window must not wrap below step 0 (pquerna/otp issue #97).
+	code, _ := rfcKey.StepCode(0)
+	if step, drift, ok, err := MatchStep(rfcKey, code, time.Unix(5, 0), 3, 0); err != nil || !ok || step != 0 || drift != 0 {
+		t.Fatalf("step 0 at the epoch: %d %d %v %v", step, drift, ok, err)
+	}
+	for _, bad := range []string{"", "9428708", "942870820", "abcdefgh", "94287082\x00"} {
+		if _, _, ok, err := MatchStep(rfcKey, bad, time.Unix(59, 0), 1, 1); ok || err != nil {
+			t.Errorf("code %q: ok %v err %v, want no match", bad, ok, err)
+		}
+	}
+	hotp := rfcKey
+	hotp.Type = provisioning.HOTP
+	if _, _, _, err := MatchStep(hotp, "94287082", time.Unix(59, 0), 1, 1); !errors.Is(err, provisioning.ErrInvalidKey) {
+		t.Fatalf("HOTP key: %v, want ErrInvalidKey", err)
+	}
+	broken := rfcKey
+	broken.Digits = 12
+	if _, _, _, err := MatchStep(broken, "94287082", time.Unix(59, 0), 1, 1); !errors.Is(err, provisioning.ErrInvalidKey) {
+		t.Fatalf("12 digits: %v, want ErrInvalidKey", err)
+	}
+}
+
+func TestNormalizeCode(t *testing.T) {
+	for in, want := range map[string]string{"123 456": "123456", " 123-456\t": "123456", "": "", "12a": "12a"} {
+		if got := normalizeCode(in); got != want {
+			t.Errorf("normalizeCode(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
