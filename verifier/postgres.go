@@ -1,0 +1,503 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// PostgresStore is the Store for several verifier instances sharing one PostgreSQL
+// database, through a pgx connection pool. It keeps the SQLite schema and statements;
+// where SQLite relies on running one writer at a time, it takes row locks in a fixed
+// order (seed rows, then the user row) so that concurrent instances agree and never
+// deadlock each other. The pool replaces connections lost when the server restarts:
+// requests fail with a storage error while it is away and succeed again once it is back.
+type PostgresStore struct {
+	pool *pgxpool.Pool
+}
+
+var _ Store = (*PostgresStore)(nil)
+
+// IsPostgresDSN reports whether dsn names a PostgreSQL database (a postgres:// or
+// postgresql:// URL) rather than a SQLite file.
+func IsPostgresDSN(dsn string) bool {
+	lower := strings.ToLower(dsn)
+	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
+}
+
+// defaultPostgresConns is the pool size when the DSN sets no pool_max_conns: enough
+// for a busy instance without crowding PostgreSQL's default 100 connections when a few
+// instances share it.
+const defaultPostgresConns = 16
+
+// OpenPostgres connects to the PostgreSQL database named by dsn (a postgres:// URL; pgx
+// pool parameters such as pool_max_conns are honoured) and brings its schema up to
+// date. Several instances may open the same database at once: the migrations run under
+// an advisory lock, so each runs exactly once.
+func OpenPostgres(ctx context.Context, dsn string) (*PostgresStore, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx redacts passwords from its parse errors only on a best-effort basis, so
+		// none of the connection string goes into ours.
+		return nil, fmt.Errorf("open postgres: %w: cannot parse the connection string (want postgres://user[:password]@host[:port]/database[?options])", ErrInvalidArgument)
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = defaultPostgresConns
+	}
+	where := cfg.ConnConfig.Host + "/" + cfg.ConnConfig.Database
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres %s: %w", where, err)
+	}
+	s := &PostgresStore{pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres %s: %w", where, err)
+	}
+	return s, nil
+}
+
+// postgresMigrations are the schema versions in order, the same as sqliteMigrations
+// with PostgreSQL's types (BYTEA for BLOB). Append only.
+var postgresMigrations = []string{
+	// 1: the whole first schema.
+	`CREATE TABLE meta (
+		name  TEXT PRIMARY KEY,
+		value BYTEA NOT NULL
+	);
+	CREATE TABLE users (
+		id            TEXT PRIMARY KEY,
+		login_id      TEXT NOT NULL UNIQUE,
+		name          TEXT NOT NULL DEFAULT '',
+		email         TEXT NOT NULL DEFAULT '',
+		phone         TEXT NOT NULL DEFAULT '',
+		active        INTEGER NOT NULL DEFAULT 0,
+		created_at    BIGINT NOT NULL,
+		failed_count  INTEGER NOT NULL DEFAULT 0,
+		locked_until  BIGINT,
+		last_step     BIGINT,
+		step_drift    INTEGER NOT NULL DEFAULT 0,
+		updated_at    BIGINT NOT NULL
+	);
+	CREATE TABLE seeds (
+		user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+		kind        TEXT NOT NULL CHECK (kind IN ('active', 'pending')),
+		seed_id     TEXT NOT NULL,
+		ciphertext  BYTEA NOT NULL,
+		nonce       BYTEA NOT NULL,
+		key_id      TEXT NOT NULL,
+		algorithm   TEXT NOT NULL CHECK (algorithm IN ('SHA1', 'SHA256', 'SHA512')),
+		digits      INTEGER NOT NULL CHECK (digits BETWEEN 6 AND 8),
+		period      INTEGER NOT NULL CHECK (period > 0),
+		created_at  BIGINT NOT NULL,
+		PRIMARY KEY (user_id, kind)
+	);
+	CREATE TABLE revoked_tokens (
+		jti         TEXT PRIMARY KEY,
+		expires_at  BIGINT NOT NULL
+	);
+	CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);`,
+}
+
+// migrateLock is the advisory lock key that serialises migrations of one database
+// ("otpairm" in ASCII, a number no other application is likely to pick).
+const migrateLock int64 = 0x6f7470616972_6d
+
+// migrate brings the schema up to date in one transaction that first takes a
+// transaction-scoped advisory lock: an instance starting at the same time waits, then
+// finds the schema current. The lock ends with the transaction, also when the
+// connection is lost.
+func (s *PostgresStore) migrate(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
+			return fmt.Errorf("migrate: lock: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		var version int
+		err := tx.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&version)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+				return fmt.Errorf("migrate: %w", err)
+			}
+		case err != nil:
+			return fmt.Errorf("migrate: read schema version: %w", err)
+		}
+		if version > len(postgresMigrations) {
+			return fmt.Errorf("migrate: database schema version %d is newer than this otpair knows (%d)", version, len(postgresMigrations))
+		}
+		for i := version; i < len(postgresMigrations); i++ {
+			if _, err := tx.Exec(ctx, postgresMigrations[i]); err != nil {
+				return fmt.Errorf("migrate to version %d: %w", i+1, err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE schema_version SET version = $1`, len(postgresMigrations)); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		return nil
+	})
+}
+
+// SchemaVersion is the number of migrations the database has run.
+func (s *PostgresStore) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	if err := s.pool.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	return v, nil
+}
+
+// Close implements Store.
+func (s *PostgresStore) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Meta implements Store.
+func (s *PostgresStore) Meta(ctx context.Context, name string) ([]byte, error) {
+	var v []byte
+	err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE name = $1`, name).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("meta %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("meta %q: %w", name, err)
+	}
+	return v, nil
+}
+
+// InitMeta implements Store. The insert that loses a race does nothing and the read
+// that follows returns the winner's value (read committed: a new snapshot per
+// statement, and ON CONFLICT waits for the competing insert to commit).
+func (s *PostgresStore) InitMeta(ctx context.Context, name string, value []byte) ([]byte, error) {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, value); err != nil {
+		return nil, fmt.Errorf("init meta %q: %w", name, err)
+	}
+	return s.Meta(ctx, name)
+}
+
+// SetMeta implements Store.
+func (s *PostgresStore) SetMeta(ctx context.Context, name string, value []byte) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	if err != nil {
+		return fmt.Errorf("set meta %q: %w", name, err)
+	}
+	return nil
+}
+
+// CreateUser implements Store.
+func (s *PostgresStore) CreateUser(ctx context.Context, u UserRecord) error {
+	created := millis(u.Created)
+	_, err := s.pool.Exec(ctx, `INSERT INTO users (id, login_id, name, email, phone, active, created_at, last_step, step_drift, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		u.ID, u.LoginID, u.Name, u.Email, u.Phone, boolInt(u.Active), created, nullStep(u.LastStep), u.StepDrift, created)
+	if pgCode(err) == pgUniqueViolation {
+		return fmt.Errorf("create user: %w", ErrUserExists)
+	}
+	if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	return nil
+}
+
+func (s *PostgresStore) userWhere(ctx context.Context, where string, arg any) (UserRecord, error) {
+	u, err := scanPgUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return UserRecord{}, ErrUnknownUser
+	}
+	return u, err
+}
+
+// scanPgUser reads the columns of userColumns. pgx scans SQL NULL into pointers and
+// booleans only as booleans, so it differs from scanUser in its destinations.
+func scanPgUser(r pgx.Row) (UserRecord, error) {
+	var (
+		u                     UserRecord
+		active                int
+		hasA, hasP            bool
+		created               int64
+		lockedUntil, lastStep *int64
+	)
+	if err := r.Scan(&u.ID, &u.LoginID, &u.Name, &u.Email, &u.Phone, &active, &created, &u.FailedAttempts,
+		&lockedUntil, &lastStep, &u.StepDrift, &hasA, &hasP); err != nil {
+		return UserRecord{}, err
+	}
+	u.Active, u.HasActiveSeed, u.HasPendingSeed = active != 0, hasA, hasP
+	u.Created = fromMillis(created)
+	if lockedUntil != nil {
+		u.LockedUntil = fromMillis(*lockedUntil)
+	}
+	u.LastStep = -1
+	if lastStep != nil {
+		u.LastStep = *lastStep
+	}
+	return u, nil
+}
+
+// UserByLoginID implements Store.
+func (s *PostgresStore) UserByLoginID(ctx context.Context, loginID string) (UserRecord, error) {
+	u, err := s.userWhere(ctx, `login_id = $1`, loginID)
+	if err != nil {
+		return UserRecord{}, fmt.Errorf("load user by login id: %w", err)
+	}
+	return u, nil
+}
+
+// UserByID implements Store.
+func (s *PostgresStore) UserByID(ctx context.Context, id string) (UserRecord, error) {
+	u, err := s.userWhere(ctx, `id = $1`, id)
+	if err != nil {
+		return UserRecord{}, fmt.Errorf("load user by id: %w", err)
+	}
+	return u, nil
+}
+
+// ListUsers implements Store. Login ids sort by byte value (COLLATE "C"), as SQLite
+// sorts them, whatever the database's collation.
+func (s *PostgresStore) ListUsers(ctx context.Context) ([]UserRecord, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY login_id COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var users []UserRecord
+	for rows.Next() {
+		u, err := scanPgUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return users, nil
+}
+
+// DeleteUser implements Store. It deletes the seed rows before the user row, the lock
+// order every other statement here follows.
+func (s *PostgresStore) DeleteUser(ctx context.Context, id string) error {
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM seeds WHERE user_id = $1`, id); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("delete user: %w", ErrUnknownUser)
+	}
+	return nil
+}
+
+// PutPendingSeed implements Store.
+func (s *PostgresStore) PutPendingSeed(ctx context.Context, userID string, seed SealedSeed) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO seeds (user_id, kind, seed_id, ciphertext, nonce, key_id, algorithm, digits, period, created_at)
+		VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (user_id, kind) DO UPDATE SET seed_id = excluded.seed_id, ciphertext = excluded.ciphertext,
+			nonce = excluded.nonce, key_id = excluded.key_id, algorithm = excluded.algorithm,
+			digits = excluded.digits, period = excluded.period, created_at = excluded.created_at`,
+		userID, seed.ID, seed.Ciphertext, seed.Nonce, seed.KeyID, seed.Algorithm, seed.Digits, seed.Period, millis(seed.Created))
+	if pgCode(err) == pgForeignKeyViolation {
+		return fmt.Errorf("put pending seed: %w", ErrUnknownUser)
+	}
+	if err != nil {
+		return fmt.Errorf("put pending seed: %w", err)
+	}
+	return nil
+}
+
+// Seeds implements Store.
+func (s *PostgresStore) Seeds(ctx context.Context, userID string) (active, pending *SealedSeed, err error) {
+	rows, err := s.pool.Query(ctx, `SELECT kind, seed_id, ciphertext, nonce, key_id, algorithm, digits, period, created_at
+		FROM seeds WHERE user_id = $1`, userID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load seeds: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			kind    string
+			seed    SealedSeed
+			created int64
+		)
+		if err := rows.Scan(&kind, &seed.ID, &seed.Ciphertext, &seed.Nonce, &seed.KeyID, &seed.Algorithm, &seed.Digits, &seed.Period, &created); err != nil {
+			return nil, nil, fmt.Errorf("load seeds: %w", err)
+		}
+		seed.Created = fromMillis(created)
+		if kind == "active" {
+			active = &seed
+		} else {
+			pending = &seed
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("load seeds: %w", err)
+	}
+	if active == nil && pending == nil {
+		if _, err := s.UserByID(ctx, userID); err != nil {
+			return nil, nil, fmt.Errorf("load seeds: %w", err)
+		}
+	}
+	return active, pending, nil
+}
+
+// DeleteSeeds implements Store.
+func (s *PostgresStore) DeleteSeeds(ctx context.Context, userID string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM seeds WHERE user_id = $1`, userID)
+	if err != nil {
+		return fmt.Errorf("delete seeds: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		if _, err := s.UserByID(ctx, userID); err != nil {
+			return fmt.Errorf("delete seeds: %w", err)
+		}
+	}
+	return nil
+}
+
+// ChargeAttempt implements Store. The single UPDATE is the whole decision: under read
+// committed a concurrent attempt waits for the row lock, then re-checks the WHERE clause
+// and recomputes the SET expressions on the row the winner left, so no two attempts
+// read the same count.
+func (s *PostgresStore) ChargeAttempt(ctx context.Context, userID string, now time.Time, max int, lock time.Duration) (Attempt, error) {
+	n := millis(now)
+	var (
+		count       int
+		lockedUntil *int64
+	)
+	err := s.pool.QueryRow(ctx, `UPDATE users SET
+			failed_count = CASE WHEN locked_until IS NOT NULL AND locked_until <= $1 THEN 1 ELSE failed_count + 1 END,
+			locked_until = CASE
+				WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= $1 THEN 1 ELSE failed_count + 1 END) >= $2 THEN $3
+				WHEN locked_until IS NOT NULL AND locked_until <= $1 THEN NULL
+				ELSE locked_until END,
+			updated_at = $1
+		WHERE id = $4 AND (locked_until IS NULL OR locked_until <= $1)
+		RETURNING failed_count, locked_until`,
+		n, max, n+lock.Milliseconds(), userID).Scan(&count, &lockedUntil)
+	if err == nil {
+		a := Attempt{Allowed: true, Count: count}
+		if lockedUntil != nil {
+			a.LockedUntil = fromMillis(*lockedUntil)
+		}
+		return a, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return Attempt{}, fmt.Errorf("charge attempt: %w", err)
+	}
+	// No row: locked, or no such user.
+	u, err := s.UserByID(ctx, userID)
+	if err != nil {
+		return Attempt{}, fmt.Errorf("charge attempt: %w", err)
+	}
+	return Attempt{Allowed: false, Count: u.FailedAttempts, LockedUntil: u.LockedUntil}, nil
+}
+
+// ConsumeStep implements Store: the replay guard is this one UPDATE, accepted when it
+// changed a row. last_step < step is re-checked on the latest row version after any
+// wait, so of concurrent calls with one step exactly one wins. The active seed row is
+// read FOR SHARE before the user row is locked: a PromotePending in progress (which
+// locks the seed rows FOR UPDATE first) makes this wait, and once it has replaced the
+// active seed the old seed id no longer matches, so a code of the replaced seed cannot
+// slip in beside the promotion.
+func (s *PostgresStore) ConsumeStep(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `WITH active AS MATERIALIZED (
+			SELECT seed_id FROM seeds WHERE user_id = $4 AND kind = 'active' FOR SHARE
+		)
+		UPDATE users SET last_step = $1, step_drift = $2, failed_count = 0, locked_until = NULL, updated_at = $3
+		WHERE id = $4 AND (last_step IS NULL OR last_step < $1)
+		AND EXISTS (SELECT 1 FROM active WHERE seed_id = $5)`,
+		int64(step), drift, millis(now), userID, seedID)
+	if err != nil {
+		return false, fmt.Errorf("consume step: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// PromotePending implements Store in one transaction that locks the user's seed rows,
+// then the user row, before deciding; each later statement (read committed) sees what
+// competing transactions committed while this one waited, so of concurrent promotions
+// one wins and the others find no pending seed or a step already used.
+func (s *PostgresStore) PromotePending(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (promoted, firstSeen bool, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM seeds WHERE user_id = $1 FOR UPDATE`, userID); err != nil {
+			return err
+		}
+		var active int
+		err := tx.QueryRow(ctx, `SELECT active FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID).Scan(&active)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // deleted meanwhile: nothing to promote
+		}
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE users SET last_step = $1, step_drift = $2, failed_count = 0, locked_until = NULL, active = 1, updated_at = $3
+			WHERE id = $4 AND (last_step IS NULL OR last_step < $1)
+			AND EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = $4 AND kind = 'pending' AND seed_id = $5)`,
+			int64(step), drift, millis(now), userID, seedID)
+		if err != nil || tag.RowsAffected() != 1 {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM seeds WHERE user_id = $1 AND kind = 'active'`, userID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE seeds SET kind = 'active' WHERE user_id = $1 AND kind = 'pending'`, userID); err != nil {
+			return err
+		}
+		promoted, firstSeen = true, active == 0
+		return nil
+	})
+	if err != nil {
+		return false, false, fmt.Errorf("promote pending seed: %w", err)
+	}
+	return promoted, firstSeen, nil
+}
+
+// RevokeToken implements Store.
+func (s *PostgresStore) RevokeToken(ctx context.Context, jti string, expires, now time.Time) error {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING`, jti, millis(expires)); err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM revoked_tokens WHERE expires_at <= $1`, millis(now)); err != nil {
+		return fmt.Errorf("revoke token: purge expired: %w", err)
+	}
+	return nil
+}
+
+// TokenRevoked implements Store.
+func (s *PostgresStore) TokenRevoked(ctx context.Context, jti string) (bool, error) {
+	var revoked bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1)`, jti).Scan(&revoked)
+	if err != nil {
+		return false, fmt.Errorf("token revoked: %w", err)
+	}
+	return revoked, nil
+}
+
+// SQLSTATE codes the store branches on.
+const (
+	pgUniqueViolation     = "23505"
+	pgForeignKeyViolation = "23503"
+)
+
+func pgCode(err error) string {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}

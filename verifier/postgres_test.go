@@ -1,0 +1,141 @@
+package verifier_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/storetest"
+)
+
+func TestPostgresConformance(t *testing.T) { storetest.Run(t, openPostgres) }
+
+// Several instances starting together on an empty database: every one opens, the
+// migrations run once, and all agree on the values InitMeta stores first.
+func TestPostgresConcurrentFirstStart(t *testing.T) {
+	dsn := pgTestDSN(t)
+	const n = 6
+	var (
+		wg     sync.WaitGroup
+		stores = make([]*verifier.PostgresStore, n)
+		errs   = make([]error, n)
+		values = make([][]byte, n)
+		start  = make(chan struct{})
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			s, err := verifier.OpenPostgres(t.Context(), dsn)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			stores[i] = s
+			values[i], errs[i] = s.InitMeta(t.Context(), "signing_key:RS256", fmt.Appendf(nil, "key of instance %d", i))
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, s := range stores {
+		if s != nil {
+			defer s.Close()
+		}
+		if errs[i] != nil {
+			t.Fatalf("instance %d: %v", i, errs[i])
+		}
+	}
+	for i := range n {
+		if !bytes.Equal(values[i], values[0]) {
+			t.Fatalf("instance %d got %q, instance 0 got %q: they must agree on one value", i, values[i], values[0])
+		}
+	}
+	if !bytes.HasPrefix(values[0], []byte("key of instance ")) {
+		t.Fatalf("stored value %q", values[0])
+	}
+	v, err := stores[0].SchemaVersion(t.Context())
+	if err != nil || v != 1 {
+		t.Fatalf("SchemaVersion = %d, %v; want 1", v, err)
+	}
+	// A later start finds the schema current and keeps the data.
+	again, err := verifier.OpenPostgres(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if got, err := again.Meta(t.Context(), "signing_key:RS256"); err != nil || !bytes.Equal(got, values[0]) {
+		t.Fatalf("Meta after reopening = %q, %v", got, err)
+	}
+}
+
+// A connection string that cannot be parsed or reached gives an error that names the
+// problem but never repeats the password.
+func TestPostgresBadDSN(t *testing.T) {
+	const secret = "hunter2-secret"
+	for _, dsn := range []string{
+		"postgres://u:" + secret + "@127.0.0.1:notaport/db",
+		"postgres://u:" + secret + "@127.0.0.1:1/db?sslmode=disable&connect_timeout=2",
+		"postgres://u:" + secret + "@127.0.0.1/db?pool_max_conns=zero",
+	} {
+		s, err := verifier.OpenPostgres(t.Context(), dsn)
+		if err == nil {
+			s.Close()
+			t.Errorf("OpenPostgres(%q) succeeded", dsn)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("OpenPostgres error repeats the password: %v", err)
+		}
+	}
+	if _, err := verifier.OpenPostgres(t.Context(), "postgres://u:"+secret+"@127.0.0.1:notaport/db"); !errors.Is(err, verifier.ErrInvalidArgument) {
+		t.Errorf("unparsable DSN: %v, want ErrInvalidArgument", err)
+	}
+}
+
+func TestIsPostgresDSN(t *testing.T) {
+	for dsn, want := range map[string]bool{
+		"postgres://u@h/db":       true,
+		"postgresql://u@h/db":     true,
+		"POSTGRES://u@h/db":       true,
+		"/var/lib/otpair/v.db":    false,
+		"postgres.db":             false,
+		verifier.MemoryDB:         false,
+		"file:postgres://x":       false,
+		"./postgres:/verifier.db": false,
+	} {
+		if got := verifier.IsPostgresDSN(dsn); got != want {
+			t.Errorf("IsPostgresDSN(%q) = %v, want %v", dsn, got, want)
+		}
+	}
+}
+
+// OpenStore picks the implementation by the DSN.
+func TestOpenStore(t *testing.T) {
+	path := t.TempDir() + "/verifier.db"
+	s, err := verifier.OpenStore(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.(*verifier.SQLiteStore); !ok {
+		t.Errorf("OpenStore(%q) = %T, want *SQLiteStore", path, s)
+	}
+	s.Close()
+	if s, err := verifier.OpenStore(t.Context(), ""); err == nil || s != nil {
+		t.Errorf("OpenStore(\"\") = %v, %v; want a nil Store and an error", s, err)
+	}
+	if s, err := verifier.OpenStore(t.Context(), "postgres://u@127.0.0.1:notaport/db"); err == nil || s != nil {
+		t.Errorf("OpenStore(bad postgres URL) = %v, %v; want a nil Store and an error", s, err)
+	}
+	dsn := pgTestDSN(t)
+	s, err = verifier.OpenStore(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, ok := s.(*verifier.PostgresStore); !ok {
+		t.Errorf("OpenStore(postgres DSN) = %T, want *PostgresStore", s)
+	}
+}
