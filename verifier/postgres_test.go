@@ -2,11 +2,15 @@ package verifier_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/otpair/otpair/verifier"
 	"github.com/otpair/otpair/verifier/storetest"
@@ -137,5 +141,101 @@ func TestOpenStore(t *testing.T) {
 	defer s.Close()
 	if _, ok := s.(*verifier.PostgresStore); !ok {
 		t.Errorf("OpenStore(postgres DSN) = %T, want *PostgresStore", s)
+	}
+}
+
+// A sign-in with the old seed that reaches the database while an update's promotion
+// holds the user's seed rows must not succeed once the promotion has replaced that
+// seed, even with a later step than the promotion used: ConsumeStep waits for the
+// seed row and then finds the old seed gone. The promotion is played by hand on a
+// second connection so the interleaving is certain.
+func TestPostgresConsumeWaitsForPromotion(t *testing.T) {
+	dsn := pgTestDSN(t)
+	s, err := verifier.OpenPostgres(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	u := verifier.UserRecord{ID: "U1", LoginID: "alice", Created: time.Unix(1, 0), LastStep: -1}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	put := func(id string) {
+		t.Helper()
+		if err := s.PutPendingSeed(ctx, "U1", verifier.SealedSeed{ID: id, Ciphertext: []byte("c"), Nonce: []byte("n"),
+			KeyID: "k", Algorithm: "SHA1", Digits: 6, Period: 30, Created: time.Unix(1, 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("old")
+	if ok, _, err := s.PromotePending(ctx, "U1", "old", 100, 0, time.Unix(2, 0)); err != nil || !ok {
+		t.Fatalf("PromotePending(old) = %v, %v", ok, err)
+	}
+	put("new")
+
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	// What PromotePending does first: lock the seed rows.
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM seeds WHERE user_id = 'U1' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		ok  bool
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ok, err := s.ConsumeStep(ctx, "U1", "old", 105, 0, time.Unix(3, 0))
+		done <- result{ok, err}
+	}()
+	// Wait until the sign-in is blocked on a lock held by the promotion.
+	for {
+		var waiting int
+		err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE wait_event_type = 'Lock' AND query LIKE '%AS MATERIALIZED%' AND pid <> pg_backend_pid()`).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("ConsumeStep finished (%v, %v) while the promotion held the seed rows", r.ok, r.err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	// The rest of the promotion, then commit.
+	for _, q := range []string{
+		`UPDATE users SET last_step = 101, active = 1 WHERE id = 'U1'`,
+		`DELETE FROM seeds WHERE user_id = 'U1' AND kind = 'active'`,
+		`UPDATE seeds SET kind = 'active' WHERE user_id = 'U1' AND kind = 'pending'`,
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || r.ok {
+		t.Fatalf("ConsumeStep with the replaced seed = %v, %v; want false", r.ok, r.err)
+	}
+	if got, err := s.UserByID(ctx, "U1"); err != nil || got.LastStep != 101 {
+		t.Fatalf("last step %d, %v; want the promotion's 101", got.LastStep, err)
+	}
+	// The new seed works at a later step.
+	if ok, err := s.ConsumeStep(ctx, "U1", "new", 105, 0, time.Unix(3, 0)); err != nil || !ok {
+		t.Fatalf("ConsumeStep with the new seed = %v, %v", ok, err)
 	}
 }
