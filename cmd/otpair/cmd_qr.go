@@ -95,9 +95,10 @@ func keyJSON(k provisioning.Key, showSecret bool) decodedKey {
 //	  {"file": "d.txt", "error": "decode image: unknown image format (…)"}
 //	]
 //
-// "error" also appears beside a URI that does not parse. --show-secrets prints the URIs
-// whole and adds "secret" (base32) to each key. Exit status 1 if any file gave no
-// usable otpauth URI; every file is still tried.
+// "error" also appears beside a URI that does not parse, and beside an export page's
+// keys when some of its accounts could not be read (an MD5 key, say: it is named).
+// --show-secrets prints the URIs whole and adds "secret" (base32) to each key. Exit
+// status 1 if any file gave no usable otpauth URI; every file is still tried.
 func runDecode(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "decode", "[--json [--show-secrets]] IMAGE...   (- reads an image from stdin)")
 	asJSON := fs.Bool("json", false, "print a JSON array, one object per code or failed file: file, kind, uri (secret REDACTED), key fields, error")
