@@ -1,0 +1,500 @@
+package main
+
+import (
+	"context"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/otpair/otpair/authenticator"
+	"github.com/otpair/otpair/provisioning"
+)
+
+func init() {
+	register(command{name: "import", summary: "import accounts: otpauth URIs, export pages, QR images, text files of URIs, - for stdin", run: runImport})
+	register(command{name: "add", summary: "add an account by hand (the secret is read from a prompt or stdin)", run: runAdd})
+	register(command{name: "list", summary: "list the accounts in the vault (no secrets)", run: runList})
+	register(command{name: "code", summary: "print the current code of an account", run: runCode})
+	register(command{name: "export", summary: "print accounts as otpauth URIs, export pages or QR codes (holds secrets)", run: runExport})
+	register(command{name: "rm", summary: "remove an account", run: runRm})
+	register(command{name: "rename", summary: "change an account's issuer or account name", run: runRename})
+}
+
+// runImport is `otpair import SOURCE...`. Each added account is printed as
+// "added LABEL (ID) from SOURCE", each duplicate as "skipped LABEL: already in the
+// vault"; failed sources go to stderr. Exit status 1 if any source, line or QR code
+// failed, after the good ones are stored.
+func runImport(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "import", "SOURCE...   (otpauth:// or otpauth-migration:// URI, image, text file of URIs, - for stdin)")
+	sources, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(sources) == 0 {
+		return usageError("name at least one source (a URI, an image, a text file of URIs, or - for stdin)")
+	}
+	v, err := openVault(ctx, e)
+	if err != nil {
+		return err
+	}
+	existed := v.Status().Exists
+	res, err := v.Import(ctx, sources, e.stdin)
+	for _, f := range res.Failed {
+		fmt.Fprintf(e.stderr, "otpair import: %v\n", &f)
+	}
+	if err != nil {
+		return fmt.Errorf("nothing was stored: %w", err)
+	}
+	noteCreated(e, v, existed)
+	for _, a := range res.Added {
+		fmt.Fprintf(e.stdout, "added   %s (%s) from %s\n", a.Account.Label(), a.Account.ID, a.Source)
+	}
+	for _, d := range res.Duplicates {
+		fmt.Fprintf(e.stdout, "skipped %s: already in the vault as %s\n", d.Account.Label(), d.Account.ID)
+	}
+	fmt.Fprintf(e.stderr, "otpair import: %d added, %d already there, %d failed\n", len(res.Added), len(res.Duplicates), len(res.Failed))
+	if len(res.Failed) > 0 {
+		return fmt.Errorf("%d source(s), line(s) or QR code(s) could not be imported (the rest were)", len(res.Failed))
+	}
+	return nil
+}
+
+// runAdd is `otpair add --issuer I --account A [...]`: the secret comes from a prompt
+// without echo, or the first line of stdin, so it stays out of shell history and ps.
+func runAdd(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "add", "--account A [--issuer I] [--algorithm SHA1|SHA256|SHA512] [--digits 6-8] [--period 30] [--hotp [--counter N]]   (secret: prompt or stdin)")
+	issuer := fs.String("issuer", "", "the service, e.g. GitHub")
+	account := fs.String("account", "", "the account name, e.g. alice@example.com (required)")
+	algorithm := fs.String("algorithm", "SHA1", "HMAC algorithm: SHA1, SHA256 or SHA512")
+	digits := fs.Int("digits", provisioning.DefaultDigits, "code length, 6 to 8")
+	period := fs.Int("period", provisioning.DefaultPeriod, "seconds per TOTP code")
+	hotp := fs.Bool("hotp", false, "a counter-based (HOTP) account instead of TOTP")
+	counter := fs.Uint64("counter", 0, "HOTP: the next counter value")
+	secretFlag := fs.String("secret", "", "the base32 secret (discouraged: it lands in shell history and ps; omit it to be asked)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError("unexpected argument %q (the secret is read from a prompt or stdin, not the command line)", rest[0])
+	}
+	if strings.TrimSpace(*account) == "" {
+		return usageError("--account is required")
+	}
+	secretText := *secretFlag
+	if secretText != "" {
+		fmt.Fprintln(e.stderr, "otpair add: warning: --secret puts the secret in your shell history and the process list; omit it to be asked, or pipe it on stdin")
+	} else if fd, ok := terminalFD(e.stdin); ok {
+		if secretText, err = readHidden(e, fd, "Secret (base32): "); err != nil {
+			return err
+		}
+	} else if secretText, err = readLine(e.stdin); err != nil {
+		return fmt.Errorf("read the secret from stdin: %w", err)
+	}
+	secret, err := decodeSecretText(secretText)
+	if err != nil {
+		return err
+	}
+	k := provisioning.Key{
+		Type: provisioning.TOTP, Issuer: strings.TrimSpace(*issuer), Account: strings.TrimSpace(*account), Secret: secret,
+		Algorithm: provisioning.Algorithm(strings.ToUpper(strings.ReplaceAll(*algorithm, "-", ""))), Digits: *digits, Period: *period,
+	}
+	if *hotp {
+		k.Type, k.Period, k.Counter = provisioning.HOTP, 0, *counter
+	} else if isFlagSet(fs, "counter") {
+		return usageError("--counter is for --hotp accounts")
+	}
+	if err := k.Validate(); err != nil {
+		return usageError("%v", err)
+	}
+	v, err := openVault(ctx, e)
+	if err != nil {
+		return err
+	}
+	existed := v.Status().Exists
+	res, err := v.Add(ctx, k)
+	if err != nil {
+		return err
+	}
+	noteCreated(e, v, existed)
+	if len(res.Duplicates) > 0 {
+		return fmt.Errorf("%s is already in the vault as %s", res.Duplicates[0].Existing.Label(), res.Duplicates[0].Existing.ID)
+	}
+	fmt.Fprintf(e.stdout, "added %s (%s)\n", res.Added[0].Label(), res.Added[0].ID)
+	return nil
+}
+
+// decodeSecretText reads a base32 secret as people paste it: any case, spaces or
+// dashes between groups, with or without padding. Errors never echo it.
+func decodeSecretText(s string) ([]byte, error) {
+	s = strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\t", "").Replace(strings.TrimSpace(s)))
+	s = strings.TrimRight(s, "=")
+	if s == "" {
+		return nil, errors.New("the secret is empty")
+	}
+	b, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s)
+	if err != nil {
+		return nil, errors.New("the secret is not base32 (letters A-Z and digits 2-7)")
+	}
+	return b, nil
+}
+
+func isFlagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// accountJSON is one account in `otpair list --json` (stable; never the secret).
+type accountJSON struct {
+	ID        string    `json:"id"`
+	Label     string    `json:"label"`
+	Issuer    string    `json:"issuer"`
+	Account   string    `json:"account"`
+	Type      string    `json:"type"`
+	Algorithm string    `json:"algorithm"`
+	Digits    int       `json:"digits"`
+	Period    int       `json:"period,omitempty"`  // totp
+	Counter   *uint64   `json:"counter,omitempty"` // hotp: the next counter
+	Created   time.Time `json:"created"`
+}
+
+func toAccountJSON(a authenticator.Account) accountJSON {
+	j := accountJSON{ID: a.ID, Label: a.Label(), Issuer: a.Key.Issuer, Account: a.Key.Account, Type: string(a.Key.Type),
+		Algorithm: string(a.Key.Algorithm), Digits: a.Key.Digits, Created: a.Created}
+	if a.Key.Type == provisioning.HOTP {
+		c := a.Key.Counter
+		j.Counter = &c
+	} else {
+		j.Period = a.Key.Period
+	}
+	return j
+}
+
+// runList is `otpair list [--json]`: the accounts in the order they were added. --json
+// prints an array of {id, label, issuer, account, type, algorithm, digits, period or
+// counter, created}; never a secret.
+func runList(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "list", "[--json]")
+	asJSON := fs.Bool("json", false, "print a JSON array: id, label, issuer, account, type, algorithm, digits, period|counter, created")
+	if rest, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usageError("list takes no arguments (use code QUERY or export QUERY to pick accounts)")
+	}
+	v, err := openVault(ctx, e)
+	if err != nil {
+		return err
+	}
+	accounts, err := v.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := make([]accountJSON, len(accounts))
+		for i, a := range accounts {
+			out[i] = toAccountJSON(a)
+		}
+		return writeJSON(e.stdout, out)
+	}
+	if len(accounts) == 0 {
+		fmt.Fprintln(e.stderr, "otpair: no accounts yet: add some with 'otpair import' or 'otpair add'")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	for _, a := range accounts {
+		kind := fmt.Sprintf("%s %dd %ds", a.Key.Type, a.Key.Digits, a.Key.Period)
+		if a.Key.Type == provisioning.HOTP {
+			kind = fmt.Sprintf("%s %dd #%d", a.Key.Type, a.Key.Digits, a.Key.Counter)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.ID, sanitize(a.Label()), kind)
+	}
+	return tw.Flush()
+}
+
+// sanitize makes a label safe to print: control characters (a terminal escape hidden
+// in an imported name) are shown escaped.
+func sanitize(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	return nil
+}
+
+// findOne opens the vault and picks the account query names; an ambiguous query lists
+// the candidates on stderr.
+func findOne(ctx context.Context, e *env, v *authenticator.Vault, query string) (authenticator.Account, error) {
+	accounts, err := v.Accounts(ctx)
+	if err != nil {
+		return authenticator.Account{}, err
+	}
+	a, err := authenticator.Find(accounts, query)
+	var amb *authenticator.AmbiguousError
+	if errors.As(err, &amb) {
+		fmt.Fprintf(e.stderr, "otpair: %q matches %d accounts; name one of them:\n", query, len(amb.Candidates))
+		for _, c := range amb.Candidates {
+			fmt.Fprintf(e.stderr, "  %s  %s\n", c.ID, sanitize(c.Label()))
+		}
+		return a, fmt.Errorf("%q is ambiguous", query)
+	}
+	return a, err
+}
+
+// codeJSON is `otpair code --json` (stable).
+type codeJSON struct {
+	ID        string `json:"id"`
+	Label     string `json:"label"`
+	Type      string `json:"type"`
+	Code      string `json:"code"`
+	At        string `json:"at,omitempty"`                // totp: the time the code is for (RFC 3339)
+	Remaining int    `json:"remaining_seconds,omitempty"` // totp: how long the code stays valid
+	Period    int    `json:"period,omitempty"`            // totp
+	NextCode  string `json:"next_code,omitempty"`         // totp: the code of the next step
+	Counter   uint64 `json:"counter"`                     // hotp: the counter the code is for
+}
+
+// parseAt reads --at: RFC 3339, or unix seconds.
+func parseAt(s string) (time.Time, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 {
+			return time.Time{}, fmt.Errorf("--at %d: before 1970", n)
+		}
+		return time.Unix(n, 0).UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--at %q: want RFC 3339 (2026-01-02T15:04:05Z) or unix seconds", s)
+	}
+	if t.Unix() < 0 {
+		return time.Time{}, fmt.Errorf("--at %q: before 1970", s)
+	}
+	return t, nil
+}
+
+// runCode is `otpair code QUERY [--at TIME] [--json]`. Plain output is the code alone.
+// For an HOTP account the stored counter advances (and is saved) before the code is
+// printed. QUERY: see authenticator.Find.
+func runCode(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "code", "QUERY [--at TIME] [--json]   (TIME: RFC 3339 or unix seconds)")
+	atFlag := fs.String("at", "", "the time to compute the TOTP code for (RFC 3339 or unix seconds; default now)")
+	asJSON := fs.Bool("json", false, "print JSON: id, label, type, code, at, remaining_seconds, period, next_code (totp) or counter (hotp)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usageError("name one account (issuer, account name, \"issuer:account\" or id)")
+	}
+	at := e.now()
+	if *atFlag != "" {
+		if at, err = parseAt(*atFlag); err != nil {
+			return usageError("%v", err)
+		}
+	}
+	v, err := openVault(ctx, e)
+	if err != nil {
+		return err
+	}
+	a, err := findOne(ctx, e, v, rest[0])
+	if err != nil {
+		return err
+	}
+	out := codeJSON{ID: a.ID, Label: a.Label(), Type: string(a.Key.Type)}
+	if a.Key.Type == provisioning.HOTP {
+		if *atFlag != "" {
+			fmt.Fprintln(e.stderr, "otpair code: --at does not apply to an HOTP account (its codes follow a counter)")
+		}
+		if out.Code, out.Counter, err = v.NextHOTP(ctx, a.ID); err != nil {
+			return err
+		}
+	} else {
+		if out.Code, err = a.Key.Code(at); err != nil {
+			return err
+		}
+		step := a.Key.Step(at)
+		if out.NextCode, err = a.Key.StepCode(step + 1); err != nil {
+			return err
+		}
+		out.At, out.Period = at.UTC().Format(time.RFC3339), a.Key.Period
+		out.Remaining = int((a.Key.Remaining(at) + time.Second - 1) / time.Second)
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, out)
+	}
+	_, err = fmt.Fprintln(e.stdout, out.Code)
+	return err
+}
+
+// runExport is `otpair export [--format uri|migration|qr] [QUERY]`: every account, or
+// those QUERY matches (all of them, see authenticator.Filter). uri prints one otpauth
+// URI a line; migration prints Google Authenticator export pages (10 accounts each);
+// qr draws them in the terminal: the otpauth URI of a single account, else the export
+// pages, for a phone to scan.
+func runExport(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "export", "[--format uri|migration|qr] [QUERY]")
+	format := fs.String("format", "uri", "uri, migration or qr")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 1 {
+		return usageError("at most one QUERY")
+	}
+	switch *format {
+	case "uri", "migration", "qr":
+	default:
+		return usageError("--format %q: want uri, migration or qr", *format)
+	}
+	v, err := openVault(ctx, e)
+	if err != nil {
+		return err
+	}
+	accounts, err := v.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	query := ""
+	if len(rest) == 1 {
+		query = rest[0]
+	}
+	picked := authenticator.Filter(accounts, query)
+	if len(picked) == 0 {
+		if query == "" {
+			return errors.New("the vault has no accounts to export")
+		}
+		return fmt.Errorf("no account matches %q", query)
+	}
+	keys := make([]provisioning.Key, len(picked))
+	for i, a := range picked {
+		keys[i] = a.Key
+	}
+	var texts []string
+	switch {
+	case *format == "uri" || (*format == "qr" && len(keys) == 1):
+		for _, k := range keys {
+			texts = append(texts, k.URI())
+		}
+	default:
+		if texts, err = provisioning.EncodeMigration(keys); err != nil {
+			return fmt.Errorf("%w (export those accounts with --format uri)", err)
+		}
+	}
+	if *format != "qr" {
+		for _, t := range texts {
+			fmt.Fprintln(e.stdout, t)
+		}
+		return nil
+	}
+	style := provisioning.TerminalColor
+	if e.getenv("NO_COLOR") != "" {
+		style = provisioning.TerminalDarkBackground
+	}
+	fmt.Fprintln(e.stderr, "otpair export: these QR codes hold the secrets; clear the screen when done")
+	for i, t := range texts {
+		drawing, err := provisioning.RenderQRTerminal(t, style)
+		if err != nil {
+			return err
+		}
+		if len(texts) > 1 {
+			fmt.Fprintf(e.stdout, "page %d of %d (scan with Google Authenticator: Transfer accounts > Import)\n", i+1, len(texts))
+		}
+		if _, err := io.WriteString(e.stdout, drawing); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runRm is `otpair rm QUERY [--yes]`: asks "y" on stdin unless --yes.
+func runRm(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "rm", "QUERY [--yes]")
+	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usageError("name one account to remove")
+	}
+	v, err := openVault(ctx, e)
+	if err != nil {
+		return err
+	}
+	a, err := findOne(ctx, e, v, rest[0])
+	if err != nil {
+		return err
+	}
+	if !*yes {
+		fmt.Fprintf(e.stderr, "Remove %s (%s)? Its secret is deleted from the vault. [y/N] ", sanitize(a.Label()), a.ID)
+		answer, err := readLine(e.stdin)
+		if err != nil {
+			fmt.Fprintln(e.stderr)
+			return fmt.Errorf("not removed: no answer (%v); use --yes to skip the question", err)
+		}
+		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+			return errors.New("not removed")
+		}
+	}
+	if err := v.Delete(ctx, a.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "removed %s (%s)\n", a.Label(), a.ID)
+	return nil
+}
+
+// runRename is `otpair rename QUERY [--issuer I] [--account A]`; a flag left out keeps
+// its value.
+func runRename(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "rename", "QUERY [--issuer I] [--account A]")
+	issuer := fs.String("issuer", "", "the new issuer (\"\" removes it)")
+	account := fs.String("account", "", "the new account name")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usageError("name one account to rename")
+	}
+	setIssuer, setAccount := isFlagSet(fs, "issuer"), isFlagSet(fs, "account")
+	if !setIssuer && !setAccount {
+		return usageError("give --issuer, --account or both")
+	}
+	v, err := openVault(ctx, e)
+	if err != nil {
+		return err
+	}
+	a, err := findOne(ctx, e, v, rest[0])
+	if err != nil {
+		return err
+	}
+	newIssuer, newAccount := a.Key.Issuer, a.Key.Account
+	if setIssuer {
+		newIssuer = *issuer
+	}
+	if setAccount {
+		newAccount = *account
+	}
+	renamed, err := v.Rename(ctx, a.ID, newIssuer, newAccount)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "renamed %s to %s (%s)\n", a.Label(), renamed.Label(), a.ID)
+	return nil
+}
