@@ -194,10 +194,7 @@ func (k Key) URI() string {
 	b.WriteString(schemeOTPAuth)
 	b.WriteString(string(k.Type))
 	b.WriteByte('/')
-	prefix := k.LabelIssuer
-	if prefix == "" {
-		prefix = k.Issuer
-	}
+	prefix := k.labelPrefix()
 	switch {
 	case prefix != "" && !strings.Contains(prefix, ":"):
 		b.WriteString(escapeLabel(prefix))

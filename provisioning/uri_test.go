@@ -108,6 +108,8 @@ func TestParseURIApps(t *testing.T) {
 			with(totpKey("", "x", hello), func(k *Key) { k.Period = 15 })},
 		{"no label", "otpauth://totp?secret=JBSWY3DPEHPK3PXP&issuer=Bare",
 			totpKey("Bare", "", hello)},
+		{"stray percent in label", "otpauth://totp/50%off:me?secret=JBSWY3DPEHPK3PXP",
+			totpKey("50%off", "me", hello)},
 		{"stray percent kept", "otpauth://totp/100%25%20sure:me?secret=JBSWY3DPEHPK3PXP&note=50%off",
 			with(totpKey("100% sure", "me", hello), func(k *Key) { k.Extra = url.Values{"note": {"50%off"}} })},
 	} {
@@ -159,6 +161,7 @@ func TestParseURIRejects(t *testing.T) {
 		{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=MD5", "algorithm", `"MD5"`},
 		{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=SHA3-256", "algorithm", `"SHA3-256"`},
 		{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=SHA-3", "algorithm", `"SHA-3"`},
+		{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=" + strings.Repeat("Ж", 100), "algorithm", `"` + strings.Repeat("Ж", 40) + `"…`},
 		{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=SHA1&algorithm=SHA256", "algorithm", "twice"},
 		{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=5", "digits", "got 5"},
 		{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=9", "digits", "got 9"},
