@@ -317,6 +317,7 @@ func batchID() (int32, error) {
 // skippedErrors lists the accounts DecodeMigration left out, on one line.
 type skippedErrors []error
 
+// Error joins the accounts' errors with "; ".
 func (s skippedErrors) Error() string {
 	msgs := make([]string, len(s))
 	for i, err := range s {
@@ -327,3 +328,42 @@ func (s skippedErrors) Error() string {
 
 // Unwrap lets errors.As find each account's *FieldError.
 func (s skippedErrors) Unwrap() []error { return s }
+
+// MergeMigration joins decoded pages of one export into its accounts, in batch order,
+// and names the pages (batch indexes, from 0) still missing, so an importer can ask for
+// them rather than import half an export unawares (Aegis#1748). A page scanned twice
+// counts once. Pages of different exports (batch ids or sizes differ) are an error
+// wrapping ErrInvalidMigration. Pages without batch information (size 0, as some
+// exporters write) are taken as whole exports of their own and simply joined.
+func MergeMigration(pages []Migration) (keys []Key, missing []int, err error) {
+	if len(pages) == 0 {
+		return nil, nil, nil
+	}
+	first := pages[0]
+	byIndex := map[int]Migration{}
+	var loose []Key
+	for _, p := range pages {
+		if p.BatchSize <= 0 {
+			loose = append(loose, p.Keys...)
+			continue
+		}
+		if p.BatchID != first.BatchID || p.BatchSize != first.BatchSize {
+			return nil, nil, fmt.Errorf("merge migration: %w: pages of different exports (batch %d of %d pages and batch %d of %d)",
+				ErrInvalidMigration, first.BatchID, first.BatchSize, p.BatchID, p.BatchSize)
+		}
+		if p.BatchIndex < 0 || p.BatchIndex >= p.BatchSize {
+			return nil, nil, fmt.Errorf("merge migration: %w: page index %d is outside a batch of %d",
+				ErrInvalidMigration, p.BatchIndex, p.BatchSize)
+		}
+		byIndex[p.BatchIndex] = p
+	}
+	for i := 0; i < first.BatchSize && len(byIndex) > 0; i++ {
+		p, ok := byIndex[i]
+		if !ok {
+			missing = append(missing, i)
+			continue
+		}
+		keys = append(keys, p.Keys...)
+	}
+	return append(keys, loose...), missing, nil
+}

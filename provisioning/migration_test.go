@@ -483,3 +483,56 @@ func TestMigrationThroughQrencodeAndZbarimg(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeMigration: pages in any order, one twice, give the accounts in batch order;
+// a missing page is named; pages of two exports are refused.
+func TestMergeMigration(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	keys := make([]Key, 25)
+	for i := range keys {
+		keys[i] = randomExportKey(rng)
+	}
+	uris, err := EncodeMigration(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := make([]Migration, len(uris))
+	for i, uri := range uris {
+		if pages[i], err = DecodeMigration(uri); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, missing, err := MergeMigration([]Migration{pages[2], pages[0], pages[2], pages[1]})
+	if err != nil || len(missing) != 0 || len(got) != len(keys) {
+		t.Fatalf("merge of all pages: %d keys, missing %v, %v", len(got), missing, err)
+	}
+	for i := range keys {
+		if !got[i].Equal(keys[i]) {
+			t.Fatalf("key %d out of order or changed: %v, want %v", i, got[i], keys[i])
+		}
+	}
+	got, missing, err = MergeMigration([]Migration{pages[2], pages[0]})
+	if err != nil || len(got) != 15 || len(missing) != 1 || missing[0] != 1 {
+		t.Errorf("merge without page 1: %d keys, missing %v, %v; want 15 and [1]", len(got), missing, err)
+	}
+	other, err := EncodeMigration(keys[:11])
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := DecodeMigration(other[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := MergeMigration([]Migration{pages[0], o}); !errors.Is(err, ErrInvalidMigration) {
+		t.Errorf("merge of two exports: %v, want ErrInvalidMigration", err)
+	}
+	bad := pages[0]
+	bad.BatchIndex = 7
+	if _, _, err := MergeMigration([]Migration{bad}); !errors.Is(err, ErrInvalidMigration) {
+		t.Errorf("merge of a page outside its batch: %v", err)
+	}
+	loose := Migration{Keys: keys[:2]}
+	if got, missing, err := MergeMigration([]Migration{loose, loose}); err != nil || len(got) != 4 || missing != nil {
+		t.Errorf("merge of pages without batch info: %d keys, missing %v, %v", len(got), missing, err)
+	}
+}
