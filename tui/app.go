@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // stackBelow is the terminal width under which the panes stack instead of sitting side
@@ -120,6 +121,7 @@ func (a App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		c3 = a.demoObserve()
 	}
 	a.relayout()
+	a.syncKeys()
 	return a, tea.Batch(c1, c2, c3)
 }
 
@@ -128,11 +130,7 @@ func (a App) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, k.ForceQuit) {
 		return a, tea.Quit
 	}
-	typing := a.typing()
-	k.Quit.SetEnabled(!typing)
-	k.Switch.SetEnabled(!typing)
-	k.Help.SetEnabled(!typing)
-	k.Advance.SetEnabled(a.demo != nil && !typing)
+	a.syncKeys()
 	switch {
 	case key.Matches(msg, k.Quit):
 		return a, tea.Quit
@@ -161,6 +159,7 @@ func (a App) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		a.verify, cmd = a.verify.Update(msg)
 	}
 	a.relayout()
+	a.syncKeys()
 	return a, cmd
 }
 
@@ -190,6 +189,17 @@ func (a *App) pair(msg tea.KeyMsg) (bool, tea.Cmd) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// syncKeys turns the global keys off while a text field has the keyboard (plain q
+// types a q there) and back on after. It runs before every key and after every other
+// message, since a result (the vault opening) can end the typing too.
+func (a App) syncKeys() {
+	k, typing := a.common.KeyMap, a.typing()
+	k.Quit.SetEnabled(!typing)
+	k.Switch.SetEnabled(!typing)
+	k.Help.SetEnabled(!typing)
+	k.Advance.SetEnabled(a.demo != nil && !typing)
 }
 
 func (a *App) toggleFocus() {
@@ -322,34 +332,50 @@ func (a App) statusView() string {
 	return s.StatusBar.Render(padRight(line, a.common.Width))
 }
 
-// helpView is the short or full help: the global keys and the focused pane's.
+// helpView is the short or full help: the global keys and the focused pane's. When the
+// short help is wider than the screen the pane's last keys give way, so tab, ? and q
+// always show (help.Model would otherwise overflow a narrow screen).
 func (a App) helpView() string {
 	if a.full {
 		return a.help.FullHelpView(a.FullHelp())
 	}
-	return a.help.ShortHelpView(a.ShortHelp())
+	pane, global := a.shortHelp()
+	h := a.help
+	h.Width = 0 // measure untruncated
+	for {
+		v := h.ShortHelpView(append(pane[:len(pane):len(pane)], global...))
+		if lipgloss.Width(v) <= a.common.Width || len(pane) == 0 {
+			return ansi.Truncate(v, a.common.Width, "…")
+		}
+		pane = pane[:len(pane)-1]
+	}
 }
 
 // ShortHelp implements help.KeyMap: the focused pane's keys, then the global ones.
 func (a App) ShortHelp() []key.Binding {
+	pane, global := a.shortHelp()
+	return append(pane, global...)
+}
+
+// shortHelp is ShortHelp in its two parts: the focused pane's keys and the global ones.
+func (a App) shortHelp() (pane, global []key.Binding) {
 	k := a.common.KeyMap
-	var b []key.Binding
 	if a.focus == focusAuth {
-		b = a.auth.ShortHelp()
+		pane = a.auth.ShortHelp()
 	} else {
-		b = a.verify.ShortHelp()
+		pane = a.verify.ShortHelp()
 	}
 	if a.overlay() != nil {
-		return append(b, k.ForceQuit)
+		return pane, []key.Binding{k.ForceQuit}
 	}
 	if !a.typing() {
-		b = append(b, k.Switch)
+		global = append(global, k.Switch)
 		if a.demo != nil {
-			b = append(b, k.Advance)
+			global = append(global, k.Advance)
 		}
-		b = append(b, k.Help, k.Quit)
+		global = append(global, k.Help, k.Quit)
 	}
-	return b
+	return pane, global
 }
 
 // FullHelp implements help.KeyMap.

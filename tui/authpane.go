@@ -74,6 +74,12 @@ type AuthPane struct {
 	noteErr error
 	busy    bool
 	overlay *overlay
+
+	// The passphrase prompt: whether it protects a new vault (asked twice; first holds
+	// the first entry until the second matches) and why there is no keyring.
+	passNew    bool
+	passReason string
+	passFirst  string
 }
 
 // paneIDs numbers panes so each tick loop is told apart from another pane's.
@@ -292,7 +298,10 @@ func (m AuthPane) Update(msg tea.Msg) (AuthPane, tea.Cmd) {
 			return m, nil
 		}
 		m.setAccounts(msg.accounts, msg.selectID)
-		if msg.note != "" {
+		switch {
+		case msg.warn != nil:
+			m.setNote("", fmt.Errorf("%s, but %w", msg.note, msg.warn))
+		case msg.note != "":
 			m.setNote(msg.note, nil)
 		}
 		return m, nil
@@ -305,7 +314,7 @@ func (m AuthPane) Update(msg tea.Msg) (AuthPane, tea.Cmd) {
 		if m.state == authAdding || m.state == authRenaming || m.state == authConfirmDelete {
 			m.state = authReady
 		}
-		return m, loadAccountsCmd(m.store, msg.selectID, msg.note)
+		return m, loadAccountsCmd(m.store, msg.selectID, msg.note, msg.warn)
 	case hotpDoneMsg:
 		m.busy = false
 		if msg.err != nil {
@@ -355,15 +364,24 @@ func (m AuthPane) vaultOpened(msg vaultOpenedMsg) (AuthPane, tea.Cmd) {
 	switch {
 	case errors.Is(msg.err, ErrPassphraseNeeded):
 		m.state = authLocked
+		var pe *PassphraseError
+		if errors.As(msg.err, &pe) {
+			m.passNew, m.passReason = pe.New, pe.Reason
+		}
+		m.passFirst = ""
 		m.input.Reset()
 		m.input.EchoMode = textinput.EchoPassword
 		m.input.EchoCharacter = '•'
 		m.input.Placeholder = "vault passphrase"
+		if m.passNew {
+			m.input.Placeholder = "new vault passphrase"
+		}
 		m.focusInputs()
 		return m, nil
 	case msg.err != nil && m.state == authLoading && m.input.EchoMode == textinput.EchoPassword:
 		// A wrong passphrase: ask again, saying why.
-		m.state = authLocked
+		m.state, m.passFirst = authLocked, ""
+		m.input.Placeholder = "vault passphrase"
 		m.setNote("", msg.err)
 		m.focusInputs()
 		return m, nil
@@ -372,11 +390,12 @@ func (m AuthPane) vaultOpened(msg vaultOpenedMsg) (AuthPane, tea.Cmd) {
 		return m, nil
 	}
 	m.store, m.mode, m.state = msg.store, msg.mode, authReady
+	m.passFirst = ""
 	m.input.Reset()
 	m.input.EchoMode = textinput.EchoNormal
 	m.input.Blur()
 	m.busy = true
-	return m, loadAccountsCmd(m.store, "", "")
+	return m, loadAccountsCmd(m.store, "", "", nil)
 }
 
 func (m AuthPane) handleKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
@@ -476,6 +495,19 @@ func (m AuthPane) passphraseKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 			return m, nil
 		}
 		m.input.Reset()
+		if m.passNew && m.passFirst == "" {
+			// A new passphrase is typed twice: a typo would lock the vault for good.
+			m.passFirst = pass
+			m.input.Placeholder = "the same passphrase again"
+			m.setNote("", nil)
+			return m, nil
+		}
+		if m.passNew && pass != m.passFirst {
+			m.passFirst = ""
+			m.input.Placeholder = "new vault passphrase"
+			m.setNote("", errors.New("the two passphrases differ: choose one again"))
+			return m, nil
+		}
 		m.state = authLoading
 		m.setNote("", nil)
 		return m, tea.Batch(m.spinner.Tick, openVaultCmd(m.deps.Open, pass))

@@ -44,13 +44,24 @@ func (m AuthPane) View() string {
 	case authLoading:
 		body = m.spinner.View() + " opening the vault…\n\n" + s.FormHint.Render(wrap("If the OS keyring is locked it may ask you to unlock it now.", w))
 	case authLocked:
+		title, why, action := "Vault locked", "This vault is protected by a passphrase (passphrase mode).", "enter unlock · ctrl+c quit"
+		if m.passNew {
+			title, action = "New vault: choose a passphrase", "enter next · ctrl+c quit"
+			why = "No OS keyring, so the new vault will be protected by a passphrase (passphrase mode). Type it twice."
+			if m.passReason != "" {
+				why = "No OS keyring (" + m.passReason + "), so the new vault will be protected by a passphrase (passphrase mode). Type it twice."
+			}
+			if m.passFirst != "" {
+				action = "enter create the vault · ctrl+c quit"
+			}
+		}
 		body = strings.Join([]string{
-			s.FormTitle.Render("Vault locked"),
-			s.FormHint.Render(wrap("No OS keyring here: the vault is protected by a passphrase (passphrase mode). Set OTPAIR_PASSPHRASE to skip this prompt.", w)),
+			s.FormTitle.Render(title),
+			s.FormHint.Render(wrap(why+" OTPAIR_PASSPHRASE skips this prompt.", w)),
 			"",
 			m.input.View(),
 			"",
-			s.FormHint.Render("enter unlock · ctrl+c quit"),
+			s.FormHint.Render(action),
 		}, "\n")
 	case authFailed:
 		body = s.ErrorTitle.Render("The vault did not open") + "\n" + s.ErrorBody.Render(wrap(errString(m.loadErr), w)) +

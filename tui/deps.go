@@ -22,8 +22,9 @@ type AccountStore interface {
 	// Accounts lists every account in display order.
 	Accounts(ctx context.Context) ([]Account, error)
 	// Import adds what source holds: an otpauth:// or otpauth-migration:// URI, or the
-	// path of an image with QR codes. It returns the accounts added.
-	Import(ctx context.Context, source string) ([]Account, error)
+	// path of an image with QR codes. The error is for a source that gave nothing or a
+	// vault that could not be written; a partial import says what failed in the result.
+	Import(ctx context.Context, source string) (ImportResult, error)
 	// Rename changes an account's issuer and account name.
 	Rename(ctx context.Context, id, issuer, account string) error
 	// Delete removes an account.
@@ -31,6 +32,15 @@ type AccountStore interface {
 	// NextHOTP returns the code for an HOTP account's next counter and advances the
 	// stored counter, so the same code is never shown twice.
 	NextHOTP(ctx context.Context, id string) (code string, counter uint64, err error)
+}
+
+// ImportResult is what one import did: the accounts added, the keys the vault already
+// held (as the existing accounts) and, when part of the source failed (one QR code of
+// several, a bad line), why.
+type ImportResult struct {
+	Added      []Account
+	Duplicates []Account
+	Err        error
 }
 
 // VaultOpener opens the vault. passphrase is empty unless the user typed one after the
@@ -41,6 +51,24 @@ type VaultOpener func(ctx context.Context, passphrase string) (store AccountStor
 // ErrPassphraseNeeded is returned by a VaultOpener when the vault is protected by a
 // passphrase and none was given: the TUI then asks for one.
 var ErrPassphraseNeeded = errors.New("vault passphrase needed")
+
+// PassphraseError is ErrPassphraseNeeded with what the prompt should say: whether the
+// passphrase will protect a new vault (the TUI then asks for it twice) and why the
+// vault uses a passphrase rather than the OS keyring.
+type PassphraseError struct {
+	New    bool
+	Reason string
+}
+
+func (e *PassphraseError) Error() string {
+	if e.Reason == "" {
+		return ErrPassphraseNeeded.Error()
+	}
+	return ErrPassphraseNeeded.Error() + ": " + e.Reason
+}
+
+// Is makes errors.Is(err, ErrPassphraseNeeded) true.
+func (e *PassphraseError) Is(target error) bool { return target == ErrPassphraseNeeded }
 
 // QRRenderer draws text as a QR code in terminal characters.
 type QRRenderer func(text string) (string, error)
@@ -76,10 +104,20 @@ type SignUpResult struct {
 type Session struct {
 	SessionJWT string
 	RefreshJWT string
-	Subject    string
+	Subject    string // the token's sub: the user id
+	LoginID    string // the login id the user signed in with, when the backend says
 	AMR        []string
 	Expires    time.Time
 	FirstSeen  bool
+}
+
+// login is who the session belongs to, in the words the user knows: the login id,
+// else the token's subject.
+func (s Session) login() string {
+	if s.LoginID != "" {
+		return s.LoginID
+	}
+	return s.Subject
 }
 
 // UserState is one user as the local backend knows it.

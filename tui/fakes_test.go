@@ -19,7 +19,7 @@ type fakeStore struct {
 	uris     map[string]provisioning.Key
 	nextID   int
 
-	ImportFn func(ctx context.Context, source string) ([]Account, error) // overrides Import
+	ImportFn func(ctx context.Context, source string) (ImportResult, error) // overrides Import
 }
 
 var _ AccountStore = (*fakeStore)(nil)
@@ -51,7 +51,7 @@ func (s *fakeStore) Accounts(context.Context) ([]Account, error) {
 	return append([]Account(nil), s.accounts...), nil
 }
 
-func (s *fakeStore) Import(ctx context.Context, source string) ([]Account, error) {
+func (s *fakeStore) Import(ctx context.Context, source string) (ImportResult, error) {
 	if s.ImportFn != nil {
 		return s.ImportFn(ctx, source)
 	}
@@ -59,9 +59,14 @@ func (s *fakeStore) Import(ctx context.Context, source string) ([]Account, error
 	defer s.mu.Unlock()
 	k, ok := s.uris[source]
 	if !ok {
-		return nil, errors.New("not a provisioning uri")
+		return ImportResult{}, errors.New("not a provisioning uri")
 	}
-	return []Account{s.add(k)}, nil
+	for _, a := range s.accounts {
+		if a.Key.Issuer == k.Issuer && a.Key.Account == k.Account && string(a.Key.Secret) == string(k.Secret) {
+			return ImportResult{Duplicates: []Account{a}}, nil
+		}
+	}
+	return ImportResult{Added: []Account{s.add(k)}}, nil
 }
 
 func (s *fakeStore) Rename(_ context.Context, id, issuer, account string) error {

@@ -41,6 +41,7 @@ type form struct {
 type field struct {
 	label, placeholder, value string
 	secret                    bool
+	limit                     int // most characters the field takes; 0 is no limit
 	validate                  textinput.ValidateFunc
 }
 
@@ -55,6 +56,9 @@ func newForm(kind formKind, title, hint string, fields ...field) *form {
 			ti.EchoCharacter = '•'
 		}
 		ti.Validate = fd.validate
+		if fd.limit > 0 {
+			ti.CharLimit = fd.limit
+		}
 		f.labels = append(f.labels, fd.label)
 		f.inputs = append(f.inputs, ti)
 	}
@@ -87,6 +91,7 @@ func (f *form) value(i int) string { return strings.TrimSpace(f.inputs[i].Value(
 func (f *form) setValue(i int, v string) {
 	f.inputs[i].SetValue(v)
 	f.inputs[i].CursorEnd()
+	f.err = nil
 }
 
 // update moves focus on tab/shift+tab and otherwise types into the focused input.

@@ -49,15 +49,16 @@ type accountsLoadedMsg struct {
 	accounts []Account
 	selectID string // account to select after the reload, if any
 	note     string // what changed, for the pane's message line
+	warn     error  // what part of the change failed
 	err      error
 }
 
-func loadAccountsCmd(store AccountStore, selectID, note string) tea.Cmd {
+func loadAccountsCmd(store AccountStore, selectID, note string, warn error) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 		defer cancel()
 		accts, err := store.Accounts(ctx)
-		return accountsLoadedMsg{accounts: accts, selectID: selectID, note: note, err: err}
+		return accountsLoadedMsg{accounts: accts, selectID: selectID, note: note, warn: warn, err: err}
 	}
 }
 
@@ -67,6 +68,7 @@ type storeDoneMsg struct {
 	op       string
 	selectID string
 	note     string
+	warn     error // part of an import failed; the rest is stored
 	err      error
 }
 
@@ -74,24 +76,46 @@ func importCmd(store AccountStore, source string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 		defer cancel()
-		added, err := store.Import(ctx, expandHome(source))
+		res, err := store.Import(ctx, expandHome(source))
 		if err != nil {
 			return storeDoneMsg{op: "import", err: err}
 		}
-		var names []string
-		for _, a := range added {
-			names = append(names, a.Key.Label())
-		}
-		sel := ""
-		if len(added) > 0 {
-			sel = added[len(added)-1].ID
-		}
-		note := "added " + strings.Join(names, ", ")
-		if len(added) == 0 {
-			note = "nothing new to add"
-		}
-		return storeDoneMsg{op: "import", selectID: sel, note: note}
+		return storeDoneMsg{op: "import", selectID: importSelect(res), note: importNote(res), warn: res.Err}
 	}
+}
+
+// importSelect is the account to select after an import: the last one added, else the
+// last one that was already there.
+func importSelect(res ImportResult) string {
+	switch {
+	case len(res.Added) > 0:
+		return res.Added[len(res.Added)-1].ID
+	case len(res.Duplicates) > 0:
+		return res.Duplicates[len(res.Duplicates)-1].ID
+	}
+	return ""
+}
+
+// importNote says what an import did, in one line.
+func importNote(res ImportResult) string {
+	labels := func(accts []Account) string {
+		names := make([]string, len(accts))
+		for i, a := range accts {
+			names[i] = a.Key.Label()
+		}
+		return strings.Join(names, ", ")
+	}
+	var parts []string
+	if len(res.Added) > 0 {
+		parts = append(parts, "added "+labels(res.Added))
+	}
+	if len(res.Duplicates) > 0 {
+		parts = append(parts, "already here: "+labels(res.Duplicates))
+	}
+	if len(parts) == 0 {
+		return "nothing new to add"
+	}
+	return strings.Join(parts, "; ")
 }
 
 func renameCmd(store AccountStore, id, issuer, account string) tea.Cmd {

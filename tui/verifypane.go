@@ -221,9 +221,12 @@ func (m *VerifyPane) UpdateSeed() tea.Cmd {
 		m.addEntry(entry{op: opUpdate, summary: "sign in first: update needs the session's refresh token"})
 		return nil
 	}
-	login, refresh := m.session.Subject, m.session.RefreshJWT
-	if m.lastLogin != "" {
-		login = m.lastLogin
+	login, refresh := m.session.LoginID, m.session.RefreshJWT
+	if login == "" {
+		login = m.lastLogin // a backend that does not name the user in the session
+	}
+	if login == "" {
+		login = m.session.Subject
 	}
 	id := m.nextReq(opUpdate)
 	return tea.Batch(m.spinner.Tick, verifyCmd(id, opUpdate, login, func(ctx context.Context, msg *verifyDoneMsg) error {
@@ -258,7 +261,7 @@ func (m *VerifyPane) sessionCall(op verifyOp) tea.Cmd {
 		m.addEntry(entry{op: op, summary: "not signed in"})
 		return nil
 	}
-	refresh, login := m.session.RefreshJWT, m.session.Subject
+	refresh, login := m.session.RefreshJWT, m.session.login()
 	id := m.nextReq(op)
 	return tea.Batch(m.spinner.Tick, verifyCmd(id, op, login, func(ctx context.Context, msg *verifyDoneMsg) error {
 		switch op {
@@ -330,6 +333,13 @@ func (m *VerifyPane) requestDone(msg verifyDoneMsg) {
 	if msg.err != nil {
 		e.summary, e.code = describeFailure(msg.err)
 		m.addEntry(e)
+		if msg.op == opSignIn && m.form != nil && m.form.kind == formSignIn {
+			// A refused code is of no more use: clear it for the next try.
+			m.form.setValue(1, "")
+			if m.focused {
+				m.form.focusOn(1)
+			}
+		}
 		if msg.op == opRefresh || msg.op == opMe {
 			var re *RequestError
 			if errors.As(msg.err, &re) && re.Reason == ReasonUnauthorized {
@@ -413,7 +423,7 @@ func (m *VerifyPane) handleKey(msg tea.KeyMsg) (VerifyPane, tea.Cmd) {
 	case key.Matches(msg, k.SignIn):
 		m.openForm(newForm(formSignIn, "Sign in", "ctrl+f fills the code from the authenticator.",
 			field{label: "Login ID", placeholder: "alice@example.com", value: login, validate: requireLoginID},
-			field{label: "Code", placeholder: "123456", validate: requireCode}))
+			field{label: "Code", placeholder: "123456", validate: requireCode, limit: 9}))
 		if login != "" {
 			m.form.focusOn(1)
 		}

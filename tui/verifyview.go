@@ -27,7 +27,7 @@ func (m VerifyPane) header() string {
 	title := spread(titleStyle.Render("Verifier"), right, w)
 	sess := s.Muted.Render("○ not signed in")
 	if m.session != nil {
-		sess = s.Success.Render("● ") + s.FormLabel.Render("signed in as "+m.session.Subject)
+		sess = s.Success.Render("● ") + s.FormLabel.Render("signed in as "+m.session.login())
 		if !m.session.Expires.IsZero() {
 			sess += s.Muted.Render(" · session exp " + countdown(m.session.Expires, m.now))
 		}
@@ -81,7 +81,9 @@ func (m VerifyPane) resultView() string {
 		s.FormLabel.Render("Key ") + s.Secret.Render(r.res.Key),
 		s.FormLabel.Render("URL ") + s.Secret.Render(wrap(r.res.URI, w-4)),
 	}
-	free := m.common.Height - 3 - lipgloss.Height(strings.Join(lines, "\n")) - 4
+	// Under the result: a blank line, one line of timeline and the hint line; above
+	// it the two header lines.
+	free := m.common.Height - 5 - lipgloss.Height(strings.Join(lines, "\n"))
 	switch {
 	case r.qrErr != nil:
 		lines = append(lines, s.ErrorBody.Render("QR: "+r.qrErr.Error()))
@@ -134,10 +136,17 @@ func (m VerifyPane) View() string {
 	} else {
 		vp := m.timeline
 		vp.Height = max(1, h-1-lipgloss.Height(strings.Join(parts, "\n")))
-		if !m.scrolled {
-			vp.GotoBottom()
+		switch {
+		case vp.Height < 3:
+			// Too little room to scroll: the newest entry's head line says the most
+			// (the bottom of the timeline would be the tail of a wrapped sentence).
+			tl = strings.SplitN(renderEntry(s, m.entries[len(m.entries)-1], m.now, max(10, w)), "\n", 2)[0]
+		default:
+			if !m.scrolled {
+				vp.GotoBottom()
+			}
+			tl = vp.View()
 		}
-		tl = vp.View()
 	}
 	return fit(strings.Join(append(parts, tl), "\n"), w, h-1) + "\n" + fit(m.hintLine(), w, 1)
 }

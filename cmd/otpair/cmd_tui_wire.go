@@ -3,40 +3,434 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/otpair/otpair/authenticator"
+	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/tui"
+	"github.com/otpair/otpair/verifier"
 )
 
 // tuiWiring is what cmd builds for the TUI: the concrete vault, backends and QR
-// renderer behind the tui package's interfaces.
+// renderer behind the tui package's interfaces. Nothing here is opened until the TUI
+// calls the openers, which it does inside commands, after the first frame.
 type tuiWiring struct {
 	openVault   tui.VaultOpener
 	openBackend tui.BackendOpener
 	qr          tui.QRRenderer
 	skipTime    func(time.Duration)
-	closers     []func()
+
+	mu      sync.Mutex
+	closers []func()
+}
+
+// onClose registers cleanup to run when the TUI exits, last registered first. Openers
+// run in command goroutines, hence the lock.
+func (w *tuiWiring) onClose(f func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closers = append(w.closers, f)
 }
 
 func (w *tuiWiring) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	for i := len(w.closers) - 1; i >= 0; i-- {
 		w.closers[i]()
 	}
+	w.closers = nil
 }
 
-var errNotWired = errors.New("not available in this build yet")
-
-// wireTUI builds the real dependencies for `otpair tui`.
-func wireTUI(ctx context.Context, e *env, f tuiFlags) (*tuiWiring, error) {
-	return &tuiWiring{
-		openVault: func(context.Context, string) (tui.AccountStore, string, error) {
-			return nil, "", errNotWired
-		},
-		openBackend: func(context.Context, tui.BackendConfig) (tui.Verifier, error) { return nil, errNotWired },
-	}, nil
+// tuiKeyring is the keyring the TUI's vault uses; tests put an in-memory one here.
+var tuiKeyring = func(e *env) authenticator.Keyring {
+	return authenticator.SystemKeyring{Getenv: e.getenv}
 }
 
-// wireDemo builds throwaway dependencies for `otpair demo`.
-func wireDemo(ctx context.Context, e *env) (*tuiWiring, error) {
-	return wireTUI(ctx, e, tuiFlags{})
+// tuiScryptWorkFactor is the scrypt cost of a new passphrase vault (0: age's
+// default); tests lower it.
+var tuiScryptWorkFactor = 0
+
+// wireTUI builds the real dependencies for `otpair tui`: the vault in the otpair home
+// (OS keyring, else a passphrase) and the local backend over verifier.db there, or a
+// remote server.
+func wireTUI(_ context.Context, e *env, f tuiFlags) (*tuiWiring, error) {
+	home := tuiHome(e)
+	w := &tuiWiring{qr: tuiQR(e)}
+	w.openVault = vaultOpener(authenticator.Options{
+		Dir:              home,
+		Keyring:          tuiKeyring(e),
+		Now:              e.now,
+		ScryptWorkFactor: tuiScryptWorkFactor,
+	}, e.getenv("OTPAIR_PASSPHRASE"))
+	db := f.db
+	if db == "" {
+		db = filepath.Join(home, "verifier.db")
+	}
+	w.openBackend = backendOpener(w, e, func(ctx context.Context) (verifier.Store, []byte, error) {
+		if err := os.MkdirAll(home, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("otpair home: %w", err)
+		}
+		key, _, err := verifier.LoadSeedKey(home, e.getenv)
+		if err != nil {
+			return nil, nil, err
+		}
+		st, err := verifier.OpenSQLite(ctx, db)
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, key, nil
+	}, verifier.Clock(e.now))
+	return w, nil
+}
+
+// wireDemo builds throwaway dependencies for `otpair demo`: a vault in a temporary
+// folder with an in-memory keyring, removed at exit, and an in-memory verifier whose
+// clock the demo can move ahead.
+func wireDemo(_ context.Context, e *env) (*tuiWiring, error) {
+	dir, err := os.MkdirTemp("", "otpair-demo-")
+	if err != nil {
+		return nil, fmt.Errorf("demo vault folder: %w", err)
+	}
+	clock := &shiftClock{now: e.now}
+	w := &tuiWiring{qr: tuiQR(e), skipTime: clock.skip}
+	w.onClose(func() { _ = os.RemoveAll(dir) })
+	w.openVault = vaultOpener(authenticator.Options{Dir: dir, Keyring: &authenticator.MemKeyring{}, Now: e.now}, "")
+	w.openBackend = backendOpener(w, e, func(ctx context.Context) (verifier.Store, []byte, error) {
+		st, err := verifier.OpenSQLite(ctx, verifier.MemoryDB)
+		return st, verifier.NewSeedKey(), err
+	}, clock.Now)
+	return w, nil
+}
+
+// shiftClock is the demo backend's clock: the real one plus an offset the demo moves
+// ahead to get past a lockout without waiting.
+type shiftClock struct {
+	now func() time.Time
+	mu  sync.Mutex
+	off time.Duration
+}
+
+// Now is the clock's time.
+func (c *shiftClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now().Add(c.off)
+}
+
+func (c *shiftClock) skip(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.off += d
+}
+
+// tuiQR draws QR codes for the TUI without escape codes: dark modules as glyphs, which
+// the TUI's QR style paints black on white so any terminal theme scans.
+func tuiQR(_ *env) tui.QRRenderer {
+	return func(text string) (string, error) {
+		s, err := provisioning.RenderQRTerminal(text, provisioning.TerminalLightBackground)
+		return strings.TrimRight(s, "\n"), err
+	}
+}
+
+// vaultOpener opens the vault described by opts. envPass (OTPAIR_PASSPHRASE) or the
+// passphrase typed into the TUI unlocks a passphrase vault; with neither the opener
+// returns a *tui.PassphraseError, and the TUI asks.
+func vaultOpener(opts authenticator.Options, envPass string) tui.VaultOpener {
+	return func(ctx context.Context, typed string) (tui.AccountStore, string, error) {
+		pass := typed
+		if pass == "" {
+			pass = envPass
+		}
+		var asked *authenticator.PassphraseRequest
+		opts := opts
+		opts.Passphrase = func(_ context.Context, req authenticator.PassphraseRequest) (string, error) {
+			if pass == "" {
+				asked = &req
+				return "", authenticator.ErrPassphraseNeeded
+			}
+			return pass, nil
+		}
+		v, err := authenticator.Open(ctx, opts)
+		if err == nil {
+			// A new passphrase vault asks now rather than at the first change.
+			err = v.Unlock(ctx)
+		}
+		switch {
+		case errors.Is(err, authenticator.ErrPassphraseNeeded):
+			pe := &tui.PassphraseError{New: asked != nil && asked.New}
+			if v != nil {
+				pe.Reason = v.Status().Reason
+			}
+			return nil, "", pe
+		case err != nil:
+			return nil, "", err
+		}
+		return vaultStore{v}, vaultMode(v.Status()), nil
+	}
+}
+
+// vaultMode is the status bar's words for how the vault is protected.
+func vaultMode(st authenticator.Status) string {
+	if st.Protection == authenticator.ProtectionPassphrase {
+		return "passphrase mode"
+	}
+	return st.Protection.String()
+}
+
+// vaultStore adapts authenticator.Vault to tui.AccountStore.
+type vaultStore struct{ v *authenticator.Vault }
+
+var _ tui.AccountStore = vaultStore{}
+
+// Accounts implements tui.AccountStore.
+func (s vaultStore) Accounts(ctx context.Context) ([]tui.Account, error) {
+	accts, err := s.v.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tui.Account, len(accts))
+	for i, a := range accts {
+		out[i] = tui.Account{ID: a.ID, Key: a.Key}
+	}
+	return out, nil
+}
+
+// Import implements tui.AccountStore: one source, and keys already in the vault are
+// reported as such rather than as an error.
+func (s vaultStore) Import(ctx context.Context, source string) (tui.ImportResult, error) {
+	res, err := s.v.Import(ctx, []string{source}, strings.NewReader(""))
+	if err != nil {
+		return tui.ImportResult{}, err
+	}
+	var out tui.ImportResult
+	for _, a := range res.Added {
+		out.Added = append(out.Added, tui.Account{ID: a.Account.ID, Key: a.Account.Key})
+	}
+	for _, a := range res.Duplicates {
+		out.Duplicates = append(out.Duplicates, tui.Account{ID: a.Account.ID, Key: a.Account.Key})
+	}
+	out.Err = res.Err()
+	if len(out.Added) == 0 && len(out.Duplicates) == 0 && out.Err != nil {
+		return tui.ImportResult{}, out.Err
+	}
+	return out, nil
+}
+
+// Rename implements tui.AccountStore.
+func (s vaultStore) Rename(ctx context.Context, id, issuer, account string) error {
+	_, err := s.v.Rename(ctx, id, issuer, account)
+	return err
+}
+
+// Delete implements tui.AccountStore.
+func (s vaultStore) Delete(ctx context.Context, id string) error { return s.v.Delete(ctx, id) }
+
+// NextHOTP implements tui.AccountStore.
+func (s vaultStore) NextHOTP(ctx context.Context, id string) (string, uint64, error) {
+	return s.v.NextHOTP(ctx, id)
+}
+
+// backendOpener connects to the local backend (opened once, on first use, by
+// openLocal) or to a remote server (checked by fetching its signing keys).
+func backendOpener(w *tuiWiring, e *env, openLocal func(context.Context) (verifier.Store, []byte, error), clock verifier.Clock) tui.BackendOpener {
+	var (
+		mu    sync.Mutex
+		local *verifier.Local
+	)
+	return func(ctx context.Context, cfg tui.BackendConfig) (tui.Verifier, error) {
+		if cfg.Remote {
+			r, err := verifier.NewRemote(cfg.BaseURL, cfg.ProjectID, cfg.ManagementKey, verifier.WithRemoteClock(clock))
+			if err != nil {
+				return nil, err
+			}
+			if _, err := r.Keys(ctx); err != nil {
+				return nil, fmt.Errorf("reach %s: %w", cfg.BaseURL, err)
+			}
+			return backendVerifier{b: r}, nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if local == nil {
+			st, key, err := openLocal(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("open the local backend: %w", err)
+			}
+			l, err := verifier.NewLocal(ctx, st, verifier.LocalOptions{Clock: clock, SeedKey: key})
+			if err != nil {
+				_ = st.Close()
+				return nil, fmt.Errorf("open the local backend: %w", err)
+			}
+			local = l
+			w.onClose(func() { _ = st.Close() })
+		}
+		return backendVerifier{b: local}, nil
+	}
+}
+
+// backendVerifier adapts a verifier.Backend (Local or Remote) to tui.Verifier and
+// turns its errors into *tui.RequestError.
+type backendVerifier struct{ b verifier.Backend }
+
+var _ tui.Verifier = backendVerifier{}
+
+// SignUp implements tui.Verifier.
+func (v backendVerifier) SignUp(ctx context.Context, loginID, name, email string) (tui.SignUpResult, error) {
+	en, err := v.b.SignUp(ctx, loginID, verifier.UserInfo{Name: name, Email: email})
+	if err != nil {
+		return tui.SignUpResult{}, requestError(err, false)
+	}
+	return tui.SignUpResult{URI: en.ProvisioningURL, Key: en.Key}, nil
+}
+
+// SignIn implements tui.Verifier.
+func (v backendVerifier) SignIn(ctx context.Context, loginID, code string) (tui.Session, error) {
+	s, err := v.b.SignIn(ctx, loginID, code)
+	if err != nil {
+		return tui.Session{}, requestError(err, false)
+	}
+	return tuiSession(s), nil
+}
+
+// Update implements tui.Verifier.
+func (v backendVerifier) Update(ctx context.Context, loginID, refreshJWT string) (tui.SignUpResult, error) {
+	en, err := v.b.Update(ctx, loginID, refreshJWT)
+	if err != nil {
+		return tui.SignUpResult{}, requestError(err, false)
+	}
+	return tui.SignUpResult{URI: en.ProvisioningURL, Key: en.Key}, nil
+}
+
+// DeleteSeed implements tui.Verifier.
+func (v backendVerifier) DeleteSeed(ctx context.Context, loginID string) error {
+	return requestError(v.b.DeleteSeed(ctx, loginID), true)
+}
+
+// Refresh implements tui.Verifier.
+func (v backendVerifier) Refresh(ctx context.Context, refreshJWT string) (tui.Session, error) {
+	s, err := v.b.Refresh(ctx, refreshJWT)
+	if err != nil {
+		return tui.Session{}, requestError(err, false)
+	}
+	return tuiSession(s), nil
+}
+
+// Me implements tui.Verifier.
+func (v backendVerifier) Me(ctx context.Context, refreshJWT string) (string, error) {
+	u, err := v.b.Me(ctx, refreshJWT)
+	if err != nil {
+		return "", requestError(err, false)
+	}
+	parts := []string{u.LoginID}
+	if u.Name != "" {
+		parts = append(parts, u.Name)
+	}
+	if u.Email != "" && u.Email != u.LoginID {
+		parts = append(parts, u.Email)
+	}
+	state := "no TOTP seed"
+	if u.TOTP {
+		state = "TOTP enrolled"
+	}
+	return strings.Join(parts, " · ") + " · " + state + " · id " + u.ID, nil
+}
+
+// Logout implements tui.Verifier.
+func (v backendVerifier) Logout(ctx context.Context, refreshJWT string) error {
+	return requestError(v.b.Logout(ctx, refreshJWT), false)
+}
+
+// Users implements tui.Verifier with verifier.UserLister when the backend has it.
+func (v backendVerifier) Users(ctx context.Context) ([]tui.UserState, error) {
+	ul, ok := v.b.(verifier.UserLister)
+	if !ok {
+		return nil, tui.ErrNoUserList
+	}
+	users, err := ul.Users(ctx)
+	if err != nil {
+		return nil, requestError(err, true)
+	}
+	out := make([]tui.UserState, len(users))
+	for i, u := range users {
+		out[i] = tui.UserState{LoginID: u.LoginID, Enrolled: u.TOTP, Pending: u.Pending, LockedUntil: u.LockedUntil}
+	}
+	return out, nil
+}
+
+// tuiSession is what the TUI keeps of a session: the tokens, for the calls that need
+// them, and the claims it shows.
+func tuiSession(s verifier.Session) tui.Session {
+	return tui.Session{
+		SessionJWT: s.SessionJWT,
+		RefreshJWT: s.RefreshJWT,
+		Subject:    s.SessionClaims.Subject,
+		LoginID:    s.User.LoginID,
+		AMR:        s.SessionClaims.AMR,
+		Expires:    s.SessionClaims.Expires,
+		FirstSeen:  s.FirstSeen,
+	}
+}
+
+// reasons maps the verifier's sentinels to the words the timeline uses, most specific
+// first (a reused code is not reported as merely wrong).
+var reasons = []struct {
+	err    error
+	reason tui.Reason
+}{
+	{verifier.ErrCodeReused, tui.ReasonCodeUsed},
+	{verifier.ErrWrongCode, tui.ReasonWrongCode},
+	{verifier.ErrLocked, tui.ReasonLocked},
+	{verifier.ErrUnknownUser, tui.ReasonUnknownUser},
+	{verifier.ErrUserExists, tui.ReasonUserExists},
+	{verifier.ErrNoSeed, tui.ReasonNoSeed},
+	{verifier.ErrBadToken, tui.ReasonUnauthorized},
+	{verifier.ErrBadRequest, tui.ReasonBadRequest},
+}
+
+// requestError turns a verifier error into a *tui.RequestError: the reason, the API
+// error code (the server's own for a remote backend, else the one StatusAndCode
+// gives), the lock's end, and whatever the message adds to the reason's words.
+// management selects the management form of "unknown user".
+func requestError(err error, management bool) error {
+	if err == nil {
+		return nil
+	}
+	re := &tui.RequestError{Reason: tui.ReasonOther, Err: err}
+	matched := false
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			re.Reason, matched = r.reason, true
+			re.Message = extraWords(err.Error(), r.err.Error())
+			break
+		}
+	}
+	var api *verifier.APIError
+	switch {
+	case errors.As(err, &api):
+		re.Code = api.Code
+	case matched:
+		_, re.Code = verifier.StatusAndCode(err, management)
+	}
+	if !matched {
+		re.Message = err.Error()
+	}
+	var locked *verifier.LockedError
+	if errors.As(err, &locked) {
+		re.LockedUntil = locked.Until
+		re.Message = ""
+	}
+	return re
+}
+
+// extraWords is what msg says beyond the sentinel's own words, so the timeline does
+// not print "unknown user: unknown user".
+func extraWords(msg, sentinel string) string {
+	msg = strings.TrimSpace(strings.Replace(msg, sentinel, "", 1))
+	msg = strings.Trim(msg, ": ")
+	msg = strings.ReplaceAll(msg, ": :", ":")
+	return msg
 }
