@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/otpair/otpair/authenticator"
-	"github.com/otpair/otpair/internal/external"
 	"github.com/otpair/otpair/provisioning"
 )
 
@@ -595,4 +594,3 @@ func cleanupKeyringItem(t *testing.T, home string) {
 	}
 }
 
-var _ = external.Required

@@ -1,0 +1,96 @@
+package authenticator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/otpair/otpair/internal/external"
+	"github.com/otpair/otpair/provisioning"
+)
+
+// realKeyringItems counts the Secret Service items of service otpair with the given
+// username, through secret-tool (libsecret), an independent client.
+func realKeyringItems(t *testing.T, user string) int {
+	t.Helper()
+	tool := external.Tool(t, "secret-tool", "libsecret-tools")
+	out, err := exec.Command(tool, "search", "--all", "service", KeyringService, "username", user).CombinedOutput()
+	if err != nil && len(out) > 0 && !bytes.Contains(out, []byte("No matching")) {
+		// secret-tool exits 1 with no output when nothing matches.
+		t.Logf("secret-tool search: %v: %s", err, out)
+	}
+	return strings.Count(string(out), "attribute.username = "+user)
+}
+
+// TestRealKeyring: against a real gnome-keyring, a new vault keeps its identity in
+// exactly one item; the data folder holds no secret; and the documented recipe
+// (secret-tool lookup piped to age -d -i -) decrypts the vault with the stock age CLI.
+func TestRealKeyring(t *testing.T) {
+	external.Env(t, "OTPAIR_TEST_KEYRING", "a Secret Service (gnome-keyring under dbus-run-session)")
+	ageTool := external.Tool(t, "age", "age")
+	secretTool := external.Tool(t, "secret-tool", "libsecret-tools")
+	dir := t.TempDir()
+	opts := Options{Dir: dir, Keyring: SystemKeyring{}}
+	v, err := Open(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := v.Status()
+	if st.Protection != ProtectionKeyring {
+		t.Fatalf("a new vault under a working keyring chose %v: %s", st.Protection, st.Reason)
+	}
+	var keys []provisioning.Key
+	for i := range 30 {
+		keys = append(keys, testKey(t, "Real", string(rune('a'+i%26))+string(rune('a'+i/26))))
+	}
+	if _, err := v.Add(context.Background(), keys...); err != nil {
+		t.Fatal(err)
+	}
+	user := v.Status().KeyringUser
+	t.Cleanup(func() { SystemKeyring{}.Delete(context.Background(), KeyringService, user) })
+	if _, err := v.Add(context.Background(), testKey(t, "Real", "later")); err != nil {
+		t.Fatal(err)
+	}
+	if n := realKeyringItems(t, user); n != 1 {
+		t.Errorf("the keyring holds %d items for the vault, want 1", n)
+	}
+	v2, err := Open(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustAccounts(t, v2); len(got) != 31 {
+		t.Errorf("reopened: %d accounts, want 31", len(got))
+	}
+
+	// The documented manual decryption.
+	cmd := exec.Command("sh", "-c", `"$1" lookup service otpair username "$2" | "$3" -d -i - "$4"`, "sh",
+		secretTool, user, ageTool, filepath.Join(dir, VaultFileName))
+	plain, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("secret-tool lookup | age -d -i -: %v", err)
+	}
+	var d vaultData
+	if err := json.Unmarshal(plain, &d); err != nil || len(d.Accounts) != 31 || d.Accounts[0].Secret != keys[0].SecretBase32() {
+		t.Errorf("age CLI output is not the vault (%v, %d accounts)", err, len(d.Accounts))
+	}
+
+	// Nothing secret on disk.
+	id, _ := SystemKeyring{}.Get(context.Background(), KeyringService, user)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		if bytes.Contains(b, []byte(id)) || bytes.Contains(bytes.ToUpper(b), []byte(strings.ToUpper(id))) {
+			t.Errorf("%s holds the age identity", e.Name())
+		}
+		for _, k := range keys {
+			if bytes.Contains(b, k.Secret) || bytes.Contains(b, []byte(k.SecretBase32())) {
+				t.Errorf("%s holds a secret", e.Name())
+			}
+		}
+	}
+}

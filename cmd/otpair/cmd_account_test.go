@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/otpair/otpair/authenticator"
+	"github.com/otpair/otpair/internal/external"
+	"github.com/otpair/otpair/provisioning"
+)
+
+// acceptanceAt is the fixed time every code of the acceptance test is checked at.
+const acceptanceAt = 1795000007
+
+// realRun runs otpair in-process with the real environment (the test's D-Bus session
+// and keyring) and OTPAIR_HOME=home.
+func realRun(t *testing.T, home string, args ...string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, now: time.Now,
+		getenv: func(k string) string {
+			if k == "OTPAIR_HOME" {
+				return home
+			}
+			if k == "OTPAIR_PASSPHRASE" {
+				return "" // a keyring vault must not need one
+			}
+			return os.Getenv(k)
+		}}
+	if code := run(context.Background(), e, args); code != 0 {
+		t.Fatalf("otpair %s = %d: %s", strings.Join(args, " "), code, errOut.String())
+	}
+	return out.String()
+}
+
+// oathtoolCode is oathtool's code for k at unix time at.
+func oathtoolCode(t *testing.T, tool string, k provisioning.Key, at int64) string {
+	t.Helper()
+	out, err := exec.Command(tool, "--totp="+string(k.Algorithm), "-d", fmt.Sprint(k.Digits), "-s", fmt.Sprint(k.Period),
+		"-N", fmt.Sprintf("@%d", at), "--base32", k.SecretBase32()).Output()
+	if err != nil {
+		t.Fatalf("oathtool: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestVaultAcceptanceRealKeyring is issue 3's acceptance run under a real gnome-keyring:
+// 500 accounts imported from a text file into one vault and from 50 migration QR
+// images into another; list --json shows all 500; every code agrees with oathtool at a
+// fixed --at; no file under the data folder holds a secret or the age identity; and
+// the keyring holds exactly one item per vault.
+func TestVaultAcceptanceRealKeyring(t *testing.T) {
+	external.Env(t, "OTPAIR_TEST_KEYRING", "a Secret Service (gnome-keyring under dbus-run-session)")
+	oath := external.Tool(t, "oathtool", "oathtool")
+	secretTool := external.Tool(t, "secret-tool", "libsecret-tools")
+	if testing.Short() {
+		t.Skip("500-account acceptance run skipped in -short mode")
+	}
+	const n = 500
+	algs := []provisioning.Algorithm{provisioning.SHA1, provisioning.SHA256, provisioning.SHA512}
+	var textKeys, qrKeys []provisioning.Key
+	var text strings.Builder
+	for i := range n {
+		k := randKey(t, fmt.Sprintf("Issuer%d", i%7), fmt.Sprintf("user%03d@example.com", i), 0)
+		k.Algorithm, k.Digits = algs[i%3], []int{6, 8}[i%2]
+		q := k
+		q.Secret = append([]byte(nil), k.Secret...)
+		q.Secret[0] ^= 0xff // a different secret for the QR vault
+		if i%5 == 0 {
+			k.Period = 60 // export pages cannot hold other periods: text file only
+		}
+		textKeys, qrKeys = append(textKeys, k), append(qrKeys, q)
+		text.WriteString(k.URI() + "\n")
+	}
+	dir := t.TempDir()
+	textFile := filepath.Join(dir, "accounts.txt")
+	os.WriteFile(textFile, []byte(text.String()), 0o600)
+	pages, err := provisioning.EncodeMigration(qrKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var images []string
+	for i, p := range pages {
+		var buf bytes.Buffer
+		if err := provisioning.WriteQRPNG(&buf, p); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("page%02d.png", i+1))
+		os.WriteFile(path, buf.Bytes(), 0o600)
+		images = append(images, path)
+	}
+	if len(images) != 50 {
+		t.Fatalf("%d export pages, want 50", len(images))
+	}
+
+	for _, c := range []struct {
+		name    string
+		sources []string
+		keys    []provisioning.Key
+	}{{"text", []string{textFile}, textKeys}, {"qr", images, qrKeys}} {
+		t.Run(c.name, func(t *testing.T) {
+			home := filepath.Join(t.TempDir(), "home")
+			realRun(t, home, append([]string{"import"}, c.sources...)...)
+			var meta struct {
+				User string `json:"keyring_user"`
+			}
+			b, _ := os.ReadFile(filepath.Join(home, authenticator.MetaFileName))
+			json.Unmarshal(b, &meta)
+			t.Cleanup(func() { authenticator.SystemKeyring{}.Delete(context.Background(), "otpair", meta.User) })
+
+			var listed []accountJSON
+			if err := json.Unmarshal([]byte(realRun(t, home, "list", "--json")), &listed); err != nil {
+				t.Fatal(err)
+			}
+			if len(listed) != n {
+				t.Fatalf("list --json shows %d accounts, want %d", len(listed), n)
+			}
+			byLabel := map[string]provisioning.Key{}
+			for _, k := range c.keys {
+				byLabel[k.Label()] = k
+			}
+			mismatches := 0
+			for _, a := range listed {
+				k, ok := byLabel[a.Label]
+				if !ok {
+					t.Fatalf("listed %q was not imported", a.Label)
+				}
+				var cj codeJSON
+				json.Unmarshal([]byte(realRun(t, home, "code", a.ID, "--at", fmt.Sprint(acceptanceAt), "--json")), &cj)
+				if want := oathtoolCode(t, oath, k, acceptanceAt); cj.Code != want {
+					mismatches++
+					if mismatches < 5 {
+						t.Errorf("%s: otpair code %s, oathtool %s", a.Label, cj.Code, want)
+					}
+				}
+			}
+			if mismatches > 0 {
+				t.Errorf("%d of %d codes differ from oathtool", mismatches, n)
+			}
+
+			// Exactly one keyring item for this vault.
+			out, _ := exec.Command(secretTool, "search", "--all", "service", "otpair", "username", meta.User).CombinedOutput()
+			if got := strings.Count(string(out), "attribute.username = "+meta.User); got != 1 {
+				t.Errorf("secret-tool finds %d items for the vault, want 1:\n%s", got, out)
+			}
+			// No secret (raw or base32, any case) or identity in any file of the data folder.
+			id, err := authenticator.SystemKeyring{}.Get(context.Background(), "otpair", meta.User)
+			if err != nil || !strings.HasPrefix(id, "AGE-SECRET-KEY-") {
+				t.Fatalf("keyring item: %v", err)
+			}
+			files := 0
+			filepath.WalkDir(home, func(path string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				files++
+				b, _ := os.ReadFile(path)
+				upper := bytes.ToUpper(b)
+				if bytes.Contains(upper, []byte(id)) {
+					t.Errorf("%s holds the age identity", path)
+				}
+				for _, k := range c.keys {
+					if bytes.Contains(b, k.Secret) || bytes.Contains(upper, []byte(k.SecretBase32())) {
+						t.Errorf("%s holds the secret of %s", path, k.Label())
+						break
+					}
+				}
+				return nil
+			})
+			if files < 2 {
+				t.Errorf("only %d files under the data folder", files)
+			}
+		})
+	}
+}
