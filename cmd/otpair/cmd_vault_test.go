@@ -593,4 +593,3 @@ func cleanupKeyringItem(t *testing.T, home string) {
 		authenticator.SystemKeyring{}.Delete(context.Background(), "otpair", m.User)
 	}
 }
-
