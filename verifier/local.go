@@ -265,7 +265,17 @@ func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, erro
 	if code == "" {
 		return Session{}, fmt.Errorf("sign in: %w: code", ErrMissingArgument)
 	}
-	rec, err := l.st.UserByLoginID(ctx, loginID)
+	var (
+		rec             UserRecord
+		active, pending *SealedSeed
+		err             error
+	)
+	loader, oneRead := l.st.(SignInLoader)
+	if oneRead {
+		rec, active, pending, err = loader.UserWithSeeds(ctx, loginID)
+	} else {
+		rec, err = l.st.UserByLoginID(ctx, loginID)
+	}
 	if err != nil {
 		return Session{}, fmt.Errorf("sign in: %w", err)
 	}
@@ -286,9 +296,10 @@ func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, erro
 	if l.afterCharge != nil {
 		l.afterCharge()
 	}
-	active, pending, err := l.st.Seeds(ctx, rec.ID)
-	if err != nil {
-		return Session{}, fmt.Errorf("sign in: %w", err)
+	if !oneRead {
+		if active, pending, err = l.st.Seeds(ctx, rec.ID); err != nil {
+			return Session{}, fmt.Errorf("sign in: %w", err)
+		}
 	}
 	m, err := l.match(rec.ID, code, now, active, pending)
 	if err != nil {

@@ -24,9 +24,14 @@ const MemoryDB = ":memory:"
 // modernc.org/sqlite driver.
 type SQLiteStore struct {
 	db *sql.DB
+	// Statements of the sign-in path, prepared once: parsing SQL cost more than running it.
+	userByLogin, userByID, signIn, charge, seeds, consume, revoked *sql.Stmt
 }
 
-var _ Store = (*SQLiteStore)(nil)
+var (
+	_ Store        = (*SQLiteStore)(nil)
+	_ SignInLoader = (*SQLiteStore)(nil)
+)
 
 // OpenSQLite opens (creating it 0600 if needed) the database at path and brings its
 // schema up to date. path MemoryDB opens a private in-memory database.
@@ -72,7 +77,33 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	if err := s.prepare(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	return s, nil
+}
+
+func (s *SQLiteStore) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&s.userByLogin, `SELECT ` + userColumns + ` FROM users WHERE login_id = ?`},
+		{&s.userByID, `SELECT ` + userColumns + ` FROM users WHERE id = ?`},
+		{&s.signIn, signInSQL},
+		{&s.charge, chargeSQL},
+		{&s.seeds, seedsSQL},
+		{&s.consume, consumeSQL},
+		{&s.revoked, `SELECT 1 FROM revoked_tokens WHERE jti = ?`},
+	} {
+		st, err := s.db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+		*p.stmt = st
+	}
+	return nil
 }
 
 // createPrivate creates the database file readable by its owner only, before SQLite
@@ -227,21 +258,50 @@ func (s *SQLiteStore) CreateUser(ctx context.Context, u UserRecord) error {
 	return nil
 }
 
-const userColumns = `id, login_id, name, email, phone, active, created_at, failed_count, locked_until, last_step, step_drift,
+const userColumns = `users.id, users.login_id, users.name, users.email, users.phone, users.active, users.created_at,
+	users.failed_count, users.locked_until, users.last_step, users.step_drift,
 	EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = users.id AND kind = 'active'),
 	EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = users.id AND kind = 'pending')`
 
+const seedsSQL = `SELECT kind, seed_id, ciphertext, nonce, key_id, algorithm, digits, period, created_at
+	FROM seeds WHERE user_id = ?`
+
+// signInSQL reads a user and its seeds in one statement (one row per seed, or one row
+// with NULL seed columns).
+const signInSQL = `SELECT ` + userColumns + `, seeds.kind, seeds.seed_id, seeds.ciphertext, seeds.nonce, seeds.key_id,
+	seeds.algorithm, seeds.digits, seeds.period, seeds.created_at
+	FROM users LEFT JOIN seeds ON seeds.user_id = users.id WHERE users.login_id = ?`
+
+// chargeSQL is the attempt charge: ?1 now, ?2 the limit, ?3 the end of a new lock, ?4
+// the user id (all times in unix milliseconds).
+const chargeSQL = `UPDATE users SET
+		failed_count = CASE WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN 1 ELSE failed_count + 1 END,
+		locked_until = CASE
+			WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN 1 ELSE failed_count + 1 END) >= ?2 THEN ?3
+			WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN NULL
+			ELSE locked_until END,
+		updated_at = ?1
+	WHERE id = ?4 AND (locked_until IS NULL OR locked_until <= ?1)
+	RETURNING failed_count, locked_until`
+
+// consumeSQL is the replay guard: ?1 the step, ?2 its drift, ?3 now, ?4 the user id, ?5
+// the active seed's id.
+const consumeSQL = `UPDATE users SET last_step = ?1, step_drift = ?2, failed_count = 0, locked_until = NULL, updated_at = ?3
+	WHERE id = ?4 AND (last_step IS NULL OR last_step < ?1)
+	AND EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = ?4 AND kind = 'active' AND seed_id = ?5)`
+
 type rowScanner interface{ Scan(dest ...any) error }
 
-func scanUser(r rowScanner) (UserRecord, error) {
+func scanUser(r rowScanner, more ...any) (UserRecord, error) {
 	var (
 		u                     UserRecord
 		active, hasA, hasP    int
 		created               int64
 		lockedUntil, lastStep sql.NullInt64
 	)
-	if err := r.Scan(&u.ID, &u.LoginID, &u.Name, &u.Email, &u.Phone, &active, &created, &u.FailedAttempts,
-		&lockedUntil, &lastStep, &u.StepDrift, &hasA, &hasP); err != nil {
+	dest := []any{&u.ID, &u.LoginID, &u.Name, &u.Email, &u.Phone, &active, &created, &u.FailedAttempts,
+		&lockedUntil, &lastStep, &u.StepDrift, &hasA, &hasP}
+	if err := r.Scan(append(dest, more...)...); err != nil {
 		return UserRecord{}, err
 	}
 	u.Active, u.HasActiveSeed, u.HasPendingSeed = active != 0, hasA != 0, hasP != 0
@@ -256,8 +316,8 @@ func scanUser(r rowScanner) (UserRecord, error) {
 	return u, nil
 }
 
-func (s *SQLiteStore) userWhere(ctx context.Context, where string, arg any) (UserRecord, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
+func (s *SQLiteStore) userWhere(ctx context.Context, stmt *sql.Stmt, arg any) (UserRecord, error) {
+	u, err := scanUser(stmt.QueryRowContext(ctx, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return UserRecord{}, ErrUnknownUser
 	}
@@ -266,7 +326,7 @@ func (s *SQLiteStore) userWhere(ctx context.Context, where string, arg any) (Use
 
 // UserByLoginID implements Store.
 func (s *SQLiteStore) UserByLoginID(ctx context.Context, loginID string) (UserRecord, error) {
-	u, err := s.userWhere(ctx, `login_id = ?`, loginID)
+	u, err := s.userWhere(ctx, s.userByLogin, loginID)
 	if err != nil {
 		return UserRecord{}, fmt.Errorf("load user by login id: %w", err)
 	}
@@ -275,11 +335,50 @@ func (s *SQLiteStore) UserByLoginID(ctx context.Context, loginID string) (UserRe
 
 // UserByID implements Store.
 func (s *SQLiteStore) UserByID(ctx context.Context, id string) (UserRecord, error) {
-	u, err := s.userWhere(ctx, `id = ?`, id)
+	u, err := s.userWhere(ctx, s.userByID, id)
 	if err != nil {
 		return UserRecord{}, fmt.Errorf("load user by id: %w", err)
 	}
 	return u, nil
+}
+
+// UserWithSeeds implements SignInLoader: the user and its seeds in one read.
+func (s *SQLiteStore) UserWithSeeds(ctx context.Context, loginID string) (u UserRecord, active, pending *SealedSeed, err error) {
+	rows, err := s.signIn.QueryContext(ctx, loginID)
+	if err != nil {
+		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
+	}
+	defer rows.Close()
+	found := false
+	for rows.Next() {
+		var (
+			kind, seedID, keyID, alg sql.NullString
+			ct, nonce                []byte
+			digits, period, created  sql.NullInt64
+		)
+		u, err = scanUser(rows, &kind, &seedID, &ct, &nonce, &keyID, &alg, &digits, &period, &created)
+		if err != nil {
+			return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
+		}
+		found = true
+		if !kind.Valid {
+			continue
+		}
+		seed := &SealedSeed{ID: seedID.String, Ciphertext: ct, Nonce: nonce, KeyID: keyID.String, Algorithm: alg.String,
+			Digits: int(digits.Int64), Period: int(period.Int64), Created: fromMillis(created.Int64)}
+		if kind.String == "active" {
+			active = seed
+		} else {
+			pending = seed
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
+	}
+	if !found {
+		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", ErrUnknownUser)
+	}
+	return u, active, pending, nil
 }
 
 // ListUsers implements Store.
@@ -334,8 +433,7 @@ func (s *SQLiteStore) PutPendingSeed(ctx context.Context, userID string, seed Se
 
 // Seeds implements Store.
 func (s *SQLiteStore) Seeds(ctx context.Context, userID string) (active, pending *SealedSeed, err error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT kind, seed_id, ciphertext, nonce, key_id, algorithm, digits, period, created_at
-		FROM seeds WHERE user_id = ?`, userID)
+	rows, err := s.seeds.QueryContext(ctx, userID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load seeds: %w", err)
 	}
@@ -390,15 +488,7 @@ func (s *SQLiteStore) ChargeAttempt(ctx context.Context, userID string, now time
 		count       int
 		lockedUntil sql.NullInt64
 	)
-	err := s.db.QueryRowContext(ctx, `UPDATE users SET
-			failed_count = CASE WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN 1 ELSE failed_count + 1 END,
-			locked_until = CASE
-				WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN 1 ELSE failed_count + 1 END) >= ?2 THEN ?3
-				WHEN locked_until IS NOT NULL AND locked_until <= ?1 THEN NULL
-				ELSE locked_until END,
-			updated_at = ?1
-		WHERE id = ?4 AND (locked_until IS NULL OR locked_until <= ?1)
-		RETURNING failed_count, locked_until`,
+	err := s.charge.QueryRowContext(ctx,
 		n, max, n+lock.Milliseconds(), userID).Scan(&count, &lockedUntil)
 	if err == nil {
 		a := Attempt{Allowed: true, Count: count}
@@ -421,10 +511,7 @@ func (s *SQLiteStore) ChargeAttempt(ctx context.Context, userID string, now time
 // ConsumeStep implements Store: the replay guard is this one UPDATE, accepted when it
 // changed a row.
 func (s *SQLiteStore) ConsumeStep(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET last_step = ?1, step_drift = ?2, failed_count = 0, locked_until = NULL, updated_at = ?3
-		WHERE id = ?4 AND (last_step IS NULL OR last_step < ?1)
-		AND EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = ?4 AND kind = 'active' AND seed_id = ?5)`,
-		int64(step), drift, millis(now), userID, seedID)
+	res, err := s.consume.ExecContext(ctx, int64(step), drift, millis(now), userID, seedID)
 	if err != nil {
 		return false, fmt.Errorf("consume step: %w", err)
 	}
@@ -487,7 +574,7 @@ func (s *SQLiteStore) RevokeToken(ctx context.Context, jti string, expires, now 
 // TokenRevoked implements Store.
 func (s *SQLiteStore) TokenRevoked(ctx context.Context, jti string) (bool, error) {
 	var one int
-	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM revoked_tokens WHERE jti = ?`, jti).Scan(&one)
+	err := s.revoked.QueryRowContext(ctx, jti).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

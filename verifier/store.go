@@ -74,6 +74,14 @@ type Store interface {
 	Close() error
 }
 
+// SignInLoader is an optional Store method: a Store that has it saves a sign-in one
+// database read (Local checks with a type assertion and falls back to UserByLoginID
+// and Seeds).
+type SignInLoader interface {
+	// UserWithSeeds is UserByLoginID and Seeds in one read; ErrUnknownUser.
+	UserWithSeeds(ctx context.Context, loginID string) (u UserRecord, active, pending *SealedSeed, err error)
+}
+
 // ErrNotFound is what Store.Meta returns for a name that has no value.
 var ErrNotFound = errors.New("not found")
 
