@@ -25,5 +25,5 @@ func busPrecheck(getenv func(string) string) error {
 			return nil
 		}
 	}
-	return errors.New("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset), so no Secret Service")
+	return errors.New("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset) to reach a Secret Service")
 }
