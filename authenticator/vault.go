@@ -390,7 +390,7 @@ func (v *Vault) refresh(ctx context.Context, cipher []byte) error {
 		return fmt.Errorf("vault %s was removed since otpair opened it; refusing to start an empty one in its place", v.path)
 	case cipher == nil:
 		return nil
-	case bytes.Equal(cipher, v.cipher):
+	case v.cipher != nil && bytes.Equal(cipher, v.cipher):
 		return nil
 	}
 	accounts, err := v.unlock(ctx, cipher)

@@ -493,3 +493,17 @@ func TestNoPlaintextOnDisk(t *testing.T) {
 		t.Errorf("only %d files checked", files)
 	}
 }
+
+// TestEmptyFileAppears: an empty vault file that appears after Open is damage, not
+// "no vault": the next write refuses rather than replace it.
+func TestEmptyFileAppears(t *testing.T) {
+	dir := t.TempDir()
+	v := mustOpen(t, memOpts(dir, &MemKeyring{}, ""))
+	os.WriteFile(filepath.Join(dir, VaultFileName), nil, 0o600)
+	if _, err := v.Add(context.Background(), testKey(t, "A", "a")); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Add over an empty vault file = %v, want ErrCorrupt", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, VaultFileName)); len(b) != 0 {
+		t.Error("the empty file was overwritten")
+	}
+}
