@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) verifier.Store) {
 		{"ConsumeStep", testConsumeStep},
 		{"PromotePending", testPromotePending},
 		{"DeleteCascades", testDeleteCascades},
+		{"SignInLoader", testSignInLoader},
 		{"Revocation", testRevocation},
 		{"ConcurrentConsume", testConcurrentConsume},
 		{"ConcurrentCharge", testConcurrentCharge},
@@ -367,6 +368,48 @@ func testDeleteCascades(t *testing.T, s verifier.Store) {
 	if a, p, err := s.Seeds(ctx(t), "U1"); err != nil || a != nil || p != nil {
 		t.Fatalf("a re-created user inherited seeds: %v, %v, %v", a, p, err)
 	}
+}
+
+// testSignInLoader checks the optional one-read load against UserByLoginID and Seeds.
+func testSignInLoader(t *testing.T, s verifier.Store) {
+	ld, ok := s.(verifier.SignInLoader)
+	if !ok {
+		t.Skip("the store has no UserWithSeeds (optional)")
+	}
+	if _, _, _, err := ld.UserWithSeeds(ctx(t), "nobody"); !errors.Is(err, verifier.ErrUnknownUser) {
+		t.Fatalf("UserWithSeeds(nobody) = %v, want ErrUnknownUser", err)
+	}
+	mustCreate(t, s, user("U1", "alice", false))
+	mustCreate(t, s, user("U2", "bob", false))
+	check := func(stage string) {
+		t.Helper()
+		u, a, p, err := ld.UserWithSeeds(ctx(t), "alice")
+		if err != nil {
+			t.Fatalf("%s: %v", stage, err)
+		}
+		wu, _ := s.UserByLoginID(ctx(t), "alice")
+		wa, wp, _ := s.Seeds(ctx(t), "U1")
+		if u != wu || (a == nil) != (wa == nil) || (p == nil) != (wp == nil) ||
+			a != nil && !seedEqual(*a, *wa) || p != nil && !seedEqual(*p, *wp) {
+			t.Fatalf("%s: UserWithSeeds = %+v %v %v\nwant %+v %v %v", stage, u, a, p, wu, wa, wp)
+		}
+	}
+	check("no seeds")
+	if err := s.PutPendingSeed(ctx(t), "U1", seed("s1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutPendingSeed(ctx(t), "U2", seed("other")); err != nil {
+		t.Fatal(err)
+	}
+	check("pending")
+	if ok, _, err := s.PromotePending(ctx(t), "U1", "s1", 5, 0, t0); err != nil || !ok {
+		t.Fatalf("PromotePending = %v, %v", ok, err)
+	}
+	check("active")
+	if err := s.PutPendingSeed(ctx(t), "U1", seed("s2")); err != nil {
+		t.Fatal(err)
+	}
+	check("active and pending")
 }
 
 func testRevocation(t *testing.T, s verifier.Store) {
