@@ -22,7 +22,10 @@ type PostgresStore struct {
 	pool *pgxpool.Pool
 }
 
-var _ Store = (*PostgresStore)(nil)
+var (
+	_ Store        = (*PostgresStore)(nil)
+	_ SignInLoader = (*PostgresStore)(nil)
+)
 
 // IsPostgresDSN reports whether dsn names a PostgreSQL database (a postgres:// or
 // postgresql:// URL) rather than a SQLite file.
@@ -216,9 +219,10 @@ func (s *PostgresStore) userWhere(ctx context.Context, where string, arg any) (U
 	return u, err
 }
 
-// scanPgUser reads the columns of userColumns. pgx scans SQL NULL into pointers and
-// booleans only as booleans, so it differs from scanUser in its destinations.
-func scanPgUser(r pgx.Row) (UserRecord, error) {
+// scanPgUser reads the columns of userColumns, then into more. pgx scans SQL NULL into
+// pointers and booleans only as booleans, so it differs from scanUser in its
+// destinations.
+func scanPgUser(r pgx.Row, more ...any) (UserRecord, error) {
 	var (
 		u                     UserRecord
 		active                int
@@ -226,8 +230,9 @@ func scanPgUser(r pgx.Row) (UserRecord, error) {
 		created               int64
 		lockedUntil, lastStep *int64
 	)
-	if err := r.Scan(&u.ID, &u.LoginID, &u.Name, &u.Email, &u.Phone, &active, &created, &u.FailedAttempts,
-		&lockedUntil, &lastStep, &u.StepDrift, &hasA, &hasP); err != nil {
+	dest := []any{&u.ID, &u.LoginID, &u.Name, &u.Email, &u.Phone, &active, &created, &u.FailedAttempts,
+		&lockedUntil, &lastStep, &u.StepDrift, &hasA, &hasP}
+	if err := r.Scan(append(dest, more...)...); err != nil {
 		return UserRecord{}, err
 	}
 	u.Active, u.HasActiveSeed, u.HasPendingSeed = active != 0, hasA, hasP
@@ -258,6 +263,50 @@ func (s *PostgresStore) UserByID(ctx context.Context, id string) (UserRecord, er
 		return UserRecord{}, fmt.Errorf("load user by id: %w", err)
 	}
 	return u, nil
+}
+
+// UserWithSeeds implements SignInLoader: the user and its seeds in one statement (one
+// row per seed, or one row with NULL seed columns), the same as SQLite's signInSQL with
+// PostgreSQL's placeholder.
+func (s *PostgresStore) UserWithSeeds(ctx context.Context, loginID string) (u UserRecord, active, pending *SealedSeed, err error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+`, seeds.kind, seeds.seed_id, seeds.ciphertext, seeds.nonce,
+		seeds.key_id, seeds.algorithm, seeds.digits, seeds.period, seeds.created_at
+		FROM users LEFT JOIN seeds ON seeds.user_id = users.id WHERE users.login_id = $1`, loginID)
+	if err != nil {
+		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
+	}
+	defer rows.Close()
+	found := false
+	for rows.Next() {
+		var (
+			kind, seedID, keyID, alg *string
+			ct, nonce                []byte
+			digits, period           *int
+			created                  *int64
+		)
+		u, err = scanPgUser(rows, &kind, &seedID, &ct, &nonce, &keyID, &alg, &digits, &period, &created)
+		if err != nil {
+			return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
+		}
+		found = true
+		if kind == nil || seedID == nil || keyID == nil || alg == nil || digits == nil || period == nil || created == nil {
+			continue // the LEFT JOIN's row of a user without seeds
+		}
+		seed := &SealedSeed{ID: *seedID, Ciphertext: ct, Nonce: nonce, KeyID: *keyID, Algorithm: *alg,
+			Digits: *digits, Period: *period, Created: fromMillis(*created)}
+		if *kind == "active" {
+			active = seed
+		} else {
+			pending = seed
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
+	}
+	if !found {
+		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", ErrUnknownUser)
+	}
+	return u, active, pending, nil
 }
 
 // ListUsers implements Store. Login ids sort by byte value (COLLATE "C"), as SQLite
