@@ -296,7 +296,11 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	msg := e.Description
-	if e.Message != "" && e.Message != e.Description {
+	switch {
+	case e.Message == "" || e.Message == e.Description:
+	case strings.Contains(e.Message, e.Description):
+		msg = e.Message
+	default:
 		msg += ": " + e.Message
 	}
 	return fmt.Sprintf("%s (%s, HTTP %d)", msg, e.Code, e.Status)

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/otpair/otpair/verifier"
+)
+
+func init() {
+	register(command{name: "serve", summary: "serve the verifier over HTTP with Descope's TOTP API", run: runServe})
+}
+
+// managementKeyFile holds the generated management key in the otpair home (0600).
+const managementKeyFile = "management.key"
+
+// Timeouts of otpair serve's http.Server: generous for people, short enough that idle
+// or slow clients cannot hold connections forever.
+const (
+	serveReadHeaderTimeout = 5 * time.Second
+	serveReadTimeout       = 15 * time.Second
+	serveWriteTimeout      = 30 * time.Second
+	serveIdleTimeout       = 2 * time.Minute
+	serveShutdownTimeout   = 10 * time.Second
+)
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "serve", "[--addr 127.0.0.1:8090] [--db PATH|:memory:] [--project-id ID] [--management-key KEY]")
+	addr := fs.String("addr", "127.0.0.1:8090", "address to listen on (port 0 picks a free one)")
+	var bf backendFlags
+	bf.register(fs, false)
+	fs.StringVar(&bf.mgmtKey, "management-key", "", "management key (default $"+envManagementKey+", else "+managementKeyFile+" in the otpair home, generated on first start)")
+	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
+	frozen := fs.String("frozen-clock", "", "TESTING ONLY: stop the verifier's clock at TIME (RFC 3339 or unix seconds)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("serve takes no arguments")
+	}
+	var logger *slog.Logger
+	switch *logFormat {
+	case "text":
+		logger = slog.New(slog.NewTextHandler(e.stderr, nil))
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(e.stderr, nil))
+	default:
+		return usageError("--log-format: want text or json, got %q", *logFormat)
+	}
+	clock := verifier.Clock(e.now)
+	if *frozen != "" {
+		at, err := parseTimeFlag(*frozen)
+		if err != nil {
+			return usageError("--frozen-clock: %v", err)
+		}
+		clock = func() time.Time { return at }
+		logger.Warn("TESTING ONLY: the verifier's clock is frozen; codes, locks and tokens all use this time",
+			"frozen_at", at.UTC().Format(time.RFC3339))
+	}
+
+	l, closeFn, info, err := openLocal(ctx, e, bf, clock)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	mgmtKey, mgmtSource, err := managementKey(e, bf.mgmtKey, info.home)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	srv := &http.Server{
+		Handler:           verifier.NewServer(l, verifier.ServerOptions{ManagementKey: mgmtKey, Logger: logger, Clock: clock}),
+		ReadHeaderTimeout: serveReadHeaderTimeout,
+		ReadTimeout:       serveReadTimeout,
+		WriteTimeout:      serveWriteTimeout,
+		IdleTimeout:       serveIdleTimeout,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	// The first lines on stdout are for people and scripts (scripts/ci.d/60-compat.sh
+	// reads the URL): where it listens and what the SDKs need.
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(e.stdout, "otpair verifier listening on %s\n", url)
+	fmt.Fprintf(e.stdout, "project id: %s\n", l.ProjectID())
+	if mgmtSource == "generated" {
+		fmt.Fprintf(e.stdout, "management key (shown once, saved in %s): %s\n", filepath.Join(info.home, managementKeyFile), mgmtKey)
+	} else {
+		fmt.Fprintf(e.stdout, "management key: from %s\n", mgmtSource)
+	}
+	logger.Info("serving", "url", url, "project_id", l.ProjectID(), "db", info.db, "seed_key", info.seedKeySource,
+		"management_key", mgmtSource)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serveShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// managementKey is the flag, else $OTPAIR_MANAGEMENT_KEY, else the key file in the
+// otpair home, created (0600, a fresh random key) on first start. The source says which,
+// "generated" the first time, so the key is printed exactly once.
+func managementKey(e *env, flagKey, home string) (key, source string, err error) {
+	if flagKey != "" {
+		return flagKey, "--management-key", checkManagementKey(flagKey)
+	}
+	if k := e.getenv(envManagementKey); k != "" {
+		return k, "$" + envManagementKey, checkManagementKey(k)
+	}
+	path := filepath.Join(home, managementKeyFile)
+	data, err := os.ReadFile(path)
+	if err == nil {
+		k := strings.TrimSpace(string(data))
+		if err := checkManagementKey(k); err != nil {
+			return "", "", fmt.Errorf("%s: %w", path, err)
+		}
+		return k, path, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", "", fmt.Errorf("read the management key: %w", err)
+	}
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return "", "", fmt.Errorf("create the otpair home: %w", err)
+	}
+	k := "K" + rand.Text() + rand.Text() // 2 × 128 bits, base32: no ':' to break the header
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", "", fmt.Errorf("save the management key: %w", err)
+	}
+	if _, err := f.WriteString(k + "\n"); err != nil {
+		f.Close()
+		return "", "", fmt.Errorf("save the management key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return "", "", fmt.Errorf("save the management key: %w", err)
+	}
+	return k, "generated", nil
+}
+
+func checkManagementKey(k string) error {
+	switch {
+	case len(k) < 16:
+		return errors.New("the management key is shorter than 16 characters")
+	case strings.ContainsAny(k, ": \t\r\n"):
+		return errors.New("the management key cannot contain ':' or spaces")
+	case strings.Count(k, ".") == 2:
+		return errors.New("the management key cannot look like a JWT (two dots)")
+	}
+	return nil
+}
+
+// parseTimeFlag reads RFC 3339 or unix seconds.
+func parseTimeFlag(s string) (time.Time, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(n, 0).UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("want RFC 3339 or unix seconds, got %q", s)
+	}
+	return t, nil
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// watchWriter collects output and tells when a line matching re has been written.
+type watchWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	re    *regexp.Regexp
+	found chan []string
+	once  sync.Once
+}
+
+func newWatchWriter(re string) *watchWriter {
+	return &watchWriter{re: regexp.MustCompile(re), found: make(chan []string, 1)}
+}
+
+func (w *watchWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if m := w.re.FindStringSubmatch(w.buf.String()); m != nil {
+		w.once.Do(func() { w.found <- m })
+	}
+	return len(p), nil
+}
+
+func (w *watchWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// startServe runs `otpair serve` in-process until the test ends and returns its URL,
+// project id and streams.
+func startServe(t *testing.T, o *otpairRun, args ...string) (url, pid string, stdout, stderr *watchWriter, stop func() int) {
+	t.Helper()
+	stdout = newWatchWriter(`listening on (http://\S+)\nproject id: (\S+)\nmanagement key[^\n]*\n`)
+	stderr = newWatchWriter(`$^`)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	e := &env{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr,
+		now: func() time.Time { return o.now }, getenv: func(k string) string { return o.env[k] }}
+	go func() { done <- run(ctx, e, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)) }()
+	select {
+	case m := <-stdout.found:
+		url, pid = m[1], m[2]
+	case code := <-done:
+		cancel()
+		t.Fatalf("serve exited with %d: %s %s", code, stdout, stderr)
+	}
+	stopped := false
+	stop = func() int {
+		if stopped {
+			return 0
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { stop() })
+	return url, pid, stdout, stderr, stop
+}
+
+func TestServeCommandLifecycleAndShutdown(t *testing.T) {
+	o := newOtpairRun(t)
+	url, pid, stdout, stderr, stop := startServe(t, o, "--frozen-clock", "2026-11-25T02:00:10Z")
+	keyPath := filepath.Join(o.env["OTPAIR_HOME"], managementKeyFile)
+	key, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(keyPath); fi.Mode().Perm() != 0o600 {
+		t.Errorf("management key file mode %v, want 0600", fi.Mode().Perm())
+	}
+	mgmt := strings.TrimSpace(string(key))
+	if !strings.Contains(stdout.String(), "management key (shown once") || !strings.Contains(stdout.String(), mgmt) {
+		t.Errorf("first start must print the generated key: %s", stdout)
+	}
+	if !strings.Contains(stderr.String(), "TESTING ONLY") {
+		t.Errorf("a frozen clock must be logged loudly: %s", stderr)
+	}
+	// The CLI drives the server as a remote backend; its own clock is the frozen one.
+	client := &otpairRun{t: t, now: verifierNow, env: map[string]string{
+		"OTPAIR_HOME": t.TempDir(), envProjectID: pid, envManagementKey: mgmt}}
+	verifierLifecycle(t, client, "--backend", url)
+
+	// Unknown paths and bad input answer JSON.
+	resp, err := http.Get(url + "/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 404 || !strings.Contains(string(body), `"errorCode"`) {
+		t.Errorf("GET /nope: %d %s", resp.StatusCode, body)
+	}
+
+	if code := stop(); code != 0 {
+		t.Errorf("serve exited %d after the signal: %s", code, stderr)
+	}
+	if !strings.Contains(stderr.String(), "stopped") {
+		t.Errorf("no clean stop in the log: %s", stderr)
+	}
+	if _, err := http.Get(url + "/v1/mgmt/license"); err == nil {
+		t.Errorf("still serving after shutdown")
+	}
+	logs := stderr.String()
+	if strings.Count(logs, "msg=request") < 10 {
+		t.Errorf("expected request log lines: %s", logs)
+	}
+	if strings.Contains(logs, mgmt) {
+		t.Errorf("the log contains the management key")
+	}
+	for _, tok := range regexp.MustCompile(`eyJ[\w-]+\.[\w-]+\.[\w-]+`).FindAllString(logs, -1) {
+		t.Errorf("the log contains a token %.12s…", tok)
+	}
+
+	// A second start reuses the key and does not print it.
+	_, pid2, stdout2, _, stop2 := startServe(t, o)
+	if pid2 != pid || strings.Contains(stdout2.String(), mgmt) || !strings.Contains(stdout2.String(), "management key: from "+keyPath) {
+		t.Errorf("second start: pid %q (first %q): %s", pid2, pid, stdout2)
+	}
+	stop2()
+}
+
+func TestServeCommandKeyFromEnvAndFlags(t *testing.T) {
+	o := newOtpairRun(t)
+	o.env[envManagementKey] = "env-management-key-0123456789"
+	_, pid, stdout, _, stop := startServe(t, o, "--db", ":memory:", "--project-id", "P2fixed")
+	if pid != "P2fixed" || !strings.Contains(stdout.String(), "from $"+envManagementKey) {
+		t.Errorf("pid %q: %s", pid, stdout)
+	}
+	stop()
+	if _, err := os.Stat(filepath.Join(o.env["OTPAIR_HOME"], managementKeyFile)); err == nil {
+		t.Errorf("a key from the environment must not be written to a file")
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--management-key", "short"}, "shorter than 16"},
+		{[]string{"serve", "--management-key", "has:a:colon-0123456789"}, "cannot contain"},
+		{[]string{"serve", "--frozen-clock", "yesterday"}, "--frozen-clock"},
+		{[]string{"serve", "--log-format", "xml"}, "--log-format"},
+		{[]string{"serve", "extra"}, "no arguments"},
+	} {
+		code, _, errs := o.run(tc.args...)
+		if code == 0 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d %q, want failure with %q", tc.args, code, errs, tc.want)
+		}
+	}
+}

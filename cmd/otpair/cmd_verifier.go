@@ -1,0 +1,441 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/otpair/otpair/provisioning"
+	"github.com/otpair/otpair/verifier"
+)
+
+func init() {
+	register(command{name: "verifier", summary: "run one verifier step: signup, signin, update, delete-seed, me, refresh, logout", run: runVerifier})
+}
+
+// Environment variables the verifier commands read when the flag is not given.
+const (
+	envProjectID     = "OTPAIR_PROJECT_ID"
+	envManagementKey = "OTPAIR_MANAGEMENT_KEY"
+	envRefreshToken  = "OTPAIR_REFRESH_TOKEN"
+	verifierDBName   = "verifier.db"
+)
+
+// verifierSteps are the subcommands of `otpair verifier`, in lifecycle order.
+var verifierSteps = []struct {
+	name, args, summary string
+	run                 func(v *verifierCmd, ctx context.Context, args []string) error
+}{
+	{"signup", "LOGIN_ID", "start an enrolment: print the provisioning URL, key and QR code", (*verifierCmd).signUp},
+	{"signin", "LOGIN_ID CODE", "verify a code and open a session (prints the refresh token)", (*verifierCmd).signIn},
+	{"update", "LOGIN_ID", "enrol a new seed for a signed-in user (needs the refresh token)", (*verifierCmd).update},
+	{"delete-seed", "LOGIN_ID", "remove a user's seed (a management call)", (*verifierCmd).deleteSeed},
+	{"me", "", "show the user a refresh token belongs to", (*verifierCmd).me},
+	{"refresh", "", "issue a new session token from a refresh token", (*verifierCmd).refresh},
+	{"logout", "", "revoke a refresh token", (*verifierCmd).logout},
+}
+
+// backendFlags choose and configure the verifier backend; serve shares the local ones.
+type backendFlags struct {
+	backend    string // "local" or a base URL
+	db         string
+	projectID  string
+	mgmtKey    string
+	signingAlg string
+}
+
+func (f *backendFlags) register(fs *flag.FlagSet, remote bool) {
+	if remote {
+		fs.StringVar(&f.backend, "backend", "local", "local, or the base URL of otpair serve or of a Descope project")
+		fs.StringVar(&f.mgmtKey, "management-key", "", "management key for delete-seed against a URL (default $"+envManagementKey+")")
+	}
+	fs.StringVar(&f.db, "db", "", "local database: a path or :memory: (default: "+verifierDBName+" in the otpair home)")
+	fs.StringVar(&f.projectID, "project-id", "", "project id (default $"+envProjectID+"; locally: the stored one)")
+	fs.StringVar(&f.signingAlg, "signing-alg", verifier.RS256, "local token signing algorithm: RS256 or ES256")
+}
+
+// verifierCmd is one run of `otpair verifier STEP`.
+type verifierCmd struct {
+	e            *env
+	b            verifier.Backend
+	json         bool
+	refreshToken string
+	name         string
+	email        string
+	phone        string
+	qr           bool
+}
+
+func runVerifier(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printVerifierHelp(e.stderr)
+		if len(args) == 0 {
+			return usageError("name a step")
+		}
+		return flag.ErrHelp
+	}
+	step := -1
+	for i, s := range verifierSteps {
+		if s.name == args[0] {
+			step = i
+		}
+	}
+	if step < 0 {
+		printVerifierHelp(e.stderr)
+		return usageError("unknown step %q", args[0])
+	}
+	s := verifierSteps[step]
+	fs := newFlagSet(e, "verifier "+s.name, strings.TrimSpace("[flags] "+s.args))
+	var bf backendFlags
+	bf.register(fs, true)
+	v := &verifierCmd{e: e}
+	fs.BoolVar(&v.json, "json", false, "print JSON (stable, documented in the command help)")
+	switch s.name {
+	case "signup":
+		fs.StringVar(&v.name, "name", "", "the user's name")
+		fs.StringVar(&v.email, "email", "", "the user's email")
+		fs.StringVar(&v.phone, "phone", "", "the user's phone")
+		fs.BoolVar(&v.qr, "qr", true, "draw the QR code in the terminal")
+	case "update":
+		fs.BoolVar(&v.qr, "qr", true, "draw the QR code in the terminal")
+	}
+	if s.name == "update" || s.name == "me" || s.name == "refresh" || s.name == "logout" {
+		fs.StringVar(&v.refreshToken, "refresh-token", "", "the refresh token from signin, or - to read it from stdin (default $"+envRefreshToken+")")
+	}
+	pos, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	want := len(strings.Fields(s.args))
+	if len(pos) != want {
+		return usageError("verifier %s takes %s", s.name, plural(want, s.args))
+	}
+	if v.refreshToken, err = v.readRefreshToken(s.name); err != nil {
+		return err
+	}
+	b, closeFn, err := openBackend(ctx, e, bf)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	v.b = b
+	return s.run(v, ctx, pos)
+}
+
+func plural(n int, args string) string {
+	if n == 0 {
+		return "no arguments"
+	}
+	return args
+}
+
+func printVerifierHelp(w io.Writer) {
+	fmt.Fprintln(w, "Usage: otpair verifier STEP [flags] [args]   (--backend local|URL, --json)")
+	fmt.Fprintln(w)
+	for _, s := range verifierSteps {
+		fmt.Fprintf(w, "  %-12s %-14s %s\n", s.name, s.args, s.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "The refresh token comes from --refresh-token (- reads stdin) or $"+envRefreshToken+".")
+	fmt.Fprintln(w, "Against a URL: --project-id or $"+envProjectID+", --management-key or $"+envManagementKey+".")
+}
+
+// readRefreshToken finds the refresh token of the steps that need one: the flag, "-"
+// for stdin (keeps it out of the process list), or the environment.
+func (v *verifierCmd) readRefreshToken(step string) (string, error) {
+	switch step {
+	case "update", "me", "refresh", "logout":
+	default:
+		return "", nil
+	}
+	tok := v.refreshToken
+	if tok == "-" {
+		line, err := bufio.NewReader(io.LimitReader(v.e.stdin, 64<<10)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("read the refresh token from stdin: %w", err)
+		}
+		tok = line
+	}
+	if tok == "" {
+		tok = v.e.getenv(envRefreshToken)
+	}
+	tok = strings.TrimSpace(tok)
+	if tok == "" {
+		return "", usageError("%s needs the refresh token from signin: --refresh-token TOKEN, --refresh-token - (stdin) or $%s", step, envRefreshToken)
+	}
+	return tok, nil
+}
+
+// openBackend builds the backend the flags name: the local one over the database in
+// the otpair home (or the --db path), or a remote one.
+func openBackend(ctx context.Context, e *env, f backendFlags) (verifier.Backend, func(), error) {
+	if f.backend == "" || f.backend == "local" {
+		l, closeFn, _, err := openLocal(ctx, e, f, e.now)
+		if err != nil {
+			return nil, nil, err
+		}
+		return l, closeFn, nil
+	}
+	pid := firstNonEmpty(f.projectID, e.getenv(envProjectID))
+	if pid == "" {
+		return nil, nil, usageError("--backend %s needs --project-id or $%s", f.backend, envProjectID)
+	}
+	r, err := verifier.NewRemote(f.backend, pid, firstNonEmpty(f.mgmtKey, e.getenv(envManagementKey)), verifier.WithRemoteClock(e.now))
+	if err != nil {
+		return nil, nil, usageError("--backend: %v", err)
+	}
+	return r, func() {}, nil
+}
+
+// localInfo says where the local backend's state came from, for serve's start-up lines.
+type localInfo struct {
+	home, db, seedKeySource string
+}
+
+// openLocal opens the local backend: the SQLite database (created 0600) and the seed
+// key (OTPAIR_SEED_KEY, else seed.key in the otpair home; a throwaway one for
+// :memory:).
+func openLocal(ctx context.Context, e *env, f backendFlags, clock verifier.Clock) (*verifier.Local, func(), localInfo, error) {
+	var info localInfo
+	home, err := verifierHome(e)
+	if err != nil {
+		return nil, nil, info, err
+	}
+	info.home = home
+	db := f.db
+	if db == "" {
+		db = filepath.Join(home, verifierDBName)
+	}
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return nil, nil, info, errors.New("--db: PostgreSQL is not available in this build; give a file path or :memory:")
+	}
+	info.db = db
+	var seedKey []byte
+	if db == verifier.MemoryDB && e.getenv(verifier.SeedKeyEnv) == "" {
+		seedKey, info.seedKeySource = verifier.NewSeedKey(), "throwaway (in-memory database)"
+	} else {
+		if db != verifier.MemoryDB {
+			if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
+				return nil, nil, info, fmt.Errorf("create the database folder: %w", err)
+			}
+		}
+		if err := os.MkdirAll(home, 0o700); err != nil {
+			return nil, nil, info, fmt.Errorf("create the otpair home: %w", err)
+		}
+		if seedKey, info.seedKeySource, err = verifier.LoadSeedKey(home, e.getenv); err != nil {
+			return nil, nil, info, err
+		}
+	}
+	st, err := verifier.OpenSQLite(ctx, db)
+	if err != nil {
+		return nil, nil, info, err
+	}
+	alg := strings.ToUpper(f.signingAlg)
+	if alg != "" && alg != verifier.RS256 && alg != verifier.ES256 {
+		st.Close()
+		return nil, nil, info, usageError("--signing-alg: want RS256 or ES256, got %q", f.signingAlg)
+	}
+	l, err := verifier.NewLocal(ctx, st, verifier.LocalOptions{
+		Clock: clock, SeedKey: seedKey, SigningAlg: alg,
+		ProjectID: firstNonEmpty(f.projectID, e.getenv(envProjectID)),
+	})
+	if err != nil {
+		st.Close()
+		return nil, nil, info, err
+	}
+	return l, func() { st.Close() }, info, nil
+}
+
+// verifierHome is the otpair home: $OTPAIR_HOME, else otpair in the user's config
+// folder (where the authenticator keeps its vault too).
+func verifierHome(e *env) (string, error) {
+	if h := e.getenv("OTPAIR_HOME"); h != "" {
+		return h, nil
+	}
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find the otpair home (set OTPAIR_HOME): %w", err)
+	}
+	return filepath.Join(d, "otpair"), nil
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// enrollmentJSON is `signup --json` and `update --json`.
+type enrollmentJSON struct {
+	LoginID         string `json:"loginId"`
+	ProvisioningURL string `json:"provisioningURL"`
+	Key             string `json:"key"`
+	Image           string `json:"image"` // base64 PNG of the QR code
+}
+
+// sessionJSON is `signin --json` and `refresh --json`.
+type sessionJSON struct {
+	SessionJWT     string    `json:"sessionJwt"`
+	RefreshJWT     string    `json:"refreshJwt"`
+	Subject        string    `json:"sub"`
+	SessionExpires time.Time `json:"sessionExpires"`
+	RefreshExpires time.Time `json:"refreshExpires,omitzero"`
+	FirstSeen      bool      `json:"firstSeen"`
+	User           userJSON  `json:"user"`
+}
+
+// userJSON is a user in --json output.
+type userJSON struct {
+	ID          string    `json:"userId"`
+	LoginID     string    `json:"loginId"`
+	Name        string    `json:"name,omitempty"`
+	Email       string    `json:"email,omitempty"`
+	Phone       string    `json:"phone,omitempty"`
+	Created     time.Time `json:"created,omitzero"`
+	TOTP        bool      `json:"totp"`
+	Pending     bool      `json:"pending"`
+	LockedUntil time.Time `json:"lockedUntil,omitzero"`
+	LastStep    uint64    `json:"lastStep,omitempty"`
+	StepDrift   int       `json:"stepDrift"`
+}
+
+func userOut(u verifier.User) userJSON {
+	return userJSON{ID: u.ID, LoginID: u.LoginID, Name: u.Name, Email: u.Email, Phone: u.Phone, Created: u.Created,
+		TOTP: u.TOTP, Pending: u.Pending, LockedUntil: u.LockedUntil, LastStep: u.LastStep, StepDrift: u.StepDrift}
+}
+
+func (v *verifierCmd) printJSON(x any) error {
+	enc := json.NewEncoder(v.e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(x)
+}
+
+func (v *verifierCmd) signUp(ctx context.Context, args []string) error {
+	en, err := v.b.SignUp(ctx, args[0], verifier.UserInfo{Name: v.name, Email: v.email, Phone: v.phone})
+	if err != nil {
+		return err
+	}
+	return v.printEnrollment(args[0], en, "Scan the QR code or enter the key, then run: otpair verifier signin "+args[0]+" CODE")
+}
+
+func (v *verifierCmd) update(ctx context.Context, args []string) error {
+	en, err := v.b.Update(ctx, args[0], v.refreshToken)
+	if err != nil {
+		return err
+	}
+	return v.printEnrollment(args[0], en, "The old seed keeps working until a code from this one signs in.")
+}
+
+func (v *verifierCmd) printEnrollment(loginID string, en verifier.Enrollment, next string) error {
+	if v.json {
+		return v.printJSON(enrollmentJSON{LoginID: loginID, ProvisioningURL: en.ProvisioningURL, Key: en.Key,
+			Image: base64.StdEncoding.EncodeToString(en.Image)})
+	}
+	w := v.e.stdout
+	fmt.Fprintf(w, "provisioning URL: %s\n", en.ProvisioningURL)
+	fmt.Fprintf(w, "key:              %s\n", en.Key)
+	if v.qr {
+		qr, err := provisioning.RenderQRTerminal(en.ProvisioningURL, provisioning.TerminalColor)
+		if err != nil {
+			return fmt.Errorf("draw the QR code: %w", err)
+		}
+		fmt.Fprintln(w)
+		fmt.Fprint(w, qr)
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, next)
+	return nil
+}
+
+func (v *verifierCmd) signIn(ctx context.Context, args []string) error {
+	s, err := v.b.SignIn(ctx, args[0], args[1])
+	if err != nil {
+		return err
+	}
+	return v.printSession(s)
+}
+
+func (v *verifierCmd) refresh(ctx context.Context, _ []string) error {
+	s, err := v.b.Refresh(ctx, v.refreshToken)
+	if err != nil {
+		return err
+	}
+	return v.printSession(s)
+}
+
+func (v *verifierCmd) printSession(s verifier.Session) error {
+	if v.json {
+		return v.printJSON(sessionJSON{SessionJWT: s.SessionJWT, RefreshJWT: s.RefreshJWT, Subject: s.SessionClaims.Subject,
+			SessionExpires: s.SessionClaims.Expires, RefreshExpires: s.RefreshExpires, FirstSeen: s.FirstSeen, User: userOut(s.User)})
+	}
+	w := v.e.stdout
+	first := ""
+	if s.FirstSeen {
+		first = " (enrolment complete)"
+	}
+	fmt.Fprintf(w, "signed in as %s (user %s)%s\n", s.User.LoginID, s.SessionClaims.Subject, first)
+	fmt.Fprintf(w, "session token expires %s\n", s.SessionClaims.Expires.UTC().Format(time.RFC3339))
+	if s.User.StepDrift != 0 {
+		fmt.Fprintf(w, "the code was %+d steps from the verifier's clock\n", s.User.StepDrift)
+	}
+	fmt.Fprintf(w, "session token: %s\n", s.SessionJWT)
+	fmt.Fprintf(w, "refresh token: %s\n", s.RefreshJWT)
+	return nil
+}
+
+func (v *verifierCmd) deleteSeed(ctx context.Context, args []string) error {
+	if err := v.b.DeleteSeed(ctx, args[0]); err != nil {
+		return err
+	}
+	if v.json {
+		return v.printJSON(map[string]any{"loginId": args[0], "seedDeleted": true})
+	}
+	fmt.Fprintf(v.e.stdout, "deleted the TOTP seed of %s\n", args[0])
+	return nil
+}
+
+func (v *verifierCmd) me(ctx context.Context, _ []string) error {
+	u, err := v.b.Me(ctx, v.refreshToken)
+	if err != nil {
+		return err
+	}
+	if v.json {
+		return v.printJSON(userOut(u))
+	}
+	w := v.e.stdout
+	fmt.Fprintf(w, "login id: %s\nuser id:  %s\n", u.LoginID, u.ID)
+	if u.Name != "" {
+		fmt.Fprintf(w, "name:     %s\n", u.Name)
+	}
+	if u.Email != "" {
+		fmt.Fprintf(w, "email:    %s\n", u.Email)
+	}
+	fmt.Fprintf(w, "TOTP:     %s\n", map[bool]string{true: "enrolled", false: "not enrolled"}[u.TOTP])
+	if u.Pending {
+		fmt.Fprintln(w, "pending:  a new seed waits for its first code")
+	}
+	return nil
+}
+
+func (v *verifierCmd) logout(ctx context.Context, _ []string) error {
+	if err := v.b.Logout(ctx, v.refreshToken); err != nil {
+		return err
+	}
+	if v.json {
+		return v.printJSON(map[string]any{"loggedOut": true})
+	}
+	fmt.Fprintln(v.e.stdout, "logged out: the refresh token is revoked")
+	return nil
+}
