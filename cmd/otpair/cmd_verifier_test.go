@@ -71,7 +71,9 @@ func totpCode(t *testing.T, uri string, at time.Time, steps int) string {
 // verifierLifecycle runs every step through `otpair verifier` with extra flags (the
 // backend) and checks each outcome.
 func verifierLifecycle(t *testing.T, o *otpairRun, flags ...string) {
-	v := func(step string, args ...string) []string { return append(append([]string{"verifier", step}, flags...), args...) }
+	v := func(step string, args ...string) []string {
+		return append(append([]string{"verifier", step}, flags...), args...)
+	}
 	su := o.mustJSON(v("signup", "--name", "Alice", "alice@example.com")...)
 	uri, _ := su["provisioningURL"].(string)
 	if !strings.HasPrefix(uri, "otpauth://totp/") || su["key"] == "" || su["image"] == "" || su["loginId"] != "alice@example.com" {
