@@ -21,6 +21,10 @@ import (
 // by side: two panes narrower than 40 columns cannot show a code and its countdown.
 const stackBelow = 80
 
+// wideFrom is the width from which the verifier pane is made wider than the
+// authenticator pane.
+const wideFrom = 100
+
 // focus names the pane that has the keyboard.
 type focus int
 
@@ -259,7 +263,12 @@ func (a *App) relayout() {
 		a.verify.SetSize(max(1, w-fw), max(1, free-top-fh))
 		return
 	}
+	// The verifier pane gets the larger share when there is room: its sign-up QR code
+	// is about 57 columns wide, while an account row reads well in 50.
 	left := w / 2
+	if w >= wideFrom {
+		left = w * 9 / 20
+	}
 	a.auth.SetSize(max(1, left-fw), max(1, free-fh))
 	a.verify.SetSize(max(1, w-left-fw), max(1, free-fh))
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/otpair/otpair/provisioning"
 )
@@ -328,5 +329,112 @@ func TestResizeStacksWhenNarrow(t *testing.T) {
 		if sz[0] == 60 && !a.stacked {
 			t.Error("not stacked at 60 columns")
 		}
+	}
+}
+
+func TestNewVaultPassphraseIsTypedTwice(t *testing.T) {
+	store := newFakeStore()
+	var got []string
+	var mu sync.Mutex
+	open := func(_ context.Context, pass string) (AccountStore, string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, pass)
+		if pass == "" {
+			return nil, "", &PassphraseError{New: true, Reason: "OS keyring unavailable: no D-Bus session"}
+		}
+		return store, "passphrase mode", nil
+	}
+	a := New(testCommon(), Options{Auth: AuthDeps{Open: open}, Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return &fakeVerifier{}, nil }}})
+	a, _ = appUpdate(a, tea.WindowSizeMsg{Width: 120, Height: 40})
+	a = settle(t, a, a.Init(), appUpdate)
+	view := a.View()
+	for _, want := range []string{"New vault: choose a passphrase", "passphrase mode", "Why: OS keyring unavailable"} {
+		if !strings.Contains(view, want) {
+			t.Fatalf("the new-vault prompt lacks %q:\n%s", want, view)
+		}
+	}
+	a = press(t, typeText(t, a, "one"), "enter")
+	a = press(t, typeText(t, a, "two"), "enter")
+	if a.auth.state != authLocked || !strings.Contains(a.View(), "the two passphrases differ") {
+		t.Fatalf("two different passphrases were not refused: state %v", a.auth.state)
+	}
+	a = press(t, typeText(t, a, "same"), "enter")
+	if a.auth.state != authLocked || !strings.Contains(a.View(), "the same passphrase again") {
+		t.Fatal("the passphrase was not asked a second time")
+	}
+	a = press(t, typeText(t, a, "same"), "enter")
+	if a.auth.state != authReady || a.auth.Mode() != "passphrase mode" {
+		t.Fatalf("state=%v mode=%q after the passphrase was confirmed", a.auth.state, a.auth.Mode())
+	}
+	if strings.Join(got, ",") != ",same" {
+		t.Fatalf("opener saw %q; want the empty first try then only the confirmed passphrase", got)
+	}
+}
+
+func TestGlobalKeysComeBackWhenTypingEndsByAMessage(t *testing.T) {
+	store := newFakeStore()
+	open := func(_ context.Context, pass string) (AccountStore, string, error) {
+		if pass == "" {
+			return nil, "", ErrPassphraseNeeded
+		}
+		return store, "passphrase mode", nil
+	}
+	a := New(testCommon(), Options{Auth: AuthDeps{Open: open}, Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return &fakeVerifier{}, nil }}})
+	a, _ = appUpdate(a, tea.WindowSizeMsg{Width: 120, Height: 40})
+	a = settle(t, a, a.Init(), appUpdate)
+	a = typeText(t, a, "pw")
+	// enter ends the typing, but only the vaultOpenedMsg it leads to makes the pane ready.
+	a = press(t, a, "enter")
+	if a.auth.state != authReady {
+		t.Fatalf("state %v", a.auth.state)
+	}
+	if help := a.helpView(); !strings.Contains(help, "q quit") || !strings.Contains(help, "tab pane") {
+		t.Fatalf("the help lacks the global keys once the vault is open: %q", help)
+	}
+	if _, cmd := appUpdate(a, keyMsg("q")); !isQuit(cmd) {
+		t.Fatal("q does not quit once the vault is open")
+	}
+}
+
+func TestHelpFitsTheWidthKeepingTheGlobalKeys(t *testing.T) {
+	for _, w := range []int{60, 80, 120} {
+		a := testApp(t, goldenAccounts(), &fakeVerifier{}, w, 30)
+		a = press(t, a, "tab")
+		help := a.helpView()
+		if got := lipgloss.Width(help); got > w {
+			t.Errorf("%d columns: help is %d wide: %q", w, got, help)
+		}
+		if !strings.HasSuffix(help, "q quit") {
+			t.Errorf("%d columns: help does not end with q quit: %q", w, help)
+		}
+	}
+}
+
+func TestImportSaysWhatWasAddedAndWhatFailed(t *testing.T) {
+	store := newFakeStore()
+	gh := Account{ID: "x1", Key: testKey("GitHub", "alice")}
+	results := []ImportResult{
+		{Duplicates: []Account{gh}},
+		{Added: []Account{gh}, Err: errors.New("shot.png (QR 2): not an otpauth URI")},
+	}
+	n := 0
+	store.ImportFn = func(context.Context, string) (ImportResult, error) {
+		r := results[n]
+		n++
+		return r, nil
+	}
+	a := testApp(t, store, &fakeVerifier{}, 120, 40)
+	a = press(t, a, "a")
+	a = typeText(t, a, "shot.png")
+	a = press(t, a, "enter")
+	if !strings.Contains(a.View(), "already here: GitHub: alice") {
+		t.Fatalf("a duplicate is not reported:\n%s", a.View())
+	}
+	a = press(t, a, "a")
+	a = typeText(t, a, "shot.png")
+	a = press(t, a, "enter")
+	if view := a.View(); !strings.Contains(view, "added GitHub: alice, but shot.png (QR 2)") {
+		t.Fatalf("a partial import does not say both:\n%s", view)
 	}
 }

@@ -35,7 +35,12 @@ func (m AuthPane) View() string {
 		right = s.Pending.Render("locked")
 	}
 	if m.shift != 0 {
-		right = s.Banner.Render(fmt.Sprintf("⏱ clock %+ds (%+d period) · 0 resets", int(m.shift.Seconds()), int(m.shift/shiftStep)))
+		n := int(m.shift / shiftStep)
+		unit := "periods"
+		if n == 1 || n == -1 {
+			unit = "period"
+		}
+		right = s.Banner.Render(fmt.Sprintf("⏱ %+d %s (%+ds) · 0 resets", n, unit, int(m.shift.Seconds())))
 	}
 	title := fit(spread(titleStyle.Render("Authenticator"), right, w), w, 1)
 
@@ -44,25 +49,19 @@ func (m AuthPane) View() string {
 	case authLoading:
 		body = m.spinner.View() + " opening the vault…\n\n" + s.FormHint.Render(wrap("If the OS keyring is locked it may ask you to unlock it now.", w))
 	case authLocked:
-		title, why, action := "Vault locked", "This vault is protected by a passphrase (passphrase mode).", "enter unlock · ctrl+c quit"
+		title, action := "Vault locked", "enter unlock · ctrl+c quit"
+		lines := []string{s.FormHint.Render(wrap("This vault is protected by a passphrase (passphrase mode). OTPAIR_PASSPHRASE skips this prompt.", w))}
 		if m.passNew {
 			title, action = "New vault: choose a passphrase", "enter next · ctrl+c quit"
-			why = "No OS keyring, so the new vault will be protected by a passphrase (passphrase mode). Type it twice."
-			if m.passReason != "" {
-				why = "No OS keyring (" + m.passReason + "), so the new vault will be protected by a passphrase (passphrase mode). Type it twice."
-			}
 			if m.passFirst != "" {
 				action = "enter create the vault · ctrl+c quit"
 			}
+			lines = []string{s.FormHint.Render(wrap("No OS keyring here, so the new vault will be protected by a passphrase (passphrase mode). Type it twice; OTPAIR_PASSPHRASE skips this prompt.", w))}
+			if m.passReason != "" {
+				lines = append(lines, s.Muted.Render(wrap("Why: "+m.passReason, w)))
+			}
 		}
-		body = strings.Join([]string{
-			s.FormTitle.Render(title),
-			s.FormHint.Render(wrap(why+" OTPAIR_PASSPHRASE skips this prompt.", w)),
-			"",
-			m.input.View(),
-			"",
-			s.FormHint.Render(action),
-		}, "\n")
+		body = strings.Join(append(append([]string{s.FormTitle.Render(title)}, lines...), "", m.input.View(), "", s.FormHint.Render(action)), "\n")
 	case authFailed:
 		body = s.ErrorTitle.Render("The vault did not open") + "\n" + s.ErrorBody.Render(wrap(errString(m.loadErr), w)) +
 			"\n\n" + s.FormHint.Render("r retry · ctrl+c quit")

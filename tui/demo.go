@@ -160,6 +160,13 @@ func (a App) demoAdvance() (tea.Model, tea.Cmd) {
 	if d == nil || d.running || d.step >= len(d.steps)-1 {
 		return a, nil
 	}
+	if !a.auth.Ready() || !a.verify.Connected() {
+		// The vault or the backend is still opening: a step now would only fail.
+		if d.opts.Auto {
+			return a, d.timer()
+		}
+		return a, nil
+	}
 	d.step++
 	d.tag++
 	st := d.steps[d.step]
@@ -215,7 +222,9 @@ func (a App) captionView() string {
 		head = fmt.Sprintf("Step %d of %d", d.step, len(d.steps)-2)
 	}
 	next := "space: next step"
-	if d.opts.Auto {
+	if !a.auth.Ready() || !a.verify.Connected() {
+		next = "opening the vault and the backend…"
+	} else if d.opts.Auto {
 		next = "playing automatically"
 	}
 	if d.step >= len(d.steps)-1 {

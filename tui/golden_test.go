@@ -83,6 +83,18 @@ var goldenStates = map[string]func(t *testing.T, w, h int) App{
 		a = settle(t, a, a.Init(), appUpdate)
 		return typeText(t, a, "secret")
 	},
+	"new-passphrase": func(t *testing.T, w, h int) App {
+		a := New(testCommon(), Options{
+			Auth: AuthDeps{Open: func(context.Context, string) (AccountStore, string, error) {
+				return nil, "", &PassphraseError{New: true, Reason: "OS keyring unavailable: no D-Bus session"}
+			}},
+			Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return &fakeVerifier{}, nil }},
+		})
+		a, _ = appUpdate(a, tea.WindowSizeMsg{Width: w, Height: h})
+		a = settle(t, a, a.Init(), appUpdate)
+		a = typeText(t, a, "secret")
+		return press(t, a, "enter") // asks for it again
+	},
 	"vault-failed": func(t *testing.T, w, h int) App {
 		a := New(testCommon(), Options{
 			Auth: AuthDeps{Open: func(context.Context, string) (AccountStore, string, error) {

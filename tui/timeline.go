@@ -59,7 +59,10 @@ func describeFailure(err error) (words, code string) {
 	case ReasonExpired:
 		words += ": it is outside the accepted window"
 	case ReasonWrongCode:
-		if re.Message != "" && !strings.EqualFold(re.Message, "wrong code") {
+		switch {
+		case !re.LockedUntil.IsZero():
+			words += ": now locked until " + re.LockedUntil.Format("15:04:05")
+		case re.Message != "" && !strings.EqualFold(re.Message, "wrong code"):
 			words += " (" + re.Message + ")"
 		}
 	default:

@@ -169,3 +169,69 @@ func TestFillWithoutAnAccountExplains(t *testing.T) {
 		t.Fatal("ctrl+f with no account said nothing")
 	}
 }
+
+func TestRefusedCodeIsClearedForTheNextTry(t *testing.T) {
+	v := &fakeVerifier{SignInFn: func(context.Context, string, string) (Session, error) {
+		return Session{}, &RequestError{Reason: ReasonWrongCode, Code: "E061102", Message: "3 attempts left"}
+	}}
+	a := testApp(t, newFakeStore(), v, 120, 40)
+	a = press(t, a, "tab", "i")
+	a = typeText(t, a, "bob")
+	a = press(t, a, "tab")
+	a = typeText(t, a, "123456")
+	a = press(t, a, "enter")
+	f := a.verify.form
+	if f == nil || f.value(0) != "bob" || f.value(1) != "" || f.focus != 1 {
+		t.Fatalf("after a refused code the form should keep the login, clear the code and focus it: %+v", f)
+	}
+	if !strings.Contains(a.View(), "wrong code (3 attempts left)") {
+		t.Fatalf("the attempts left are not shown:\n%s", a.View())
+	}
+	a = typeText(t, a, "1234567890")
+	if got := a.verify.form.value(1); len(got) > 9 {
+		t.Fatalf("the code field took %q", got)
+	}
+}
+
+func TestWrongCodeThatStartsALockSaysUntilWhen(t *testing.T) {
+	until := time.Date(2026, 11, 24, 12, 5, 20, 0, time.UTC)
+	v := &fakeVerifier{SignInFn: func(context.Context, string, string) (Session, error) {
+		return Session{}, &RequestError{Reason: ReasonWrongCode, Code: "E061102", LockedUntil: until}
+	}}
+	a := testApp(t, newFakeStore(), v, 120, 40)
+	a = press(t, a, "tab", "i")
+	a = typeText(t, a, "bob")
+	a = press(t, a, "tab")
+	a = typeText(t, a, "123456")
+	a = press(t, a, "enter")
+	if view := a.View(); !strings.Contains(view, "wrong code: now locked until 12:05:20") {
+		t.Fatalf("the lock's end is not shown:\n%s", view)
+	}
+}
+
+func TestSessionShowsTheLoginIDAndTheSubject(t *testing.T) {
+	v := &fakeVerifier{SignInFn: func(context.Context, string, string) (Session, error) {
+		return Session{Subject: "U2abc", LoginID: "bob@example.com", AMR: []string{"totp"}, Expires: fixedNow.Add(10 * time.Minute), RefreshJWT: "r"}, nil
+	}, UpdateFn: func(_ context.Context, login, refresh string) (SignUpResult, error) {
+		if login != "bob@example.com" || refresh != "r" {
+			return SignUpResult{}, &RequestError{Reason: ReasonUnauthorized}
+		}
+		return SignUpResult{URI: "otpauth://totp/x:bob@example.com?secret=GEZDGNBV", Key: "GEZDGNBV"}, nil
+	}}
+	a := testApp(t, newFakeStore(), v, 120, 40)
+	a = press(t, a, "tab", "i")
+	a = typeText(t, a, "bob@example.com")
+	a = press(t, a, "tab")
+	a = typeText(t, a, "123456")
+	a = press(t, a, "enter")
+	view := a.View()
+	for _, want := range []string{"signed in as bob@example.com", "sub U2abc"} {
+		if !strings.Contains(view, want) {
+			t.Fatalf("view lacks %q:\n%s", want, view)
+		}
+	}
+	a = press(t, a, "u")
+	if _, _, ok := a.verify.EnrolURI(); !ok {
+		t.Fatalf("update did not use the session's login id:\n%s", a.View())
+	}
+}

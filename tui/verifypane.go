@@ -111,6 +111,9 @@ func (m VerifyPane) Typing() bool { return m.form != nil }
 // Busy reports whether a request is in flight.
 func (m VerifyPane) Busy() bool { return m.busy || m.connecting }
 
+// Connected reports whether a backend is connected and no new one is being opened.
+func (m VerifyPane) Connected() bool { return m.backend != nil && !m.connecting }
+
 // Backend names the backend in use, for the status bar.
 func (m VerifyPane) Backend() string { return m.cfg.Label() }
 
@@ -423,7 +426,7 @@ func (m *VerifyPane) handleKey(msg tea.KeyMsg) (VerifyPane, tea.Cmd) {
 	case key.Matches(msg, k.SignIn):
 		m.openForm(newForm(formSignIn, "Sign in", "ctrl+f fills the code from the authenticator.",
 			field{label: "Login ID", placeholder: "alice@example.com", value: login, validate: requireLoginID},
-			field{label: "Code", placeholder: "123456", validate: requireCode, limit: 9}))
+			field{label: "Code", placeholder: "6 to 8 digits", validate: requireCode, limit: 9}))
 		if login != "" {
 			m.form.focusOn(1)
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // header is the pane's title line and session line.
@@ -76,24 +77,30 @@ func (m VerifyPane) resultView() string {
 	if r.op == opUpdate {
 		what = "Update"
 	}
-	lines := []string{
+	head := []string{
 		s.FormTitle.Render(what + " of " + r.loginID),
 		s.FormLabel.Render("Key ") + s.Secret.Render(r.res.Key),
-		s.FormLabel.Render("URL ") + s.Secret.Render(wrap(r.res.URI, w-4)),
 	}
-	// Under the result: a blank line, one line of timeline and the hint line; above
-	// it the two header lines.
-	free := m.common.Height - 5 - lipgloss.Height(strings.Join(lines, "\n"))
+	url := s.FormLabel.Render("URL ") + s.Secret.Render(wrap(r.res.URI, w-4))
+	// Above the result the two header lines, under it the hint line (View drops the
+	// timeline when the QR leaves it no room).
+	free := m.common.Height - 3 - len(head)
+	qrFits := func(urlLines int) bool {
+		return r.qr != "" && lipgloss.Height(r.qr) <= free-urlLines && lipgloss.Width(r.qr) <= w
+	}
 	switch {
 	case r.qrErr != nil:
-		lines = append(lines, s.ErrorBody.Render("QR: "+r.qrErr.Error()))
+		return strings.Join(append(head, url, s.ErrorBody.Render("QR: "+r.qrErr.Error())), "\n")
 	case r.qr == "":
-	case lipgloss.Height(r.qr) <= free && lipgloss.Width(r.qr) <= w:
-		lines = append(lines, s.QR.Render(r.qr))
-	default:
-		lines = append(lines, s.Muted.Render("z: show the QR full screen"))
+		return strings.Join(append(head, url), "\n")
+	case qrFits(lipgloss.Height(url)):
+		return strings.Join(append(head, url, s.QR.Render(r.qr)), "\n")
+	case qrFits(1):
+		// The QR before the whole URL: it holds the URL, and z shows both in full.
+		short := s.FormLabel.Render("URL ") + s.Secret.Render(ansi.Truncate(r.res.URI, w-4, "…"))
+		return strings.Join(append(head, short, s.QR.Render(r.qr)), "\n")
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(append(head, url, s.Muted.Render("z shows the QR full screen")), "\n")
 }
 
 // usersView lists the backend's users and their TOTP state.
@@ -128,7 +135,12 @@ func (m VerifyPane) View() string {
 	s, w, h := m.common.Styles, m.common.Width, m.common.Height
 	parts := []string{m.header()}
 	if top := m.topView(); top != "" {
-		parts = append(parts, top, "")
+		parts = append(parts, top)
+		if h-1-lipgloss.Height(strings.Join(parts, "\n")) < 2 {
+			// No room for a blank line and a timeline (a QR code fills the pane).
+			return fit(strings.Join(parts, "\n"), w, h-1) + "\n" + fit(m.hintLine(), w, 1)
+		}
+		parts = append(parts, "")
 	}
 	var tl string
 	if len(m.entries) == 0 {

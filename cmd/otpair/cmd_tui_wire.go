@@ -99,7 +99,11 @@ func wireDemo(_ context.Context, e *env) (*tuiWiring, error) {
 	clock := &shiftClock{now: e.now}
 	w := &tuiWiring{qr: tuiQR(e), skipTime: clock.skip}
 	w.onClose(func() { _ = os.RemoveAll(dir) })
-	w.openVault = vaultOpener(authenticator.Options{Dir: dir, Keyring: &authenticator.MemKeyring{}, Now: e.now}, "")
+	open := vaultOpener(authenticator.Options{Dir: dir, Keyring: &authenticator.MemKeyring{}, Now: e.now}, "")
+	w.openVault = func(ctx context.Context, pass string) (tui.AccountStore, string, error) {
+		store, _, err := open(ctx, pass)
+		return store, "throwaway demo vault", err
+	}
 	w.openBackend = backendOpener(w, e, func(ctx context.Context) (verifier.Store, []byte, error) {
 		st, err := verifier.OpenSQLite(ctx, verifier.MemoryDB)
 		return st, verifier.NewSeedKey(), err
@@ -422,15 +426,21 @@ func requestError(err error, management bool) error {
 	if errors.As(err, &locked) {
 		re.LockedUntil = locked.Until
 		re.Message = ""
+	} else if until, ok := strings.CutPrefix(re.Message, "locked until "); ok {
+		// The wrong code that starts a lock says until when in its message only.
+		if t, perr := time.Parse(time.RFC3339, until); perr == nil {
+			re.LockedUntil, re.Message = t.Local(), ""
+		}
 	}
 	return re
 }
 
-// extraWords is what msg says beyond the sentinel's own words, so the timeline does
-// not print "unknown user: unknown user".
+// extraWords is what msg says after the sentinel's own words ("sign in: wrong code (3
+// attempts left)" gives "3 attempts left"), so the timeline does not repeat them.
 func extraWords(msg, sentinel string) string {
-	msg = strings.TrimSpace(strings.Replace(msg, sentinel, "", 1))
-	msg = strings.Trim(msg, ": ")
-	msg = strings.ReplaceAll(msg, ": :", ":")
-	return msg
+	_, after, found := strings.Cut(msg, sentinel)
+	if !found {
+		return ""
+	}
+	return strings.Trim(after, ":() ")
 }
