@@ -187,12 +187,13 @@ func (c *apiClient) post(ctx context.Context, path, secret string, body any) (ap
 	return c.do(req, secret)
 }
 
-func (c *apiClient) get(ctx context.Context, path string) (apiReply, error) {
+// get sends a GET with the Authorization header Bearer pid[:secret].
+func (c *apiClient) get(ctx context.Context, path, secret string) (apiReply, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
 	if err != nil {
 		return apiReply{}, err
 	}
-	return c.do(req, "")
+	return c.do(req, secret)
 }
 
 func (c *apiClient) do(req *http.Request, secret string) (apiReply, error) {

@@ -239,3 +239,21 @@ func TestPostgresConsumeWaitsForPromotion(t *testing.T) {
 		t.Fatalf("ConsumeStep with the new seed = %v, %v", ok, err)
 	}
 }
+
+func TestRedactDSN(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"postgres://otpair:s3cret@db.example:5432/otpair?sslmode=require": "postgres://otpair:xxxxx@db.example:5432/otpair?sslmode=require",
+		"postgres://otpair@127.0.0.1/postgres?sslmode=disable":            "postgres://otpair@127.0.0.1/postgres?sslmode=disable",
+		"postgresql://h/db?password=s3cret&user=u":                        "postgresql://h/db?password=xxxxx&user=u",
+		"/var/lib/otpair/verifier.db":                                     "/var/lib/otpair/verifier.db",
+		"postgres://u:s3cret@h:notaport/db%":                              "postgres://(unparsable connection string)",
+	} {
+		got := verifier.RedactDSN(dsn)
+		if got != want {
+			t.Errorf("RedactDSN(%q) = %q, want %q", dsn, got, want)
+		}
+		if strings.Contains(got, "s3cret") {
+			t.Errorf("RedactDSN(%q) kept the password", dsn)
+		}
+	}
+}
