@@ -1,0 +1,164 @@
+package verifier
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/otpair/otpair/provisioning"
+)
+
+// BenchmarkStoreSignIn measures Local.SignIn over each Store in the same run, so the
+// figures compare on one machine: a SQLite file and, when OTPAIR_TEST_POSTGRES names a
+// server, PostgreSQL. "rejected" is a wrong code (user and seeds read, the attempt
+// charge written, the window checked); "success" a right code (the same plus the
+// replay guard and an ES256 session and refresh token), each by a distinct user.
+// Sixteen goroutines per core sign in at once, as a busy server's requests would.
+func BenchmarkStoreSignIn(b *testing.B) {
+	stores := []struct {
+		name string
+		open func(b *testing.B) Store
+	}{
+		{"sqlite", func(b *testing.B) Store {
+			s, err := OpenSQLite(context.Background(), b.TempDir()+"/verifier.db")
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+		{"postgres", func(b *testing.B) Store {
+			base := os.Getenv("OTPAIR_TEST_POSTGRES")
+			if base == "" {
+				b.Skip("OTPAIR_TEST_POSTGRES is unset: run through scripts/test.sh or point it at a server")
+			}
+			s, err := OpenPostgres(context.Background(), benchSchema(b, base))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+	}
+	for _, st := range stores {
+		b.Run(st.name+"/rejected", func(b *testing.B) {
+			s := st.open(b)
+			defer s.Close()
+			l, code := benchLocal(b, s, 64, LocalOptions{MaxAttempts: 1 << 30})
+			bad := ltWrongCode(code)
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.SetParallelism(16)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				login := fmt.Sprintf("b%d", next.Add(1)%64)
+				for pb.Next() {
+					if _, err := l.SignIn(context.Background(), login, bad); !isWrong(err) {
+						b.Fatalf("SignIn: %v, want a wrong code", err)
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signins/s")
+		})
+		b.Run(st.name+"/success", func(b *testing.B) {
+			s := st.open(b)
+			defer s.Close()
+			l, code := benchLocal(b, s, b.N, LocalOptions{})
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.SetParallelism(16)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					login := fmt.Sprintf("b%d", next.Add(1)-1)
+					if _, err := l.SignIn(context.Background(), login, code); err != nil {
+						b.Fatalf("SignIn(%s): %v", login, err)
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signins/s")
+		})
+	}
+}
+
+// benchLocal builds a Local (ES256, a fixed clock) on s with n active users b0…b(n-1)
+// sharing one secret, written straight through the Store, and returns the code that
+// signs any of them in.
+func benchLocal(b *testing.B, s Store, n int, opts LocalOptions) (*Local, string) {
+	b.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 0, 10, 0, time.UTC)
+	opts.Clock = func() time.Time { return now }
+	opts.SeedKey = NewSeedKey()
+	opts.SigningAlg = ES256
+	l, err := NewLocal(ctx, s, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	secret, err := provisioning.NewSecret(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := provisioning.Key{Type: provisioning.TOTP, Secret: secret, Algorithm: provisioning.SHA1, Digits: 6, Period: 30}
+	step := key.Step(now)
+	for i := range n {
+		rec := UserRecord{ID: fmt.Sprintf("Ub%d", i), LoginID: fmt.Sprintf("b%d", i), Created: now, LastStep: -1}
+		if err := s.CreateUser(ctx, rec); err != nil {
+			b.Fatal(err)
+		}
+		ct, nonce := l.seal.seal(secret, seedAAD(rec.ID))
+		seed := SealedSeed{ID: "s", Ciphertext: ct, Nonce: nonce, KeyID: l.seal.keyID, Algorithm: "SHA1", Digits: 6, Period: 30, Created: now}
+		if err := s.PutPendingSeed(ctx, rec.ID, seed); err != nil {
+			b.Fatal(err)
+		}
+		if ok, _, err := s.PromotePending(ctx, rec.ID, "s", step-2, 0, now); err != nil || !ok {
+			b.Fatalf("promote: %v %v", ok, err)
+		}
+	}
+	code, err := key.Code(now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return l, code
+}
+
+// benchSchema creates a fresh schema on the server at base and returns base with
+// search_path set to it; the schema is dropped when the benchmark ends.
+func benchSchema(b *testing.B, base string) string {
+	b.Helper()
+	ctx := context.Background()
+	schema := "b_" + strings.ToLower(rand.Text())
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			b.Error(err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
