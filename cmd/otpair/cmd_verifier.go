@@ -58,7 +58,7 @@ func (f *backendFlags) register(fs *flag.FlagSet, remote bool) {
 		fs.StringVar(&f.backend, "backend", "local", "local, or the base URL of otpair serve or of a Descope project")
 		fs.StringVar(&f.mgmtKey, "management-key", "", "management key for delete-seed against a URL (default $"+envManagementKey+")")
 	}
-	fs.StringVar(&f.db, "db", "", "local database: a path or :memory: (default: "+verifierDBName+" in the otpair home)")
+	fs.StringVar(&f.db, "db", "", "local database: a path, :memory: or postgres://… (default: $OTPAIR_DB, else "+verifierDBName+" in the otpair home)")
 	fs.StringVar(&f.projectID, "project-id", "", "project id (default $"+envProjectID+"; locally: the stored one)")
 	fs.StringVar(&f.signingAlg, "signing-alg", verifier.RS256, "local token signing algorithm: RS256 or ES256")
 }
@@ -211,19 +211,17 @@ func openLocal(ctx context.Context, e *env, f backendFlags, clock verifier.Clock
 		return nil, nil, info, err
 	}
 	info.home = home
-	db := f.db
+	db := firstNonEmpty(f.db, e.getenv("OTPAIR_DB"))
 	if db == "" {
 		db = filepath.Join(home, verifierDBName)
 	}
-	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
-		return nil, nil, info, errors.New("--db: PostgreSQL is not available in this build; give a file path or :memory:")
-	}
-	info.db = db
+	pg := verifier.IsPostgresDSN(db) // shared by several instances: no local file
+	info.db = verifier.RedactDSN(db)
 	var seedKey []byte
 	if db == verifier.MemoryDB && e.getenv(verifier.SeedKeyEnv) == "" {
 		seedKey, info.seedKeySource = verifier.NewSeedKey(), "throwaway (in-memory database)"
 	} else {
-		if db != verifier.MemoryDB {
+		if db != verifier.MemoryDB && !pg {
 			if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
 				return nil, nil, info, fmt.Errorf("create the database folder: %w", err)
 			}
@@ -235,7 +233,7 @@ func openLocal(ctx context.Context, e *env, f backendFlags, clock verifier.Clock
 			return nil, nil, info, err
 		}
 	}
-	st, err := verifier.OpenSQLite(ctx, db)
+	st, err := verifier.OpenStore(ctx, db)
 	if err != nil {
 		return nil, nil, info, err
 	}
