@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/otpair/otpair/verifier"
 	"github.com/otpair/otpair/verifier/storetest"
@@ -63,5 +64,34 @@ func TestSQLiteBadPaths(t *testing.T) {
 			s.Close()
 			t.Errorf("OpenSQLite(%q) succeeded, want an error", p)
 		}
+	}
+}
+
+// TestSQLiteWALStaysBounded: rejected sign-ins write only through ChargeAttempt, whose
+// RETURNING row must not keep SQLite from its WAL auto-checkpoint (it runs when a
+// statement steps to its end); without that the WAL grew by 4 kB per attempt.
+func TestSQLiteWALStaysBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "verifier.db")
+	s, err := verifier.OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.CreateUser(t.Context(), verifier.UserRecord{ID: "U1", LoginID: "a", Created: now, LastStep: -1}); err != nil {
+		t.Fatal(err)
+	}
+	const attempts = 2500 // 2.5 times the 1000-page auto-checkpoint
+	for range attempts {
+		if a, err := s.ChargeAttempt(t.Context(), "U1", now, 1<<30, time.Minute); err != nil || !a.Allowed {
+			t.Fatalf("ChargeAttempt = %+v, %v", a, err)
+		}
+	}
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if limit := int64(1500 * 4120); fi.Size() > limit {
+		t.Fatalf("WAL is %d bytes after %d attempts, want at most %d: the auto-checkpoint did not run", fi.Size(), attempts, limit)
 	}
 }
