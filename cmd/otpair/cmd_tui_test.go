@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,8 +17,15 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/teatest"
+
 	"github.com/otpair/otpair/authenticator"
 	"github.com/otpair/otpair/internal/external"
+	"github.com/otpair/otpair/provisioning"
+	"github.com/otpair/otpair/tui"
+	"github.com/otpair/otpair/verifier"
 )
 
 // tmuxSession drives the real otpair binary inside a private tmux server: keys go in
@@ -324,4 +336,271 @@ func BenchmarkTUIFirstFrame(b *testing.B) {
 // the TUI's own share can be told from tmux's.
 func BenchmarkTmuxBaseline(b *testing.B) {
 	benchFirstFrame(b, "Authenticator", "sh", "-c", "echo Authenticator; sleep 600")
+}
+
+// realDeps wires the TUI as `otpair tui` does, but on throwaway state: a vault in a
+// temporary folder with an in-memory keyring and an in-memory local backend on clock.
+func realDeps(t *testing.T, clock verifier.Clock) (*tuiWiring, authenticator.Options) {
+	t.Helper()
+	w := &tuiWiring{qr: tuiQR(nil)}
+	t.Cleanup(w.close)
+	opts := authenticator.Options{Dir: t.TempDir(), Keyring: &authenticator.MemKeyring{}}
+	w.openVault = vaultOpener(opts, "")
+	w.openBackend = backendOpener(w, nil, func(ctx context.Context) (verifier.Store, []byte, error) {
+		st, err := verifier.OpenSQLite(ctx, verifier.MemoryDB)
+		return st, verifier.NewSeedKey(), err
+	}, clock)
+	return w, opts
+}
+
+// TestTUIFlowOnTheRealBackend runs the program (teatest) on the real vault and the real
+// local backend: sign up, enrol with e, sign in with the ctrl+f code. The vault then
+// holds the account and the backend lists the user as enrolled.
+func TestTUIFlowOnTheRealBackend(t *testing.T) {
+	w, opts := realDeps(t, time.Now)
+	r := lipgloss.NewRenderer(io.Discard)
+	app := tui.New(tui.Common{Styles: tui.DefaultStyles(r), KeyMap: tui.DefaultKeyMap(), Now: time.Now}, tui.Options{
+		Auth:   tui.AuthDeps{Open: w.openVault, QR: w.qr, Clipboard: tui.ClipboardFunc(func(context.Context, string) (string, error) { return "test", nil })},
+		Verify: tui.VerifyDeps{Open: w.openBackend, QR: w.qr},
+	})
+	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(120, 40))
+	var seen []byte
+	wait := func(wants ...string) {
+		t.Helper()
+		teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+			seen = append(seen, b...)
+			for _, w := range wants {
+				if !bytes.Contains(seen, []byte(w)) {
+					return false
+				}
+			}
+			seen = nil
+			return true
+		}, teatest.WithDuration(20*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	}
+	keys := func(ks ...tea.KeyType) {
+		for _, k := range ks {
+			tm.Send(tea.KeyMsg{Type: k})
+		}
+	}
+	wait("connected to local backend", "0 accounts", "vault: OS keyring")
+	keys(tea.KeyTab)
+	tm.Type("s")
+	tm.Type("frank@example.com")
+	keys(tea.KeyEnter)
+	wait("Sign-up of frank@example.com")
+	tm.Type("e")
+	wait("added otpair: frank@example.com")
+	tm.Type("i")
+	keys(tea.KeyCtrlF, tea.KeyEnter)
+	wait("signed in as frank@example.com", "enrolment complete")
+	tm.Type("q")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+
+	ctx := context.Background()
+	v, err := authenticator.Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accts, err := v.Accounts(ctx)
+	if err != nil || len(accts) != 1 || accts[0].Key.Account != "frank@example.com" {
+		t.Fatalf("vault holds %v (%v), want frank's account", accts, err)
+	}
+	b, err := w.openBackend(ctx, tui.BackendConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := b.Users(ctx)
+	if err != nil || len(users) != 1 || !users[0].Enrolled || users[0].LoginID != "frank@example.com" {
+		t.Fatalf("backend users %+v (%v), want frank enrolled", users, err)
+	}
+}
+
+// lifecycleThroughAdapter runs sign-up, sign-in, replay, wrong codes to the lock and
+// delete seed through the tui.Verifier adapter, checking the reasons and API codes the
+// timeline shows. now is the backend's clock.
+func lifecycleThroughAdapter(t *testing.T, b tui.Verifier, now func() time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	res, err := b.SignUp(ctx, "gina@example.com", "Gina", "gina@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := provisioning.ParseURI(res.URI)
+	if err != nil || key.SecretBase32() != res.Key {
+		t.Fatalf("sign-up URI %v does not hold the key shown", err)
+	}
+	code, _ := key.Code(now())
+	s, err := b.SignIn(ctx, "gina@example.com", code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.LoginID != "gina@example.com" || s.Subject == "" || s.Subject == s.LoginID || !s.FirstSeen ||
+		len(s.AMR) == 0 || s.AMR[0] != "totp" || !s.Expires.After(now()) || s.RefreshJWT == "" {
+		t.Fatalf("session %+v", s)
+	}
+	me, err := b.Me(ctx, s.RefreshJWT)
+	if err != nil || !strings.Contains(me, "gina@example.com") || !strings.Contains(me, "TOTP enrolled") {
+		t.Fatalf("me = %q, %v", me, err)
+	}
+	wantFailure(t, "replay", func() error { _, err := b.SignIn(ctx, "gina@example.com", code); return err },
+		tui.ReasonCodeUsed, verifier.CodeWrongCode)
+	wantFailure(t, "unknown user", func() error { _, err := b.SignIn(ctx, "nobody@example.com", code); return err },
+		tui.ReasonUnknownUser, verifier.CodeUnknownUser)
+	wantFailure(t, "user exists", func() error { _, err := b.SignUp(ctx, "gina@example.com", "", ""); return err },
+		tui.ReasonUserExists, verifier.CodeUserExists)
+	wantFailure(t, "bad token", func() error { _, err := b.Refresh(ctx, "not-a-token"); return err },
+		tui.ReasonUnauthorized, verifier.CodeBadToken)
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	var locked *tui.RequestError
+	for i := 0; i < verifier.DefaultMaxAttempts+1 && locked == nil; i++ {
+		_, err := b.SignIn(ctx, "gina@example.com", wrong)
+		var re *tui.RequestError
+		if !errors.As(err, &re) {
+			t.Fatalf("attempt %d: %v is not a *tui.RequestError", i, err)
+		}
+		switch re.Reason {
+		case tui.ReasonWrongCode:
+			if re.Code != verifier.CodeWrongCode || (re.LockedUntil.IsZero() && !strings.Contains(re.Message, "attempts left")) {
+				t.Fatalf("attempt %d: %+v", i, re)
+			}
+		case tui.ReasonLocked:
+			locked = re
+		default:
+			t.Fatalf("attempt %d: reason %v (%v)", i, re.Reason, err)
+		}
+	}
+	if locked == nil || locked.Code != verifier.CodeTooManyAttempts || locked.LockedUntil.Before(now().Add(4*time.Minute)) {
+		t.Fatalf("no lockout with its end after %d wrong codes: %+v", verifier.DefaultMaxAttempts+1, locked)
+	}
+	if err := b.DeleteSeed(ctx, "gina@example.com"); err != nil {
+		t.Fatalf("delete seed: %v", err)
+	}
+	wantFailure(t, "delete unknown", func() error { return b.DeleteSeed(ctx, "nobody@example.com") },
+		tui.ReasonUnknownUser, verifier.CodeMgmtUnknownUser)
+}
+
+func wantFailure(t *testing.T, what string, call func() error, reason tui.Reason, code string) {
+	t.Helper()
+	var re *tui.RequestError
+	if err := call(); !errors.As(err, &re) {
+		t.Fatalf("%s: %v is not a *tui.RequestError", what, err)
+	}
+	if re.Reason != reason || re.Code != code {
+		t.Fatalf("%s: reason %v code %s, want %v %s (%v)", what, re.Reason, re.Code, reason, code, re.Err)
+	}
+	if strings.Contains(re.Error(), "000000") {
+		t.Fatalf("%s: the message repeats a code: %v", what, re)
+	}
+}
+
+func TestVerifierAdapterLocal(t *testing.T) {
+	w, _ := realDeps(t, time.Now)
+	b, err := w.openBackend(context.Background(), tui.BackendConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lifecycleThroughAdapter(t, b, time.Now)
+	users, err := b.Users(context.Background())
+	if err != nil || len(users) != 1 || users[0].Enrolled || users[0].LockedUntil.IsZero() {
+		t.Fatalf("users after delete seed and lock: %+v (%v)", users, err)
+	}
+}
+
+func TestVerifierAdapterRemote(t *testing.T) {
+	ctx := context.Background()
+	st, err := verifier.OpenSQLite(ctx, verifier.MemoryDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	local, err := verifier.NewLocal(ctx, st, verifier.LocalOptions{SeedKey: verifier.NewSeedKey(), SigningAlg: verifier.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(verifier.NewServer(local, verifier.ServerOptions{ManagementKey: "mk"}))
+	defer srv.Close()
+	w, _ := realDeps(t, time.Now)
+	if _, err := w.openBackend(ctx, tui.BackendConfig{Remote: true, BaseURL: "http://127.0.0.1:1", ProjectID: local.ProjectID()}); err == nil {
+		t.Fatal("a server that does not answer counts as connected")
+	}
+	b, err := w.openBackend(ctx, tui.BackendConfig{Remote: true, BaseURL: srv.URL, ProjectID: local.ProjectID(), ManagementKey: "mk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lifecycleThroughAdapter(t, b, time.Now)
+	if _, err := b.Users(ctx); !errors.Is(err, tui.ErrNoUserList) {
+		t.Fatalf("remote users: %v, want ErrNoUserList", err)
+	}
+}
+
+func TestRequestErrorWords(t *testing.T) {
+	until := time.Date(2026, 11, 24, 12, 5, 0, 0, time.UTC)
+	cases := []struct {
+		err    error
+		reason tui.Reason
+		code   string
+		msg    string
+		until  time.Time
+	}{
+		{fmt.Errorf("sign in: %w (3 attempts left)", verifier.ErrWrongCode), tui.ReasonWrongCode, verifier.CodeWrongCode, "3 attempts left", time.Time{}},
+		{fmt.Errorf("sign in: %w (locked until %s)", verifier.ErrWrongCode, until.Format(time.RFC3339)), tui.ReasonWrongCode, verifier.CodeWrongCode, "", until},
+		{fmt.Errorf("sign in: %w", &verifier.LockedError{Until: until}), tui.ReasonLocked, verifier.CodeTooManyAttempts, "", until},
+		{fmt.Errorf("sign in: %w", verifier.ErrCodeReused), tui.ReasonCodeUsed, verifier.CodeWrongCode, "", time.Time{}},
+		{fmt.Errorf("sign in: %w", verifier.ErrNoSeed), tui.ReasonNoSeed, verifier.CodeWrongCode, "", time.Time{}},
+		{fmt.Errorf("sign up: %w: login id too long", verifier.ErrInvalidArgument), tui.ReasonBadRequest, "E011003", "invalid argument: login id too long", time.Time{}},
+		{errors.New("open database: disk full"), tui.ReasonOther, "", "open database: disk full", time.Time{}},
+	}
+	for _, c := range cases {
+		var re *tui.RequestError
+		if !errors.As(requestError(c.err, false), &re) {
+			t.Fatalf("%v: not a RequestError", c.err)
+		}
+		if re.Reason != c.reason || re.Code != c.code || re.Message != c.msg || !re.LockedUntil.Equal(c.until) || !errors.Is(re, c.err) {
+			t.Errorf("%v: got %v %q %q %v", c.err, re.Reason, re.Code, re.Message, re.LockedUntil)
+		}
+	}
+	if requestError(nil, false) != nil {
+		t.Error("nil error mapped to a failure")
+	}
+}
+
+// TestVaultOpenerAsksInPassphraseMode: with no keyring a new vault asks for a
+// passphrase (New, with the reason), and a wrong one for an existing vault is refused.
+func TestVaultOpenerAsksInPassphraseMode(t *testing.T) {
+	ctx := context.Background()
+	opts := authenticator.Options{Dir: t.TempDir(), ScryptWorkFactor: 10}
+	open := vaultOpener(opts, "")
+	_, _, err := open(ctx, "")
+	var pe *tui.PassphraseError
+	if !errors.As(err, &pe) || !pe.New || pe.Reason == "" || !errors.Is(err, tui.ErrPassphraseNeeded) {
+		t.Fatalf("new vault without a keyring: %v, want a new-passphrase request with a reason", err)
+	}
+	store, mode, err := open(ctx, "pw")
+	if err != nil || mode != "passphrase mode" {
+		t.Fatalf("open with a passphrase: %q %v", mode, err)
+	}
+	res, err := store.Import(ctx, "otpauth://totp/Acme:hal?secret=GEZDGNBVGY3TQOJQ")
+	if err != nil || len(res.Added) != 1 || res.Err != nil {
+		t.Fatalf("import: %+v %v", res, err)
+	}
+	res, err = store.Import(ctx, "otpauth://totp/Acme:hal?secret=GEZDGNBVGY3TQOJQ")
+	if err != nil || len(res.Added) != 0 || len(res.Duplicates) != 1 {
+		t.Fatalf("import again: %+v %v, want a duplicate", res, err)
+	}
+	if _, err := store.Import(ctx, "otpauth://totp/Acme:hal"); err == nil {
+		t.Fatal("a URI without a secret was imported")
+	}
+	if _, _, err := open(ctx, ""); !errors.As(err, &pe) || pe.New {
+		t.Fatalf("existing passphrase vault without a passphrase: %v", err)
+	}
+	if _, _, err := open(ctx, "wrong"); err == nil || errors.Is(err, tui.ErrPassphraseNeeded) {
+		t.Fatalf("a wrong passphrase: %v", err)
+	}
+	if _, _, err := vaultOpener(opts, "pw")(ctx, ""); err != nil {
+		t.Fatalf("OTPAIR_PASSPHRASE does not open the vault: %v", err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -442,5 +443,10 @@ func extraWords(msg, sentinel string) string {
 	if !found {
 		return ""
 	}
+	// A remote answer ends with its code and status, which the timeline shows apart.
+	after = apiSuffix.ReplaceAllString(after, "")
 	return strings.Trim(after, ":() ")
 }
+
+// apiSuffix is how verifier.APIError ends its message: " (E061102, HTTP 401)".
+var apiSuffix = regexp.MustCompile(`\s*\(E\d{6}, HTTP \d{3}\)\s*$`)
