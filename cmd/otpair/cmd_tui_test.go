@@ -37,8 +37,9 @@ type tmuxSession struct {
 	name   string
 }
 
-// buildOtpair compiles the binary once per test binary run.
-func buildOtpair(t testing.TB) string {
+// buildTUIBinary compiles the otpair binary (without -race: the end-to-end tests and the
+// first-frame benchmark run it at its real speed).
+func buildTUIBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "otpair")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
@@ -204,7 +205,7 @@ func TestTUIEndToEndInTmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := buildOtpair(t)
+	bin := buildTUIBinary(t)
 	env := e2eEnv(t)
 	s := startTmux(t, 120, 40, env, bin)
 	code := lifecycleInTmux(t, s, "passphrase mode")
@@ -257,7 +258,7 @@ func TestTUIEndToEndInTmuxKeyring(t *testing.T) {
 	}
 	external.Env(t, "OTPAIR_TEST_KEYRING", "a Secret Service (gnome-keyring under dbus-run-session)")
 	bus := external.Env(t, "DBUS_SESSION_BUS_ADDRESS", "a D-Bus session bus")
-	bin := buildOtpair(t)
+	bin := buildTUIBinary(t)
 	home := t.TempDir()
 	env := []string{"OTPAIR_HOME=" + home, "HOME=" + os.Getenv("HOME"), "TERM=xterm-256color",
 		"DBUS_SESSION_BUS_ADDRESS=" + bus, "PATH=" + os.Getenv("PATH")}
@@ -329,7 +330,7 @@ func benchFirstFrame(b *testing.B, marker string, command ...string) {
 
 // BenchmarkTUIFirstFrame is process start to first frame of `otpair` (budget: 100 ms).
 func BenchmarkTUIFirstFrame(b *testing.B) {
-	benchFirstFrame(b, "Authenticator", buildOtpair(b))
+	benchFirstFrame(b, "Authenticator", buildTUIBinary(b))
 }
 
 // BenchmarkTmuxBaseline is the same measurement for a command that prints at once, so
