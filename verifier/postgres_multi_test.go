@@ -98,7 +98,7 @@ func TestPostgresTwoInstances(t *testing.T) {
 	// 50 concurrent sign-ins with one valid code, half on each: exactly one succeeds.
 	key = enrol(t, a, b, "carol@example.com", frozen)
 	code = stepCode(t, key, frozen, 1)
-	var wins atomic.Int32
+	var wins, reused, locked atomic.Int32
 	var race sync.WaitGroup
 	start := make(chan struct{})
 	for i := range 50 {
@@ -113,7 +113,12 @@ func TestPostgresTwoInstances(t *testing.T) {
 			default:
 				// The rest are refused as reused codes, or locked once five attempts have
 				// been charged since the success reset the counter.
-				if c := r.str("errorCode"); c != "E061102" && c != "E061103" {
+				switch r.str("errorCode") {
+				case "E061102":
+					reused.Add(1)
+				case "E061103":
+					locked.Add(1)
+				default:
 					t.Errorf("concurrent sign-in: %d %v", r.status, r.body)
 				}
 			}
@@ -121,6 +126,7 @@ func TestPostgresTwoInstances(t *testing.T) {
 	}
 	close(start)
 	race.Wait()
+	t.Logf("50 concurrent sign-ins with one code: %d accepted, %d refused as reused, %d refused as locked", wins.Load(), reused.Load(), locked.Load())
 	if wins.Load() != 1 {
 		t.Fatalf("%d of 50 concurrent sign-ins with one code succeeded, want exactly 1", wins.Load())
 	}
