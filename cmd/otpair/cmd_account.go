@@ -47,17 +47,17 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	existed := v.Status().Exists
 	res, err := v.Import(ctx, sources, e.stdin)
 	for _, f := range res.Failed {
-		fmt.Fprintf(e.stderr, "otpair import: %v\n", &f)
+		fmt.Fprintf(e.stderr, "otpair import: %s\n", sanitize(f.Error()))
 	}
 	if err != nil {
 		return fmt.Errorf("nothing was stored: %w", err)
 	}
 	noteCreated(e, v, existed)
 	for _, a := range res.Added {
-		fmt.Fprintf(e.stdout, "added   %s (%s) from %s\n", a.Account.Label(), a.Account.ID, a.Source)
+		fmt.Fprintf(e.stdout, "added   %s (%s) from %s\n", sanitize(a.Account.Label()), a.Account.ID, sanitize(a.Source))
 	}
 	for _, d := range res.Duplicates {
-		fmt.Fprintf(e.stdout, "skipped %s: already in the vault as %s\n", d.Account.Label(), d.Account.ID)
+		fmt.Fprintf(e.stdout, "skipped %s: already in the vault as %s\n", sanitize(d.Account.Label()), d.Account.ID)
 	}
 	fmt.Fprintf(e.stderr, "otpair import: %d added, %d already there, %d failed\n", len(res.Added), len(res.Duplicates), len(res.Failed))
 	if len(res.Failed) > 0 {
@@ -125,9 +125,9 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 	}
 	noteCreated(e, v, existed)
 	if len(res.Duplicates) > 0 {
-		return fmt.Errorf("%s is already in the vault as %s", res.Duplicates[0].Existing.Label(), res.Duplicates[0].Existing.ID)
+		return fmt.Errorf("%s is already in the vault as %s", sanitize(res.Duplicates[0].Existing.Label()), res.Duplicates[0].Existing.ID)
 	}
-	fmt.Fprintf(e.stdout, "added %s (%s)\n", res.Added[0].Label(), res.Added[0].ID)
+	fmt.Fprintf(e.stdout, "added %s (%s)\n", sanitize(res.Added[0].Label()), res.Added[0].ID)
 	return nil
 }
 
@@ -455,7 +455,7 @@ func runRm(ctx context.Context, e *env, args []string) error {
 	if err := v.Delete(ctx, a.ID); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "removed %s (%s)\n", a.Label(), a.ID)
+	fmt.Fprintf(e.stdout, "removed %s (%s)\n", sanitize(a.Label()), a.ID)
 	return nil
 }
 
@@ -495,6 +495,6 @@ func runRename(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "renamed %s to %s (%s)\n", a.Label(), renamed.Label(), a.ID)
+	fmt.Fprintf(e.stdout, "renamed %s to %s (%s)\n", sanitize(a.Label()), sanitize(renamed.Label()), a.ID)
 	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/otpair/otpair/authenticator"
 	"github.com/otpair/otpair/internal/external"
@@ -20,25 +19,39 @@ import (
 // acceptanceAt is the fixed time every code of the acceptance test is checked at.
 const acceptanceAt = 1795000007
 
-// realRun runs otpair in-process with the real environment (the test's D-Bus session
-// and keyring) and OTPAIR_HOME=home.
-func realRun(t *testing.T, home string, args ...string) string {
+// buildVaultBinary builds the otpair binary (without the race detector, whatever the test
+// binary has) so the acceptance run measures and exercises whole processes at their
+// real speed.
+func buildVaultBinary(t *testing.T) string {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, now: time.Now,
-		getenv: func(k string) string {
-			if k == "OTPAIR_HOME" {
-				return home
-			}
-			if k == "OTPAIR_PASSPHRASE" {
-				return "" // a keyring vault must not need one
-			}
-			return os.Getenv(k)
-		}}
-	if code := run(context.Background(), e, args); code != 0 {
-		t.Fatalf("otpair %s = %d: %s", strings.Join(args, " "), code, errOut.String())
+	goTool := external.Tool(t, "go", "golang")
+	bin := filepath.Join(t.TempDir(), "otpair")
+	cmd := exec.Command(goTool, "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	return out.String()
+	return bin
+}
+
+// binRun runs the otpair binary with the real environment (the test's D-Bus session
+// and keyring), OTPAIR_HOME=home and no OTPAIR_PASSPHRASE (a keyring vault must not
+// need one).
+func binRun(t *testing.T, bin, home string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OTPAIR_PASSPHRASE=") && !strings.HasPrefix(kv, "OTPAIR_HOME=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "OTPAIR_HOME="+home)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("otpair %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out)
 }
 
 // oathtoolCode is oathtool's code for k at unix time at.
@@ -64,6 +77,7 @@ func TestVaultAcceptanceRealKeyring(t *testing.T) {
 	if testing.Short() {
 		t.Skip("500-account acceptance run skipped in -short mode")
 	}
+	bin := buildVaultBinary(t)
 	const n = 500
 	algs := []provisioning.Algorithm{provisioning.SHA1, provisioning.SHA256, provisioning.SHA512}
 	var textKeys, qrKeys []provisioning.Key
@@ -108,7 +122,7 @@ func TestVaultAcceptanceRealKeyring(t *testing.T) {
 	}{{"text", []string{textFile}, textKeys}, {"qr", images, qrKeys}} {
 		t.Run(c.name, func(t *testing.T) {
 			home := filepath.Join(t.TempDir(), "home")
-			realRun(t, home, append([]string{"import"}, c.sources...)...)
+			binRun(t, bin, home, append([]string{"import"}, c.sources...)...)
 			var meta struct {
 				User string `json:"keyring_user"`
 			}
@@ -117,7 +131,7 @@ func TestVaultAcceptanceRealKeyring(t *testing.T) {
 			t.Cleanup(func() { authenticator.SystemKeyring{}.Delete(context.Background(), "otpair", meta.User) })
 
 			var listed []accountJSON
-			if err := json.Unmarshal([]byte(realRun(t, home, "list", "--json")), &listed); err != nil {
+			if err := json.Unmarshal([]byte(binRun(t, bin, home, "list", "--json")), &listed); err != nil {
 				t.Fatal(err)
 			}
 			if len(listed) != n {
@@ -134,7 +148,7 @@ func TestVaultAcceptanceRealKeyring(t *testing.T) {
 					t.Fatalf("listed %q was not imported", a.Label)
 				}
 				var cj codeJSON
-				json.Unmarshal([]byte(realRun(t, home, "code", a.ID, "--at", fmt.Sprint(acceptanceAt), "--json")), &cj)
+				json.Unmarshal([]byte(binRun(t, bin, home, "code", a.ID, "--at", fmt.Sprint(acceptanceAt), "--json")), &cj)
 				if want := oathtoolCode(t, oath, k, acceptanceAt); cj.Code != want {
 					mismatches++
 					if mismatches < 5 {

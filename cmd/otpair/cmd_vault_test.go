@@ -192,6 +192,12 @@ func TestVaultImportKeepsGoing(t *testing.T) {
 	if n := len(listJSON(t, home, nil)); n != 1 {
 		t.Errorf("%d accounts, want 1", n)
 	}
+	// A label with a terminal escape is printed escaped, never raw.
+	code, out, _ = vrun(t, home, "", nil, "import", "otpauth://totp/Evil%1B%5D0%3Bpwned%07:x?secret=JBSWY3DPEHPK3PXP")
+	list := mustRun(t, home, "", nil, "list")
+	if code != 0 || strings.ContainsAny(out+list, "\x1b\x07") || !strings.Contains(list, `Evil\x1b]0;pwned\a`) {
+		t.Errorf("escape in a label: %d\n%q\n%q", code, out, list)
+	}
 	if code, _, _ := vrun(t, home, "", nil, "import"); code != 2 {
 		t.Errorf("import without sources = %d, want 2", code)
 	}
