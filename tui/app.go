@@ -277,19 +277,19 @@ func (a *App) relayout() {
 func (a App) View() string {
 	s := a.common.Styles
 	w := a.common.Width
-	paneStyle := func(f focus) lipgloss.Style {
+	box := func(f focus, content string) string {
 		if a.focus == f {
-			return s.PaneFocused
+			return frame(s.PaneFocused, s.PaneEdgeOn, content)
 		}
-		return s.PaneBlurred
+		return frame(s.PaneBlurred, s.PaneEdge, content)
 	}
-	authBox := paneStyle(focusAuth).Render(a.auth.View())
-	verifyBox := paneStyle(focusVerify).Render(a.verify.View())
+	authBox := box(focusAuth, a.auth.View())
+	verifyBox := box(focusVerify, a.verify.View())
 	var panes string
 	if a.stacked {
-		panes = lipgloss.JoinVertical(lipgloss.Left, authBox, verifyBox)
+		panes = authBox + "\n" + verifyBox // same width: both span the screen
 	} else {
-		panes = lipgloss.JoinHorizontal(lipgloss.Top, authBox, verifyBox)
+		panes = joinSide(authBox, verifyBox)
 	}
 	if o := a.overlay(); o != nil {
 		panes = a.overlayView(o, lipgloss.Width(panes), lipgloss.Height(panes))

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -102,15 +103,62 @@ func TestStaleTickIsDropped(t *testing.T) {
 
 func TestHMACRunsOnlyWhenTheStepChanges(t *testing.T) {
 	it := &accountItem{acct: Account{Key: testKey("x", "y")}}
-	it.update(fixedNow)
+	it.update(fixedNow, true)
 	it.code = "sentinel" // survives while the step is the same
-	it.update(fixedNow.Add(5 * time.Second))
+	it.update(fixedNow.Add(5*time.Second), true)
 	if it.code != "sentinel" {
 		t.Fatal("the code was recomputed within the same step")
 	}
-	it.update(fixedNow.Add(30 * time.Second))
-	if it.code == "sentinel" {
-		t.Fatal("the code was not recomputed for a new step")
+	it.update(fixedNow.Add(30*time.Second), true)
+	if want, _ := it.acct.Key.Code(fixedNow.Add(30 * time.Second)); it.code != want {
+		t.Fatalf("code %q for the new step, want %q", it.code, want)
+	}
+}
+
+func TestNextCodesAreSpreadOverTicks(t *testing.T) {
+	keys := make([]provisioning.Key, 3*nextPerTick)
+	for i := range keys {
+		keys[i] = testKey(fmt.Sprintf("I%d", i), "a")
+	}
+	// fixedNow is 20 s into its step: 10 s left, when next codes are shown, so all are
+	// needed at once; 15 s earlier only nextPerTick of them may be worked out per tick.
+	start := fixedNow.Add(-15 * time.Second)
+	c := testCommon()
+	c.Now = func() time.Time { return start }
+	a := New(c, Options{
+		Auth:   AuthDeps{Open: func(context.Context, string) (AccountStore, string, error) { return newFakeStore(keys...), "test", nil }},
+		Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return &fakeVerifier{}, nil }},
+	})
+	a = settle(t, a, a.Init(), appUpdate)
+	count := func() (n int) {
+		for _, it := range a.auth.items {
+			if it.next != "" {
+				n++
+			}
+		}
+		return n
+	}
+	for tick := 1; tick <= 3; tick++ {
+		a, _ = appUpdate(a, tickMsg{id: a.auth.id, tag: a.auth.tag, t: start.Add(time.Duration(tick) * time.Second)})
+		if got := count(); got > (tick+1)*nextPerTick {
+			t.Fatalf("after %d ticks %d next codes, want at most %d", tick, got, (tick+1)*nextPerTick)
+		}
+	}
+	a, _ = appUpdate(a, tickMsg{id: a.auth.id, tag: a.auth.tag, t: fixedNow})
+	if got := count(); got != len(keys) {
+		t.Fatalf("%d of %d next codes with 10 s left", got, len(keys))
+	}
+	for _, it := range a.auth.items {
+		if want, _ := it.acct.Key.Code(fixedNow.Add(30 * time.Second)); it.next != want {
+			t.Fatalf("next code %q, want %q", it.next, want)
+		}
+	}
+	// The boundary takes the next codes as they are.
+	a, _ = appUpdate(a, tickMsg{id: a.auth.id, tag: a.auth.tag, t: fixedNow.Add(10 * time.Second)})
+	for _, it := range a.auth.items {
+		if want, _ := it.acct.Key.Code(fixedNow.Add(10 * time.Second)); it.code != want {
+			t.Fatalf("code %q after the boundary, want %q", it.code, want)
+		}
 	}
 }
 

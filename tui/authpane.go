@@ -216,14 +216,18 @@ func (m *AuthPane) selected() *accountItem {
 
 func (m *AuthPane) setNote(note string, err error) { m.note, m.noteErr = note, err }
 
-// refresh recomputes every code for the last tick's time plus the shift.
+// refresh recomputes every code for the last tick's time plus the shift, working out
+// at most nextPerTick next codes ahead.
 func (m *AuthPane) refresh() {
 	if m.now.IsZero() {
 		m.now = m.common.Now()
 	}
 	t := m.now.Add(m.shift)
+	budget := nextPerTick
 	for _, it := range m.items {
-		it.update(t)
+		if it.update(t, budget > 0) {
+			budget--
+		}
 	}
 }
 

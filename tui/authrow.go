@@ -14,6 +14,11 @@ import (
 	"github.com/otpair/otpair/provisioning"
 )
 
+// nextPerTick is how many next codes one tick works out ahead. Spreading them over the
+// ticks after a step change keeps every tick cheap with hundreds of accounts: 200
+// accounts have all their next codes four seconds into a period.
+const nextPerTick = 50
+
 // Timing of the expiry cues, in seconds before a code rolls over.
 const (
 	lowSeconds  = 5  // the countdown bar changes style
@@ -40,30 +45,35 @@ type accountItem struct {
 // FilterValue implements list.Item.
 func (i *accountItem) FilterValue() string { return i.acct.Key.Issuer + " " + i.acct.Key.Account }
 
-// update recomputes the item for time t. The HMAC runs only when the step changes, so
-// a tick over many accounts costs little more than the arithmetic.
-func (i *accountItem) update(t time.Time) {
+// update recomputes the item for time t. The HMAC runs only when the step changes,
+// and the next code is worked out ahead only when mayPrecompute allows (see
+// nextPerTick), so a tick over many accounts costs little more than the arithmetic. It
+// reports whether it computed a next code.
+func (i *accountItem) update(t time.Time, mayPrecompute bool) (precomputed bool) {
 	k := i.acct.Key
 	if k.Type == provisioning.HOTP || k.Period <= 0 {
-		return
+		return false
 	}
 	step := k.Step(t)
 	if !i.computed || step != i.step {
 		// Rolling into the next step reuses the next code already computed, so a
-		// boundary costs one HMAC per account, not two.
+		// boundary costs no HMAC at all for an account whose next code is ready.
 		if i.computed && i.err == nil && step == i.step+1 && i.next != "" {
 			i.code = i.next
 		} else {
 			i.code, i.err = k.StepCode(step)
 		}
-		i.step, i.computed = step, true
-		if i.err == nil {
-			i.next, i.err = k.StepCode(step + 1)
-		}
+		i.step, i.computed, i.next = step, true, ""
 	}
 	rem := k.Remaining(t)
 	i.remaining = int(math.Ceil(rem.Seconds()))
 	i.fraction = rem.Seconds() / float64(k.Period)
+	if i.err == nil && i.next == "" && (mayPrecompute || i.remaining <= nextSeconds) {
+		// The next code is shown near expiry: it must be there by then, budget or not.
+		i.next, i.err = k.StepCode(step + 1)
+		return true
+	}
+	return false
 }
 
 // currentCode is the code a copy or a fill uses: the TOTP code of the last tick, or
@@ -151,7 +161,7 @@ func (d accountDelegate) Render(w io.Writer, m list.Model, index int, item list.
 			codeStyle, bar, secStyle = s.CodeExpiring, d.low, s.CountdownLow
 		}
 		code = codeStyle.Render(groupDigits(it.code))
-		next := strings.Repeat(" ", len(groupDigits(it.next))+2)
+		next := strings.Repeat(" ", len(groupDigits(it.code))+2) // the slot, kept when empty
 		if it.remaining <= nextSeconds && it.next != "" {
 			next = s.CodeNext.Render("› " + groupDigits(it.next))
 		}

@@ -74,3 +74,47 @@ func wrap(s string, w int) string {
 	}
 	return ansi.Wrap(s, w, " ")
 }
+
+// frame draws the box of style st (its border glyphs and horizontal padding, the
+// border in edge's colour) around content whose lines all have one width, as every
+// pane's View guarantees. It does what st.Render would without measuring every line
+// again, which was a third of a frame's time with 200 accounts.
+func frame(st, edge lipgloss.Style, content string) string {
+	lines := strings.Split(content, "\n")
+	w := ansi.StringWidth(lines[0])
+	b := st.GetBorderStyle()
+	pl, pr := strings.Repeat(" ", st.GetPaddingLeft()), strings.Repeat(" ", st.GetPaddingRight())
+	inner := w + len(pl) + len(pr)
+	left, right := edge.Render(b.Left)+pl, pr+edge.Render(b.Right)
+	var sb strings.Builder
+	sb.Grow(len(content) + len(lines)*(len(left)+len(right)+1) + 2*(inner*3+16))
+	sb.WriteString(edge.Render(b.TopLeft + strings.Repeat(b.Top, inner) + b.TopRight))
+	for _, l := range lines {
+		sb.WriteByte('\n')
+		sb.WriteString(left)
+		sb.WriteString(l)
+		sb.WriteString(right)
+	}
+	sb.WriteByte('\n')
+	sb.WriteString(edge.Render(b.BottomLeft + strings.Repeat(b.Bottom, inner) + b.BottomRight))
+	return sb.String()
+}
+
+// joinSide puts two boxes of equal height side by side, line by line; boxes of
+// different heights (a terminal too small to lay out) go through lipgloss.
+func joinSide(l, r string) string {
+	ll, rl := strings.Split(l, "\n"), strings.Split(r, "\n")
+	if len(ll) != len(rl) {
+		return lipgloss.JoinHorizontal(lipgloss.Top, l, r)
+	}
+	var sb strings.Builder
+	sb.Grow(len(l) + len(r))
+	for i := range ll {
+		if i > 0 {
+			sb.WriteByte('\n')
+		}
+		sb.WriteString(ll[i])
+		sb.WriteString(rl[i])
+	}
+	return sb.String()
+}

@@ -14,6 +14,8 @@ type Styles struct {
 	App         lipgloss.Style
 	PaneFocused lipgloss.Style
 	PaneBlurred lipgloss.Style
+	PaneEdge    lipgloss.Style // the blurred pane's border glyphs
+	PaneEdgeOn  lipgloss.Style // the focused pane's border glyphs
 	PaneTitle   lipgloss.Style
 	PaneTitleOn lipgloss.Style
 
@@ -76,6 +78,8 @@ func DefaultStyles(r *lipgloss.Renderer) *Styles {
 	s.App = ns()
 	s.PaneBlurred = ns().Border(lipgloss.RoundedBorder()).BorderForeground(colorBorder).Padding(0, 1)
 	s.PaneFocused = s.PaneBlurred.BorderForeground(colorAccent)
+	s.PaneEdge = ns().Foreground(colorBorder)
+	s.PaneEdgeOn = s.PaneEdge.Foreground(colorAccent)
 	s.PaneTitle = ns().Bold(true).Foreground(colorMuted)
 	s.PaneTitleOn = s.PaneTitle.Foreground(colorAccent)
 
