@@ -130,9 +130,20 @@ func runProgram(ctx context.Context, e *env, opts tui.Options) error {
 		defer f.Close()
 	}
 	r := lipgloss.NewRenderer(e.stdout)
+	// Ask the terminal for its background once, before the program reads the keyboard.
+	// Bubble Tea's init has already asked on os.Stdout (lipgloss's default renderer);
+	// on the same terminal that answer is reused, which saves a round trip before the
+	// first frame.
+	if f, ok := e.stdout.(*os.File); ok && f == os.Stdout {
+		r.SetHasDarkBackground(lipgloss.HasDarkBackground())
+	} else {
+		lipgloss.SetHasDarkBackground(r.HasDarkBackground())
+	}
 	common := tui.Common{Styles: tui.DefaultStyles(r), KeyMap: tui.DefaultKeyMap(), Now: e.now}
+	// 120 frames a second at most: a frame goes out within about 8 ms of a change
+	// (the first one included), and nothing is drawn while nothing changes.
 	p := tea.NewProgram(tui.New(common, opts), tea.WithAltScreen(), tea.WithContext(ctx),
-		tea.WithInput(e.stdin), tea.WithOutput(e.stdout))
+		tea.WithInput(e.stdin), tea.WithOutput(e.stdout), tea.WithFPS(120))
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("tui: %w", err)
 	}
