@@ -257,3 +257,27 @@ func TestRedactDSN(t *testing.T) {
 		}
 	}
 }
+
+// A database migrated by a newer otpair is refused, not written to with an old schema.
+func TestPostgresNewerSchemaRefused(t *testing.T) {
+	dsn := pgTestDSN(t)
+	s, err := verifier.OpenPostgres(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), `UPDATE schema_version SET version = 99`); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := verifier.OpenPostgres(t.Context(), dsn); err == nil || !strings.Contains(err.Error(), "newer") {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("OpenPostgres on a version 99 schema = %v, want an error saying it is newer", err)
+	}
+}
