@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// processCPU is the CPU time (user and system) the test process has used so far.
-func processCPU() time.Duration {
+// localBenchCPU is the CPU time (user and system) the test process has used so far.
+func localBenchCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
