@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 
 	"github.com/otpair/otpair/provisioning"
 )
@@ -484,5 +486,32 @@ func TestImportSaysWhatWasAddedAndWhatFailed(t *testing.T) {
 	a = press(t, a, "enter")
 	if view := a.View(); !strings.Contains(view, "added GitHub: alice, but shot.png (QR 2)") {
 		t.Fatalf("a partial import does not say both:\n%s", view)
+	}
+}
+
+// TestInlineMatchesRender: the account rows' pre-computed escape codes give exactly
+// what lipgloss's Render gives, in colour on dark and light backgrounds and without.
+func TestInlineMatchesRender(t *testing.T) {
+	texts := []string{"GitHub", "123 456", "› 7032 0025", "alice@example.com", " 9s", "▌ ", "enter: code", ""}
+	for _, profile := range []termenv.Profile{termenv.TrueColor, termenv.ANSI256, termenv.ANSI, termenv.Ascii} {
+		for _, dark := range []bool{true, false} {
+			r := lipgloss.NewRenderer(io.Discard)
+			r.SetColorProfile(profile)
+			r.SetHasDarkBackground(dark)
+			s := DefaultStyles(r)
+			for name, st := range map[string]lipgloss.Style{"Selected": s.Selected, "Failure": s.Failure, "Muted": s.Muted,
+				"Code": s.Code, "CodeExpiring": s.CodeExpiring, "CodeNext": s.CodeNext, "Countdown": s.Countdown,
+				"CountdownLow": s.CountdownLow, "Issuer": s.Issuer, "Account": s.Account} {
+				in := newInline(st)
+				if profile != termenv.Ascii && in.pre == "" {
+					t.Errorf("%s in profile %v: no escape codes captured", name, profile)
+				}
+				for _, text := range texts {
+					if got, want := in.render(text), st.Render(text); got != want {
+						t.Errorf("%s %q (profile %v, dark %v): inline %q, Render %q", name, text, profile, dark, got, want)
+					}
+				}
+			}
+		}
 	}
 }

@@ -104,15 +104,27 @@ func groupDigits(code string) string {
 // next code, countdown bar and seconds left. Every part has a fixed slot so nothing
 // moves while the codes roll.
 type accountDelegate struct {
-	styles   *Styles
+	st       rowStyles
 	bar, low progress.Model
 	barWidth int
+}
+
+// rowStyles are the account row's styles, reduced to their escape codes.
+type rowStyles struct {
+	selected, failure, muted, code, codeExpiring, codeNext inline
+	countdown, countdownLow, issuer, account               inline
 }
 
 func newAccountDelegate(s *Styles, width int) accountDelegate {
 	bw := max(4, min(12, width/6))
 	bar, low := s.countdownBars(bw)
-	return accountDelegate{styles: s, bar: bar, low: low, barWidth: bw}
+	st := rowStyles{
+		selected: newInline(s.Selected), failure: newInline(s.Failure), muted: newInline(s.Muted),
+		code: newInline(s.Code), codeExpiring: newInline(s.CodeExpiring), codeNext: newInline(s.CodeNext),
+		countdown: newInline(s.Countdown), countdownLow: newInline(s.CountdownLow),
+		issuer: newInline(s.Issuer), account: newInline(s.Account),
+	}
+	return accountDelegate{st: st, bar: bar, low: low, barWidth: bw}
 }
 
 // Height implements list.ItemDelegate.
@@ -130,11 +142,11 @@ func (d accountDelegate) Render(w io.Writer, m list.Model, index int, item list.
 	if !ok {
 		return
 	}
-	s := d.styles
+	s := d.st
 	width := m.Width()
 	marker := "  "
 	if index == m.Index() {
-		marker = s.Selected.Render("▌ ")
+		marker = s.selected.render("▌ ")
 	}
 	inner := width - 2
 	k := it.acct.Key
@@ -146,28 +158,28 @@ func (d accountDelegate) Render(w io.Writer, m list.Model, index int, item list.
 	var code, right2 string
 	switch {
 	case it.err != nil:
-		code = s.Failure.Render("invalid key")
+		code = s.failure.render("invalid key")
 	case k.Type == provisioning.HOTP:
 		if it.hotpCode == "" {
-			code = s.Muted.Render("enter: code")
+			code = s.muted.render("enter: code")
 		} else {
-			code = s.Code.Render(groupDigits(it.hotpCode))
+			code = s.code.render(groupDigits(it.hotpCode))
 		}
-		right2 = s.Countdown.Render(fmt.Sprintf("counter %d", it.hotpCounter))
+		right2 = s.countdown.render(fmt.Sprintf("counter %d", it.hotpCounter))
 	default:
 		low := it.remaining <= lowSeconds
-		codeStyle, bar, secStyle := s.Code, d.bar, s.Countdown
+		codeStyle, bar, secStyle := s.code, d.bar, s.countdown
 		if low {
-			codeStyle, bar, secStyle = s.CodeExpiring, d.low, s.CountdownLow
+			codeStyle, bar, secStyle = s.codeExpiring, d.low, s.countdownLow
 		}
-		code = codeStyle.Render(groupDigits(it.code))
+		code = codeStyle.render(groupDigits(it.code))
 		next := strings.Repeat(" ", len(groupDigits(it.code))+2) // the slot, kept when empty
 		if it.remaining <= nextSeconds && it.next != "" {
-			next = s.CodeNext.Render("› " + groupDigits(it.next))
+			next = s.codeNext.render("› " + groupDigits(it.next))
 		}
-		right2 = next + " " + bar.ViewAs(it.fraction) + " " + secStyle.Render(fmt.Sprintf("%2ds", it.remaining))
+		right2 = next + " " + bar.ViewAs(it.fraction) + " " + secStyle.render(fmt.Sprintf("%2ds", it.remaining))
 	}
-	line1 := marker + spread(s.Issuer.Render(issuer), code, inner)
-	line2 := "  " + spread(s.Account.Render(account), right2, inner)
+	line1 := marker + spread(s.issuer.render(issuer), code, inner)
+	line2 := "  " + spread(s.account.render(account), right2, inner)
 	fmt.Fprint(w, line1+"\n"+line2)
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"strings"
 	"github.com/charmbracelet/bubbles/progress"
 	"github.com/charmbracelet/lipgloss"
 )
@@ -144,4 +145,30 @@ func (s *Styles) countdownBars(width int) (normal, low progress.Model) {
 	normal.EmptyColor = pick(s.renderer, colorBorder)
 	low.EmptyColor = normal.EmptyColor
 	return normal, low
+}
+
+// inline is a one-line style reduced to the escape codes it puts around text. The
+// account rows, drawn for every frame, use it to skip lipgloss's general Render (line
+// splitting, width measuring, margins, borders), which styles without any of those do
+// not need. TestInlineMatchesRender holds it to Render's output.
+type inline struct{ pre, post string }
+
+// newInline captures st's codes by rendering a marker through it. st must be colours
+// and attributes only: no padding, margins, borders, widths or alignment.
+func newInline(st lipgloss.Style) inline {
+	const marker = "\x00"
+	out := st.Render(marker)
+	pre, post, ok := strings.Cut(out, marker)
+	if !ok {
+		return inline{}
+	}
+	return inline{pre: pre, post: post}
+}
+
+// render styles one line of text.
+func (in inline) render(text string) string {
+	if in.pre == "" && in.post == "" {
+		return text
+	}
+	return in.pre + text + in.post
 }
