@@ -1,9 +1,10 @@
 package tui
 
 import (
+	"strings"
+
 	"github.com/charmbracelet/bubbles/progress"
 	"github.com/charmbracelet/lipgloss"
-	"strings"
 )
 
 // Styles is every style the TUI draws with, built once from a renderer so that colours
