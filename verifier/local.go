@@ -291,7 +291,11 @@ func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, erro
 		return Session{}, fmt.Errorf("sign in: %w", err)
 	}
 	if !att.Allowed {
-		return Session{}, fmt.Errorf("sign in: %w", &LockedError{Until: att.LockedUntil})
+		until := att.LockedUntil
+		if until.IsZero() { // a success lifted the lock between the charge and its report
+			until = now
+		}
+		return Session{}, fmt.Errorf("sign in: %w", &LockedError{Until: until})
 	}
 	if l.afterCharge != nil {
 		l.afterCharge()

@@ -567,3 +567,25 @@ func TestSecretsNotInDatabaseFile(t *testing.T) {
 		}
 	}
 }
+
+// TestOddLoginIDs: login ids with URI-special characters survive the provisioning URL
+// (the account an app shows is the login id) and sign in.
+func TestOddLoginIDs(t *testing.T) {
+	e := newLTEnv(t, LocalOptions{Issuer: "Acme: Test & Co"})
+	for _, login := range []string{"a:b@example.com", "x?y#z", "100% sure", "ünïcödé", "a+b@example.com", "  spaced  ", "slash/and\\back"} {
+		enr, err := e.l.SignUp(t.Context(), login, UserInfo{})
+		if err != nil {
+			t.Fatalf("SignUp(%q): %v", login, err)
+		}
+		k := ltKey(t, enr)
+		if k.Issuer != "Acme: Test & Co" {
+			t.Errorf("SignUp(%q): the provisioning URL names issuer %q", login, k.Issuer)
+		}
+		if k.Account != strings.TrimSpace(login) {
+			t.Errorf("SignUp(%q): the provisioning URL names account %q", login, k.Account)
+		}
+		if _, err := e.l.SignIn(t.Context(), login, ltCode(t, k, e.clock.Now())); err != nil {
+			t.Errorf("SignIn(%q): %v", login, err)
+		}
+	}
+}
