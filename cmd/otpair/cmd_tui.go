@@ -33,7 +33,7 @@ func runTUI(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.backend, "backend", "local", "verifier backend: local (in-process) or the base URL of an otpair serve or Descope-compatible server")
 	fs.StringVar(&f.projectID, "project-id", "", "project id for a remote backend (default: $OTPAIR_PROJECT_ID)")
 	fs.StringVar(&f.mgmtKey, "management-key", "", "management key for a remote backend's delete-seed and user calls (default: $OTPAIR_MANAGEMENT_KEY, which keeps it out of ps)")
-	fs.StringVar(&f.db, "db", "", "local backend database (default: verifier.db in the otpair home)")
+	fs.StringVar(&f.db, "db", "", "local backend database: a SQLite path, :memory: or postgres://… (default: $OTPAIR_DB, else verifier.db in the otpair home)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err

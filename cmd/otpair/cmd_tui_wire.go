@@ -57,8 +57,8 @@ var tuiKeyring = func(e *env) authenticator.Keyring {
 var tuiScryptWorkFactor = 0
 
 // wireTUI builds the real dependencies for `otpair tui`: the vault in the otpair home
-// (OS keyring, else a passphrase) and the local backend over verifier.db there, or a
-// remote server.
+// (OS keyring, else a passphrase) and the local backend over --db, $OTPAIR_DB or
+// verifier.db there (a SQLite file or a postgres:// URL), or a remote server.
 func wireTUI(_ context.Context, e *env, f tuiFlags) (*tuiWiring, error) {
 	home := tuiHome(e)
 	w := &tuiWiring{qr: tuiQR(e)}
@@ -70,6 +70,9 @@ func wireTUI(_ context.Context, e *env, f tuiFlags) (*tuiWiring, error) {
 	}, e.getenv("OTPAIR_PASSPHRASE"))
 	db := f.db
 	if db == "" {
+		db = e.getenv("OTPAIR_DB")
+	}
+	if db == "" {
 		db = filepath.Join(home, "verifier.db")
 	}
 	w.openBackend = backendOpener(w, e, func(ctx context.Context) (verifier.Store, []byte, error) {
@@ -80,9 +83,9 @@ func wireTUI(_ context.Context, e *env, f tuiFlags) (*tuiWiring, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		st, err := verifier.OpenSQLite(ctx, db)
+		st, err := verifier.OpenStore(ctx, db)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("%s: %w", verifier.RedactDSN(db), err)
 		}
 		return st, key, nil
 	}, verifier.Clock(e.now))
