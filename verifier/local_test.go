@@ -589,3 +589,59 @@ func TestOddLoginIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoLocalsShareOneFile: two backends with their own connection pools on one
+// SQLite file, as two processes would be. Their first starts race to one project id
+// and one signing key, and a code is still accepted once across both.
+func TestTwoLocalsShareOneFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	clock := &ltClock{t: ltStart}
+	key := NewSeedKey()
+	var ls [2]*Local
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range ls {
+		wg.Go(func() {
+			st, err := OpenSQLite(context.Background(), path)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			t.Cleanup(func() { st.Close() })
+			// The losers of each round count as failed attempts: a high limit keeps the
+			// next rounds unlocked (TestLockout covers the limit).
+			ls[i], errs[i] = NewLocal(context.Background(), st, LocalOptions{Clock: clock.Now, SeedKey: key, SigningAlg: ES256, MaxAttempts: 1000})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if ls[0].ProjectID() != ls[1].ProjectID() || ls[0].sign.kid != ls[1].sign.kid {
+		t.Fatal("two first starts on one file chose different project ids or signing keys")
+	}
+	enr, err := ls[0].SignUp(t.Context(), "olga", UserInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := ltKey(t, enr)
+	s, err := ls[1].SignIn(t.Context(), "olga", ltCode(t, k, clock.Now()))
+	if err != nil || !s.FirstSeen {
+		t.Fatalf("confirming through the other backend: %v", err)
+	}
+	if _, err := ls[0].Me(t.Context(), s.RefreshJWT); err != nil {
+		t.Fatalf("a token of one backend at the other: %v", err)
+	}
+	for round := range 3 {
+		clock.Add(30 * time.Second)
+		code := ltCode(t, k, clock.Now())
+		var n atomic.Int32
+		results := ltConcurrently(t, 40, func() error {
+			_, err := ls[n.Add(1)%2].SignIn(context.Background(), "olga", code)
+			return err
+		})
+		if results[nil] != 1 {
+			t.Fatalf("round %d: %v; want exactly one success across both backends", round, results)
+		}
+	}
+}
