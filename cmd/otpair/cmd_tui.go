@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -45,6 +47,8 @@ func runTUI(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	ctx, stop := hangupContext(ctx)
+	defer stop()
 	w, err := wireTUI(ctx, e, f)
 	if err != nil {
 		return err
@@ -71,6 +75,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if *delay <= 0 {
 		return usageError("--delay must be positive, got %v", *delay)
 	}
+	ctx, stop := hangupContext(ctx)
+	defer stop()
 	w, err := wireDemo(ctx, e)
 	if err != nil {
 		return err
@@ -82,6 +88,13 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		Demo:   &tui.DemoOptions{Auto: *auto, Delay: *delay, SkipTime: w.skipTime},
 	}
 	return runProgram(ctx, e, opts)
+}
+
+// hangupContext is ctx, also cancelled when the terminal goes away (SIGHUP: the window
+// closed, the SSH session or tmux server ended), so the TUI still closes its database
+// and the demo still removes its throwaway vault.
+func hangupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, syscall.SIGHUP)
 }
 
 // tuiBackendConfig turns the flags (and their environment defaults) into the verifier
