@@ -608,3 +608,35 @@ func TestVaultOpenerAsksInPassphraseMode(t *testing.T) {
 		t.Fatalf("OTPAIR_PASSPHRASE does not open the vault: %v", err)
 	}
 }
+
+// TestDemoInTmux plays `otpair demo --auto` to its end in the real binary and checks
+// the lifecycle on screen, then closes the terminal under it (SIGHUP): the throwaway
+// vault folder is gone.
+func TestDemoInTmux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildTUIBinary(t)
+	tmp := t.TempDir()
+	env := append(e2eEnv(t), "TMPDIR="+tmp)
+	s := startTmux(t, 120, 40, env, bin, "demo", "--auto", "--delay", "300ms")
+	scr := s.waitFor("That is the whole lifecycle", "no TOTP seed", "vault: throwaway demo vault", "+12 periods")
+	for _, want := range []string{"code already used", "wrong code", "locked until", "E061103", "✓ update", "✓ delete seed"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("the demo's end screen lacks %q:\n%s", want, scr)
+		}
+	}
+	left, _ := filepath.Glob(filepath.Join(tmp, "otpair-demo-*"))
+	if len(left) != 1 {
+		t.Fatalf("want one throwaway vault folder while the demo runs, found %v", left)
+	}
+	s.run("kill-server")
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if left, _ = filepath.Glob(filepath.Join(tmp, "otpair-demo-*")); len(left) == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the demo's vault folder outlived the terminal: %v", left)
+}
