@@ -40,7 +40,7 @@ func fixedPass(pass string, asked *int) PassphraseFunc {
 // memOpts are options for a vault in dir over the in-memory keyring kr, with a cheap
 // scrypt so passphrase tests stay fast.
 func memOpts(dir string, kr Keyring, pass string) Options {
-	o := Options{Dir: dir, Keyring: kr, Now: func() time.Time { return testNow }, ScryptWorkFactor: 10}
+	o := Options{Dir: dir, Keyring: kr, Now: func() time.Time { return testNow }, ScryptWorkFactor: 4}
 	if pass != "" {
 		o.Passphrase = fixedPass(pass, nil)
 	}

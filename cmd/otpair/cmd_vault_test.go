@@ -31,7 +31,7 @@ func useMemKeyring(t *testing.T) *authenticator.MemKeyring {
 	kr := &authenticator.MemKeyring{}
 	oldKR, oldWF := vaultKeyring, scryptWorkFactor
 	vaultKeyring = func(*env) authenticator.Keyring { return kr }
-	scryptWorkFactor = 10
+	scryptWorkFactor = 4
 	t.Cleanup(func() { vaultKeyring, scryptWorkFactor = oldKR, oldWF })
 	return kr
 }
@@ -445,7 +445,7 @@ func helperCmd(t *testing.T, mode string, vars map[string]string, args ...string
 func noKeyringVars(home string) map[string]string {
 	return map[string]string{
 		"OTPAIR_HOME": home, "DBUS_SESSION_BUS_ADDRESS": "unix:path=" + filepath.Join(home, "no-such-bus"),
-		"OTPAIR_PASSPHRASE": "test passphrase", "OTPAIR_VAULT_HELPER_SCRYPT": "10",
+		"OTPAIR_PASSPHRASE": "test passphrase", "OTPAIR_VAULT_HELPER_SCRYPT": "4",
 	}
 }
 
