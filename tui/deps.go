@@ -60,6 +60,7 @@ type PassphraseError struct {
 	Reason string
 }
 
+// Error implements error.
 func (e *PassphraseError) Error() string {
 	if e.Reason == "" {
 		return ErrPassphraseNeeded.Error()
@@ -199,6 +200,7 @@ type RequestError struct {
 	Err         error
 }
 
+// Error implements error.
 func (e *RequestError) Error() string {
 	if e.Message != "" {
 		return e.Reason.String() + ": " + e.Message
