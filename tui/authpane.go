@@ -367,6 +367,7 @@ func (m AuthPane) vaultOpened(msg vaultOpenedMsg) (AuthPane, tea.Cmd) {
 	switch {
 	case errors.Is(msg.err, ErrPassphraseNeeded):
 		m.state = authLocked
+		m.passNew, m.passReason = false, ""
 		var pe *PassphraseError
 		if errors.As(msg.err, &pe) {
 			m.passNew, m.passReason = pe.New, pe.Reason

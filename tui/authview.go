@@ -51,6 +51,9 @@ func (m AuthPane) View() string {
 	case authLocked:
 		title, action := "Vault locked", "enter unlock · ctrl+c quit"
 		lines := []string{s.FormHint.Render(wrap("This vault is protected by a passphrase (passphrase mode). OTPAIR_PASSPHRASE skips this prompt.", w))}
+		if m.passReason != "" && !m.passNew {
+			lines = append(lines, s.Muted.Render(wrap(m.passReason, w)))
+		}
 		if m.passNew {
 			title, action = "New vault: choose a passphrase", "enter next · ctrl+c quit"
 			if m.passFirst != "" {

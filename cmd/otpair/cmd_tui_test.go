@@ -607,6 +607,14 @@ func TestVaultOpenerAsksInPassphraseMode(t *testing.T) {
 	if _, _, err := vaultOpener(opts, "pw")(ctx, ""); err != nil {
 		t.Fatalf("OTPAIR_PASSPHRASE does not open the vault: %v", err)
 	}
+	// A stale OTPAIR_PASSPHRASE leads to the prompt, whose passphrase then wins.
+	stale := vaultOpener(opts, "old")
+	if _, _, err := stale(ctx, ""); !errors.As(err, &pe) || !strings.Contains(pe.Reason, "OTPAIR_PASSPHRASE") {
+		t.Fatalf("a wrong OTPAIR_PASSPHRASE: %v, want the prompt", err)
+	}
+	if _, _, err := stale(ctx, "pw"); err != nil {
+		t.Fatalf("the typed passphrase after a stale OTPAIR_PASSPHRASE: %v", err)
+	}
 }
 
 // TestDemoInTmux plays `otpair demo --auto` to its end in the real binary and checks

@@ -175,6 +175,9 @@ func vaultOpener(opts authenticator.Options, envPass string) tui.VaultOpener {
 				pe.Reason = v.Status().Reason
 			}
 			return nil, "", pe
+		case errors.Is(err, authenticator.ErrWrongPassphrase) && typed == "" && envPass != "":
+			// A stale OTPAIR_PASSPHRASE: ask on screen rather than fail for good.
+			return nil, "", &tui.PassphraseError{Reason: "OTPAIR_PASSPHRASE does not open this vault"}
 		case err != nil:
 			return nil, "", err
 		}
