@@ -31,6 +31,7 @@ const benchClients = 16
 // Local on a SQLite file, next to a bare net/http JSON echo handler in the same run:
 //
 //	echo            decode {"loginId","code"} and answer it: the floor of HTTP + JSON
+//	server-only     Server over a backend that rejects at once: the server layer's cost
 //	rejected        a wrong code: attempt charged (a write), seeds opened, window checked
 //	signin-ES256    a right code: charge, check, replay guard, two ES256 tokens
 //	signin-RS256    the same with RS256 tokens
@@ -43,6 +44,17 @@ func BenchmarkServer(b *testing.B) {
 		defer ts.Close()
 		body := `{"loginId":"bench@example.com","code":"123456"}`
 		runBench(b, ts.URL+"/echo", func(int64) string { return body }, http.StatusOK)
+	})
+	b.Run("server-only", func(b *testing.B) {
+		// The server's own layer (auth, strict decoding, error mapping, the log line)
+		// over a backend that rejects at once: the difference to echo is its cost.
+		f := permissiveBackend()
+		f.t = b
+		ts := httptest.NewServer(NewServer(f, ServerOptions{ManagementKey: testMgmtKey,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+		defer ts.Close()
+		body := `{"loginId":"bench@example.com","code":"123456"}`
+		runBench(b, ts.URL+"/v1/auth/totp/verify", func(int64) string { return body }, http.StatusUnauthorized)
 	})
 	var rejected benchSetup
 	b.Run("rejected", func(b *testing.B) {
