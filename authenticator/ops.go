@@ -175,6 +175,7 @@ type AmbiguousError struct {
 	Candidates []Account
 }
 
+// Error lists the candidates by label.
 func (e *AmbiguousError) Error() string {
 	labels := make([]string, len(e.Candidates))
 	for i, a := range e.Candidates {

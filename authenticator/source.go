@@ -20,6 +20,7 @@ type SourceError struct {
 	Err    error
 }
 
+// Error names the source, then the problem.
 func (e *SourceError) Error() string { return e.Source + ": " + e.Err.Error() }
 
 // Unwrap returns the underlying error.
