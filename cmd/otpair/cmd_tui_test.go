@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -143,6 +145,14 @@ func lifecycleInTmux(t *testing.T, s *tmuxSession, vault string) (usedCode strin
 	if !strings.Contains(scr, "▀") || !strings.Contains(scr, "▄") {
 		t.Errorf("sign-up shows no QR code at 120x40:\n%s", scr)
 	}
+	// The QR code on screen, read back from the captured characters, is the URI whose
+	// key the pane shows.
+	texts, err := provisioning.DecodeQR(screenQR(scr))
+	if err != nil || len(texts) != 1 || !strings.HasPrefix(texts[0], "otpauth://totp/otpair:erin@example.com?") {
+		t.Errorf("the sign-up QR on screen decodes to %q (%v)", texts, err)
+	} else if key := keyOnScreen(scr); key == "" || !strings.Contains(texts[0], "secret="+key) {
+		t.Errorf("the QR holds %q, not the key shown (%q)", texts[0], key)
+	}
 
 	s.keys("e")
 	scr = s.waitFor("1 account", "added otpair: erin@example.com")
@@ -184,6 +194,55 @@ func (s *tmuxSession) waitMatch(re *regexp.Regexp) []string {
 	}
 	s.t.Fatalf("screen never matched %s; last screen:\n%s", re, scr)
 	return nil
+}
+
+// screenQR turns the half-block QR drawing in the verifier pane of a captured screen
+// into an image: each cell is two modules, dark where the glyph is (the TUI draws dark
+// modules as glyphs, black on white), scaled up with a white margin.
+func screenQR(scr string) image.Image {
+	var rows [][]rune
+	for _, line := range strings.Split(scr, "\n") {
+		parts := strings.Split(line, "│")
+		if len(parts) < 5 {
+			continue
+		}
+		pane := []rune(parts[3]) // │ auth │ │ verify │
+		if strings.ContainsAny(string(pane), "▀▄█") {
+			rows = append(rows, pane)
+		}
+	}
+	const scale, margin = 4, 32
+	w := 0
+	for _, r := range rows {
+		w = max(w, len(r))
+	}
+	img := image.NewGray(image.Rect(0, 0, w*scale+2*margin, len(rows)*2*scale+2*margin))
+	for i := range img.Pix {
+		img.Pix[i] = 0xff
+	}
+	for y, r := range rows {
+		for x, c := range r {
+			top := c == '▀' || c == '█'
+			bottom := c == '▄' || c == '█'
+			for dy := range 2 * scale {
+				if (dy < scale && !top) || (dy >= scale && !bottom) {
+					continue
+				}
+				for dx := range scale {
+					img.SetGray(margin+x*scale+dx, margin+y*2*scale+dy, color.Gray{})
+				}
+			}
+		}
+	}
+	return img
+}
+
+// keyOnScreen is the key the sign-up result shows ("Key ABCD…").
+func keyOnScreen(scr string) string {
+	if m := regexp.MustCompile(`Key ([A-Z2-7]+)`).FindStringSubmatch(scr); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 // codeOnScreen is the current code of the first account row ("▌ otpair   123 456").
