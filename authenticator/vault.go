@@ -243,14 +243,14 @@ func (v *Vault) acquire(ctx context.Context, p Protection) error {
 			return fmt.Errorf("open vault %s: %w: %s, which names the keyring item, is missing", v.path, ErrIdentityMissing, filepath.Join(v.dir, MetaFileName))
 		}
 		if v.opts.Keyring == nil {
-			return fmt.Errorf("open vault %s: it is protected by the OS keyring, and %w: no keyring is configured", v.path, ErrKeyringUnavailable)
+			return fmt.Errorf("open vault %s: the vault is protected by the OS keyring: %w: no keyring is configured", v.path, ErrKeyringUnavailable)
 		}
 		s, err := v.opts.Keyring.Get(ctx, v.meta.KeyringService, v.meta.KeyringUser)
 		switch {
 		case errors.Is(err, ErrKeyringItemNotFound):
 			return fmt.Errorf("open vault %s: %w (item service=%s username=%s)", v.path, ErrIdentityMissing, v.meta.KeyringService, v.meta.KeyringUser)
 		case errors.Is(err, ErrKeyringUnavailable):
-			return fmt.Errorf("open vault %s: it is protected by the OS keyring, and %w. otpair never switches a keyring vault to a passphrase by itself: unlock or start the keyring, or run 'otpair vault rekey --passphrase' where it works", v.path, err)
+			return fmt.Errorf("open vault %s: the vault is protected by the OS keyring: %w. otpair never switches a keyring vault to a passphrase by itself: unlock or start the keyring, or run 'otpair vault rekey --passphrase' where it works", v.path, err)
 		case err != nil:
 			return fmt.Errorf("open vault %s: %w", v.path, err)
 		}

@@ -259,15 +259,15 @@ func findOne(ctx context.Context, e *env, v *authenticator.Vault, query string) 
 
 // codeJSON is `otpair code --json` (stable).
 type codeJSON struct {
-	ID        string `json:"id"`
-	Label     string `json:"label"`
-	Type      string `json:"type"`
-	Code      string `json:"code"`
-	At        string `json:"at,omitempty"`                // totp: the time the code is for (RFC 3339)
-	Remaining int    `json:"remaining_seconds,omitempty"` // totp: how long the code stays valid
-	Period    int    `json:"period,omitempty"`            // totp
-	NextCode  string `json:"next_code,omitempty"`         // totp: the code of the next step
-	Counter   uint64 `json:"counter"`                     // hotp: the counter the code is for
+	ID        string  `json:"id"`
+	Label     string  `json:"label"`
+	Type      string  `json:"type"`
+	Code      string  `json:"code"`
+	At        string  `json:"at,omitempty"`                // totp: the time the code is for (RFC 3339)
+	Remaining int     `json:"remaining_seconds,omitempty"` // totp: how long the code stays valid
+	Period    int     `json:"period,omitempty"`            // totp
+	NextCode  string  `json:"next_code,omitempty"`         // totp: the code of the next step
+	Counter   *uint64 `json:"counter,omitempty"`           // hotp: the counter the code is for
 }
 
 // parseAt reads --at: RFC 3339, or unix seconds.
@@ -321,9 +321,11 @@ func runCode(ctx context.Context, e *env, args []string) error {
 		if *atFlag != "" {
 			fmt.Fprintln(e.stderr, "otpair code: --at does not apply to an HOTP account (its codes follow a counter)")
 		}
-		if out.Code, out.Counter, err = v.NextHOTP(ctx, a.ID); err != nil {
+		code, counter, err := v.NextHOTP(ctx, a.ID)
+		if err != nil {
 			return err
 		}
+		out.Code, out.Counter = code, &counter
 	} else {
 		if out.Code, err = a.Key.Code(at); err != nil {
 			return err

@@ -212,8 +212,8 @@ func runVaultInfo(ctx context.Context, e *env, args []string) error {
 			s := v.Status()
 			info.Reason, info.Accounts = s.Reason, s.Accounts
 			if !s.Exists {
+				// The keyring item is named when the vault is created, not before.
 				info.WillUse = protectionName(s.Protection)
-				info.KeyringService, info.KeyringUser = s.KeyringService, s.KeyringUser
 			}
 		}
 	} else {
