@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otpair/otpair/authenticator"
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/verifier"
 )
@@ -73,6 +74,7 @@ type verifierCmd struct {
 	email        string
 	phone        string
 	qr           bool
+	enroll       bool
 }
 
 func runVerifier(ctx context.Context, e *env, args []string) error {
@@ -105,8 +107,10 @@ func runVerifier(ctx context.Context, e *env, args []string) error {
 		fs.StringVar(&v.email, "email", "", "the user's email")
 		fs.StringVar(&v.phone, "phone", "", "the user's phone")
 		fs.BoolVar(&v.qr, "qr", true, "draw the QR code in the terminal")
+		fs.BoolVar(&v.enroll, "enroll", false, "also add the new key to the authenticator vault")
 	case "update":
 		fs.BoolVar(&v.qr, "qr", true, "draw the QR code in the terminal")
+		fs.BoolVar(&v.enroll, "enroll", false, "also add the new key to the authenticator vault")
 	}
 	if s.name == "update" || s.name == "me" || s.name == "refresh" || s.name == "logout" {
 		fs.StringVar(&v.refreshToken, "refresh-token", "", "the refresh token from signin, or - to read it from stdin (default $"+envRefreshToken+")")
@@ -280,7 +284,34 @@ type enrollmentJSON struct {
 	LoginID         string `json:"loginId"`
 	ProvisioningURL string `json:"provisioningURL"`
 	Key             string `json:"key"`
-	Image           string `json:"image"` // base64 PNG of the QR code
+	Image           string `json:"image"`               // base64 PNG of the QR code
+	AccountID       string `json:"accountId,omitempty"` // with --enroll: the vault account
+}
+
+// enrollKey adds the enrolment's key to the authenticator vault (--enroll), as
+// `otpair import` would add its provisioning URL.
+func (v *verifierCmd) enrollKey(ctx context.Context, en verifier.Enrollment) (authenticator.Account, error) {
+	key, err := provisioning.ParseURI(en.ProvisioningURL)
+	if err != nil {
+		return authenticator.Account{}, fmt.Errorf("enroll: the provisioning URL: %w", err)
+	}
+	vault, err := openVault(ctx, v.e)
+	if err != nil {
+		return authenticator.Account{}, fmt.Errorf("enroll: %w", err)
+	}
+	existed := vault.Status().Exists
+	res, err := vault.Add(ctx, key)
+	if err != nil {
+		return authenticator.Account{}, fmt.Errorf("enroll: %w", err)
+	}
+	noteCreated(v.e, vault, existed)
+	if len(res.Added) == 1 {
+		return res.Added[0], nil
+	}
+	if len(res.Duplicates) == 1 {
+		return res.Duplicates[0].Existing, nil
+	}
+	return authenticator.Account{}, errors.New("enroll: the vault did not add the key")
 }
 
 // sessionJSON is `signin --json` and `refresh --json`.
@@ -325,7 +356,7 @@ func (v *verifierCmd) signUp(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return v.printEnrollment(args[0], en, "Scan the QR code or enter the key, then run: otpair verifier signin "+args[0]+" CODE")
+	return v.printEnrollment(ctx, args[0], en, "Scan the QR code or enter the key, then run: otpair verifier signin "+args[0]+" CODE")
 }
 
 func (v *verifierCmd) update(ctx context.Context, args []string) error {
@@ -333,13 +364,26 @@ func (v *verifierCmd) update(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return v.printEnrollment(args[0], en, "The old seed keeps working until a code from this one signs in.")
+	return v.printEnrollment(ctx, args[0], en, "The old seed keeps working until a code from this one signs in.")
 }
 
-func (v *verifierCmd) printEnrollment(loginID string, en verifier.Enrollment, next string) error {
+func (v *verifierCmd) printEnrollment(ctx context.Context, loginID string, en verifier.Enrollment, next string) error {
+	var enrolled *authenticator.Account
+	if v.enroll {
+		a, err := v.enrollKey(ctx, en)
+		if err != nil {
+			return err
+		}
+		enrolled = &a
+		next = "Enrolled in the authenticator as " + a.Label() + ": otpair code " + a.ID + " shows its code."
+	}
 	if v.json {
-		return v.printJSON(enrollmentJSON{LoginID: loginID, ProvisioningURL: en.ProvisioningURL, Key: en.Key,
-			Image: base64.StdEncoding.EncodeToString(en.Image)})
+		out := enrollmentJSON{LoginID: loginID, ProvisioningURL: en.ProvisioningURL, Key: en.Key,
+			Image: base64.StdEncoding.EncodeToString(en.Image)}
+		if enrolled != nil {
+			out.AccountID = enrolled.ID
+		}
+		return v.printJSON(out)
 	}
 	w := v.e.stdout
 	fmt.Fprintf(w, "provisioning URL: %s\n", en.ProvisioningURL)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -163,5 +164,25 @@ func TestVerifierCommandErrorsExitOne(t *testing.T) {
 	}
 	if code, _, errs := o.run("verifier", "me", "--refresh-token", "a.b.c"); code != 1 || strings.Contains(errs, "a.b.c") {
 		t.Errorf("bad token: exit %d %q (must not echo the token)", code, errs)
+	}
+}
+
+// TestVerifierCommandEnroll: signup --enroll puts the key into the authenticator vault,
+// whose code then signs in.
+func TestVerifierCommandEnroll(t *testing.T) {
+	useMemKeyring(t)
+	o := newOtpairRun(t)
+	su := o.mustJSON("verifier", "signup", "--enroll", "carol@example.com")
+	id, _ := su["accountId"].(string)
+	if id == "" {
+		t.Fatalf("signup --enroll --json has no accountId: %v", su)
+	}
+	cj := o.mustJSON("code", id, "--at", strconv.FormatInt(o.now.Unix(), 10))
+	code, _ := cj["code"].(string)
+	if want := totpCode(t, su["provisioningURL"].(string), o.now, 0); code != want {
+		t.Fatalf("the vault's code %q, want %q (%v)", code, want, cj)
+	}
+	if si := o.mustJSON("verifier", "signin", "carol@example.com", code); si["firstSeen"] != true {
+		t.Errorf("sign-in with the vault's code: %v", si)
 	}
 }
