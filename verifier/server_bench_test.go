@@ -5,6 +5,7 @@ package verifier
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,6 +34,7 @@ const benchClients = 16
 //	echo            decode {"loginId","code"} and answer it: the floor of HTTP + JSON
 //	server-only     Server over a backend that rejects at once: the server layer's cost
 //	rejected        a wrong code: attempt charged (a write), seeds opened, window checked
+//	locked          a wrong code for a locked-out user (default policy): one read, 429
 //	signin-ES256    a right code: charge, check, replay guard, two ES256 tokens
 //	signin-RS256    the same with RS256 tokens
 //
@@ -58,16 +60,24 @@ func BenchmarkServer(b *testing.B) {
 	})
 	var rejected benchSetup
 	b.Run("rejected", func(b *testing.B) {
-		s := rejected.get(b, parent, ES256, 256, false)
+		s := rejected.get(b, parent, ES256, 256, benchUnlimited)
 		runBench(b, s.url+"/v1/auth/totp/verify", func(i int64) string {
 			u := s.users[i%int64(len(s.users))]
 			return `{"loginId":"` + u.login + `","code":"` + u.wrong + `"}`
 		}, http.StatusUnauthorized)
 	})
+	var locked benchSetup
+	b.Run("locked", func(b *testing.B) {
+		s := locked.get(b, parent, ES256, 256, benchLocked)
+		runBench(b, s.url+"/v1/auth/totp/verify", func(i int64) string {
+			u := s.users[i%int64(len(s.users))]
+			return `{"loginId":"` + u.login + `","code":"` + u.wrong + `"}`
+		}, http.StatusTooManyRequests)
+	})
 	for _, alg := range []string{ES256, RS256} {
 		var setup benchSetup
 		b.Run("signin-"+alg, func(b *testing.B) {
-			s := setup.get(b, parent, alg, 512, true)
+			s := setup.get(b, parent, alg, 512, benchSignIn)
 			runBench(b, s.url+"/v1/auth/totp/verify", s.nextGoodCode, http.StatusOK)
 		})
 	}
@@ -105,15 +115,24 @@ type benchSetup struct {
 // get builds the setup on first use. parent is the enclosing benchmark: its temporary
 // folder and cleanups last across the sub-benchmark's runs (a sub-benchmark's own run
 // after each b.N).
-func (s *benchSetup) get(b, parent *testing.B, alg string, n int, enrolled bool) *benchSetup {
-	s.once.Do(func() { s.err = s.build(parent, alg, n, enrolled) })
+func (s *benchSetup) get(b, parent *testing.B, alg string, n int, mode benchMode) *benchSetup {
+	s.once.Do(func() { s.err = s.build(parent, alg, n, mode) })
 	if s.err != nil {
 		b.Fatal(s.err)
 	}
 	return s
 }
 
-func (s *benchSetup) build(b *testing.B, alg string, n int, enrolled bool) error {
+// benchMode is what the users of a setup are for.
+type benchMode int
+
+const (
+	benchSignIn    benchMode = iota // right codes: default policy
+	benchUnlimited                  // wrong codes, the attempt limit out of reach
+	benchLocked                     // wrong codes, every user locked out first
+)
+
+func (s *benchSetup) build(b *testing.B, alg string, n int, mode benchMode) error {
 	ctx := context.Background()
 	dir := b.TempDir()
 	st, err := OpenSQLite(ctx, filepath.Join(dir, "verifier.db"))
@@ -122,7 +141,7 @@ func (s *benchSetup) build(b *testing.B, alg string, n int, enrolled bool) error
 	}
 	s.clock = newHTTPClock(testNow)
 	opts := LocalOptions{Clock: s.clock.now, SeedKey: NewSeedKey(), ProjectID: testPID, SigningAlg: alg}
-	if !enrolled {
+	if mode == benchUnlimited {
 		// Wrong codes must keep being checked, not answered by the lock.
 		opts.MaxAttempts = 1 << 30
 	}
@@ -162,6 +181,14 @@ func (s *benchSetup) build(b *testing.B, alg string, n int, enrolled bool) error
 			for _, k := range []uint64{s.base - 1, s.base, s.base + 1} {
 				if c, _ := u.key.StepCode(k); c == u.wrong {
 					u.wrong = "999999"
+				}
+			}
+			for mode == benchLocked {
+				if _, err := l.SignIn(ctx, u.login, u.wrong); errors.Is(err, ErrLocked) {
+					break
+				} else if !errors.Is(err, ErrWrongCode) {
+					errs <- err
+					return
 				}
 			}
 		}()
