@@ -100,7 +100,7 @@ func runVerifier(ctx context.Context, e *env, args []string) error {
 	var bf backendFlags
 	bf.register(fs, true)
 	v := &verifierCmd{e: e}
-	fs.BoolVar(&v.json, "json", false, "print JSON (stable, documented in the command help)")
+	fs.BoolVar(&v.json, "json", false, "print JSON (stable; shapes in 'otpair verifier help')")
 	switch s.name {
 	case "signup":
 		fs.StringVar(&v.name, "name", "", "the user's name")
@@ -151,6 +151,12 @@ func printVerifierHelp(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "The refresh token comes from --refresh-token (- reads stdin) or $"+envRefreshToken+".")
 	fmt.Fprintln(w, "Against a URL: --project-id or $"+envProjectID+", --management-key or $"+envManagementKey+".")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "--json output (stable):")
+	fmt.Fprintln(w, "  signup, update   {loginId, provisioningURL, key, image (base64 PNG), accountId (with --enroll)}")
+	fmt.Fprintln(w, "  signin, refresh  {sessionJwt, refreshJwt, sub, sessionExpires, refreshExpires, firstSeen, user}")
+	fmt.Fprintln(w, "  me               user: {userId, loginId, name, email, phone, created, totp, pending, lockedUntil, lastStep, stepDrift}")
+	fmt.Fprintln(w, "  delete-seed      {loginId, seedDeleted: true}      logout  {loggedOut: true}")
 }
 
 // readRefreshToken finds the refresh token of the steps that need one: the flag, "-"
