@@ -158,6 +158,28 @@ func (e *LockedError) Error() string {
 // Unwrap makes errors.Is(err, ErrLocked) true.
 func (e *LockedError) Unwrap() error { return ErrLocked }
 
+// WrongCodeError is a refused code with what it cost: how many attempts are left and,
+// for the attempt that used the last one, until when sign-in is now locked. It wraps
+// ErrWrongCode (not ErrLocked: this attempt was checked, and answers E061102).
+type WrongCodeError struct {
+	Left        int       // attempts left before the lock
+	LockedUntil time.Time // non-zero when this attempt started a lock
+}
+
+func (e *WrongCodeError) Error() string {
+	switch {
+	case !e.LockedUntil.IsZero():
+		return fmt.Sprintf("%v (locked until %s)", ErrWrongCode, e.LockedUntil.UTC().Format(time.RFC3339))
+	case e.Left == 1:
+		return fmt.Sprintf("%v (1 attempt left)", ErrWrongCode)
+	default:
+		return fmt.Sprintf("%v (%d attempts left)", ErrWrongCode, e.Left)
+	}
+}
+
+// Unwrap makes errors.Is(err, ErrWrongCode) true.
+func (e *WrongCodeError) Unwrap() error { return ErrWrongCode }
+
 // API error codes, as Descope's SDKs know them (shared/API.md).
 const (
 	CodeBadRequest      = "E011001"

@@ -310,10 +310,7 @@ func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, erro
 		return Session{}, fmt.Errorf("sign in: %w", err)
 	}
 	if m.seed == nil {
-		if left := l.opts.MaxAttempts - att.Count; left > 0 {
-			return Session{}, fmt.Errorf("sign in: %w (%d attempts left)", ErrWrongCode, left)
-		}
-		return Session{}, fmt.Errorf("sign in: %w (locked until %s)", ErrWrongCode, att.LockedUntil.UTC().Format(time.RFC3339))
+		return Session{}, fmt.Errorf("sign in: %w", &WrongCodeError{Left: max(l.opts.MaxAttempts-att.Count, 0), LockedUntil: att.LockedUntil})
 	}
 	var ok, firstSeen bool
 	if m.seed == pending {
@@ -513,8 +510,9 @@ func (l *Local) DeleteUser(ctx context.Context, loginID string) error {
 	return nil
 }
 
-// Users implements UserLister: every user that exists for the API (pending sign-ups
-// are left out), ordered by login id.
+// Users implements UserLister: every user, ordered by login id. Sign-ups still waiting
+// for their first code are listed too (Pending set, TOTP unset) so a developer can see
+// them, although the API treats them as unknown until that code verifies.
 func (l *Local) Users(ctx context.Context) ([]User, error) {
 	recs, err := l.st.ListUsers(ctx)
 	if err != nil {
@@ -523,9 +521,7 @@ func (l *Local) Users(ctx context.Context) ([]User, error) {
 	now := l.now()
 	users := make([]User, 0, len(recs))
 	for _, r := range recs {
-		if r.Active {
-			users = append(users, l.user(r, now))
-		}
+		users = append(users, l.user(r, now))
 	}
 	return users, nil
 }

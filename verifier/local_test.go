@@ -140,8 +140,8 @@ func TestLifecycle(t *testing.T) {
 	// A pending sign-up is not a user yet.
 	_, err = e.l.LoadUser(ctx, "alice@example.com")
 	ltWantErr(t, "LoadUser of a pending sign-up", err, ErrUnknownUser)
-	if us, err := e.l.Users(ctx); err != nil || len(us) != 0 {
-		t.Fatalf("Users = %v, %v; a pending sign-up is not listed", us, err)
+	if us, err := e.l.Users(ctx); err != nil || len(us) != 1 || !us[0].Pending || us[0].TOTP {
+		t.Fatalf("Users = %+v, %v; want the pending sign-up listed as pending", us, err)
 	}
 
 	now := e.clock.Now()
@@ -362,6 +362,18 @@ func TestLockout(t *testing.T) {
 	for i := 1; i <= DefaultMaxAttempts; i++ {
 		_, err := e.l.SignIn(t.Context(), "erin", bad)
 		ltWantErr(t, "wrong code", err, ErrWrongCode)
+		var wc *WrongCodeError
+		if !errors.As(err, &wc) || wc.Left != DefaultMaxAttempts-i {
+			t.Fatalf("attempt %d: %v, want a WrongCodeError with %d left", i, err, DefaultMaxAttempts-i)
+		}
+		if last := i == DefaultMaxAttempts; last != !wc.LockedUntil.IsZero() ||
+			last && !wc.LockedUntil.Equal(lockStart.Add(DefaultLockDuration)) {
+			t.Fatalf("attempt %d: locked until %v; only the last attempt starts the lock, until %v",
+				i, wc.LockedUntil, lockStart.Add(DefaultLockDuration))
+		}
+		if errors.Is(err, ErrLocked) {
+			t.Fatalf("attempt %d: %v is ErrLocked, but a checked code answers E061102", i, err)
+		}
 	}
 	_, err := e.l.SignIn(t.Context(), "erin", ltCode(t, k, e.clock.Now()))
 	var le *LockedError

@@ -527,7 +527,7 @@ func lifecycleThroughAdapter(t *testing.T, b tui.Verifier, now func() time.Time)
 		}
 		switch re.Reason {
 		case tui.ReasonWrongCode:
-			if re.Code != verifier.CodeWrongCode || (re.LockedUntil.IsZero() && !strings.Contains(re.Message, "attempts left")) {
+			if re.Code != verifier.CodeWrongCode || (re.LockedUntil.IsZero() && !strings.Contains(re.Message, " left")) {
 				t.Fatalf("attempt %d: %+v", i, re)
 			}
 		case tui.ReasonLocked:

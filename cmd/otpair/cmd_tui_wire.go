@@ -430,11 +430,19 @@ func requestError(err error, management bool) error {
 		re.Message = err.Error()
 	}
 	var locked *verifier.LockedError
-	if errors.As(err, &locked) {
+	var wrong *verifier.WrongCodeError
+	switch {
+	case errors.As(err, &locked):
 		re.LockedUntil = locked.Until
 		re.Message = ""
-	} else if until, ok := strings.CutPrefix(re.Message, "locked until "); ok {
-		// The wrong code that starts a lock says until when in its message only.
+	case errors.As(err, &wrong) && !wrong.LockedUntil.IsZero():
+		re.LockedUntil, re.Message = wrong.LockedUntil.Local(), ""
+	}
+	if !re.LockedUntil.IsZero() {
+		return re
+	}
+	if until, ok := strings.CutPrefix(re.Message, "locked until "); ok {
+		// Over HTTP, the wrong code that starts a lock says until when in its message only.
 		if t, perr := time.Parse(time.RFC3339, until); perr == nil {
 			re.LockedUntil, re.Message = t.Local(), ""
 		}
