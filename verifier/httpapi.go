@@ -114,6 +114,29 @@ type createUserRequest struct {
 	TemplateID         string            `json:"templateId,omitempty"`
 	Invite             bool              `json:"invite,omitempty"`
 	Test               bool              `json:"test,omitempty"`
+	// Invitation and node-only fields: accepted, ignored (otpair sends no mail).
+	InviteURL             string            `json:"inviteUrl,omitempty"`
+	SendMail              *bool             `json:"sendMail,omitempty"`
+	SendSMS               *bool             `json:"sendSMS,omitempty"`
+	Locale                string            `json:"locale,omitempty"`
+	TemplateOptions       map[string]string `json:"templateOptions,omitempty"`
+	Status                string            `json:"status,omitempty"`
+	SCIM                  *bool             `json:"scim,omitempty"`
+	AdditionalIdentifiers json.RawMessage   `json:"additionalIdentifiers,omitempty"`
+	// Credentials Descope can import; otpair refuses them rather than drop them.
+	Password       json.RawMessage `json:"password,omitempty"`
+	HashedPassword json.RawMessage `json:"hashedPassword,omitempty"`
+	Seed           json.RawMessage `json:"seed,omitempty"`
+}
+
+// unsupported names a credential the request carries that otpair cannot import.
+func (c *createUserRequest) unsupported() string {
+	for name, v := range map[string]json.RawMessage{"password": c.Password, "hashedPassword": c.HashedPassword, "seed": c.Seed} {
+		if len(v) > 0 && string(v) != "null" && string(v) != `""` {
+			return name
+		}
+	}
+	return ""
 }
 
 func (c *createUserRequest) info() UserInfo {

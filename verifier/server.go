@@ -352,6 +352,9 @@ func (s *Server) createUser(r *http.Request, _ call) (any, error) {
 	if err := required("loginId", req.LoginID); err != nil {
 		return nil, err
 	}
+	if name := req.unsupported(); name != "" {
+		return nil, apiErr(http.StatusBadRequest, CodeInvalidRequest, ErrBadRequest.Error(), "otpair cannot import a "+name+"; create the user, then enrol TOTP")
+	}
 	u, err := s.b.CreateUser(r.Context(), req.LoginID, req.info())
 	if err != nil {
 		return nil, err

@@ -420,3 +420,40 @@ func TestServerLogLines(t *testing.T) {
 		}
 	}
 }
+
+// TestServerCreateUserBodies: the bodies Descope's SDKs send to create a user are
+// accepted (Go sends nulls for unset lists, node an invitation's options), and a
+// credential otpair cannot import is refused rather than dropped.
+func TestServerCreateUserBodies(t *testing.T) {
+	var got []UserInfo
+	f := &fakeBackend{CreateFn: func(_ context.Context, l string, i UserInfo) (User, error) {
+		got = append(got, i)
+		return User{ID: "U1", LoginID: l, Name: i.Name, Email: i.Email}, nil
+	}}
+	url, _ := newFakeServer(t, f)
+	auth := "Bearer " + testPID + ":" + testMgmtKey
+	create := url + "/v1/mgmt/user/create"
+	for _, body := range []string{
+		`{"loginId":"a","email":"a@x","phone":"","displayName":"A","givenName":"","middleName":"","familyName":"","roleNames":null,"userTenants":null,"customAttributes":null,"picture":"","verifiedEmail":null,"verifiedPhone":null,"additionalLoginIds":null,"ssoAppIDs":null,"invite":false}`,
+		`{"loginId":"a","email":"a@x","displayName":"A","invite":true,"inviteUrl":"https://x","sendMail":false,"sendSMS":false,"templateId":"t","locale":"en","templateOptions":{"k":"v"}}`,
+		`{"loginId":"a","email":"a@x","name":"A","ssoAppIds":["x"],"status":"enabled","scim":false,"additionalIdentifiers":[]}`,
+	} {
+		a := send(t, "POST", create, auth, jsonCT, body)
+		if u, _ := a.body["user"].(map[string]any); a.status != 200 || u["name"] != "A" {
+			t.Errorf("create %s: %d %s", body, a.status, a.raw)
+		}
+	}
+	if len(got) != 3 || got[0] != (UserInfo{Name: "A", Email: "a@x"}) {
+		t.Errorf("backend got %+v", got)
+	}
+	for _, field := range []string{`"seed":"JBSWY3DPEHPK3PXP"`, `"password":"hunter2"`, `"hashedPassword":{"bcrypt":{"hash":"x"}}`} {
+		a := send(t, "POST", create, auth, jsonCT, `{"loginId":"b",`+field+`}`)
+		a.wantError(t, 400, CodeInvalidRequest)
+		if strings.Contains(a.raw, "JBSWY3DP") || strings.Contains(a.raw, "hunter2") {
+			t.Errorf("the refusal echoes the credential: %s", a.raw)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("a refused creation reached the backend: %+v", got)
+	}
+}

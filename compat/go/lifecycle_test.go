@@ -231,6 +231,18 @@ func TestGoSDKLifecycle(t *testing.T) {
 	err = dc.Management.User().RemoveTOTPSeed(ctx, unique("nobody"))
 	wantCode(t, "remove seed of an unknown user", err, "E112102")
 
+	// Management create, load and delete of a user without TOTP.
+	bob := unique("go-bob-mgmt")
+	created, err := dc.Management.User().Create(ctx, bob, &descope.UserRequest{User: descope.User{Name: "Bob", Email: bob}})
+	if err != nil || created.Name != "Bob" || created.Email != bob || created.TOTP {
+		t.Fatalf("management create: %v %+v", err, created)
+	}
+	if err := dc.Management.User().Delete(ctx, bob); err != nil {
+		t.Fatalf("management delete: %v", err)
+	}
+	_, err = dc.Management.User().Load(ctx, bob)
+	wantCode(t, "load a deleted user", err, "E112102")
+
 	// Sign-up of an existing user, and sign-in of an unknown one.
 	_, err = dc.Auth.TOTP().SignUp(ctx, login, nil)
 	wantCode(t, "sign-up of an existing user", err, "E062107")

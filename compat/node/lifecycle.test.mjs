@@ -141,6 +141,17 @@ test('node SDK drives the TOTP lifecycle', { skip }, async () => {
   assert.equal(after.ok, false);
   assert.equal(after.error.errorCode, 'E061102');
 
+  // Management create, load and delete of a user without TOTP.
+  const bob = unique('node-bob-mgmt');
+  const created = await sdk.management.user.create(bob, { email: bob, displayName: 'Bob' });
+  assert.equal(created.ok, true, JSON.stringify(created.error));
+  assert.equal(created.data.name, 'Bob');
+  assert.equal(created.data.TOTP, false);
+  const gone = await sdk.management.user.delete(bob);
+  assert.equal(gone.ok, true, JSON.stringify(gone.error));
+  const reload = await sdk.management.user.load(bob);
+  assert.equal(reload.error?.errorCode, 'E112102');
+
   const exists = await sdk.totp.signUp(login);
   assert.equal(exists.error?.errorCode, 'E062107');
   const nobody = await sdk.totp.verify(unique('nobody'), '123456');
