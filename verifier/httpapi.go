@@ -271,6 +271,11 @@ type errorResponse struct {
 	ErrorDescription string `json:"errorDescription"`
 	ErrorMessage     string `json:"errorMessage"`
 	RetryAfter       int64  `json:"retryAfter,omitempty"` // seconds, with 429 (also in Retry-After)
+	// otpair only, with a wrong code: attempts left before the lock, and the lock this
+	// attempt started (unix seconds). The SDKs ignore them; Remote rebuilds a
+	// *WrongCodeError from them.
+	AttemptsLeft *int  `json:"attemptsLeft,omitempty"`
+	LockedUntil  int64 `json:"lockedUntil,omitempty"`
 }
 
 // licenseResponse answers the SDKs' license handshake.

@@ -81,7 +81,7 @@ func (r *Remote) SignUp(ctx context.Context, loginID string, info UserInfo) (Enr
 	}
 	var resp totpResponse
 	if err := r.do(ctx, http.MethodPost, "/v1/auth/totp/signup", "", req, &resp); err != nil {
-		return Enrollment{}, fmt.Errorf("sign up: %w", err)
+		return Enrollment{}, wrapOp("sign up", err)
 	}
 	e, err := resp.enrollment()
 	if err != nil {
@@ -94,7 +94,7 @@ func (r *Remote) SignUp(ctx context.Context, loginID string, info UserInfo) (Enr
 func (r *Remote) SignIn(ctx context.Context, loginID, code string) (Session, error) {
 	var resp jwtResponse
 	if err := r.do(ctx, http.MethodPost, "/v1/auth/totp/verify", "", verifyRequest{LoginID: loginID, Code: code}, &resp); err != nil {
-		return Session{}, fmt.Errorf("sign in: %w", err)
+		return Session{}, wrapOp("sign in", err)
 	}
 	s, err := r.session(ctx, resp, "")
 	if err != nil {
@@ -110,7 +110,7 @@ func (r *Remote) Update(ctx context.Context, loginID, refreshJWT string) (Enroll
 	}
 	var resp totpResponse
 	if err := r.do(ctx, http.MethodPost, "/v1/auth/totp/update", refreshJWT, loginIDRequest{LoginID: loginID}, &resp); err != nil {
-		return Enrollment{}, fmt.Errorf("update: %w", err)
+		return Enrollment{}, wrapOp("update", err)
 	}
 	e, err := resp.enrollment()
 	if err != nil {
@@ -122,7 +122,7 @@ func (r *Remote) Update(ctx context.Context, loginID, refreshJWT string) (Enroll
 // DeleteSeed implements Backend.
 func (r *Remote) DeleteSeed(ctx context.Context, loginID string) error {
 	if err := r.mgmt(ctx, http.MethodPost, "/v1/mgmt/user/totp/delete", loginIDRequest{LoginID: loginID}, nil); err != nil {
-		return fmt.Errorf("delete seed: %w", err)
+		return wrapOp("delete seed", err)
 	}
 	return nil
 }
@@ -135,7 +135,7 @@ func (r *Remote) Refresh(ctx context.Context, refreshJWT string) (Session, error
 	}
 	var resp jwtResponse
 	if err := r.do(ctx, http.MethodPost, "/v1/auth/refresh", refreshJWT, struct{}{}, &resp); err != nil {
-		return Session{}, fmt.Errorf("refresh: %w", err)
+		return Session{}, wrapOp("refresh", err)
 	}
 	s, err := r.session(ctx, resp, refreshJWT)
 	if err != nil {
@@ -151,7 +151,7 @@ func (r *Remote) Me(ctx context.Context, refreshJWT string) (User, error) {
 	}
 	var resp userResponse
 	if err := r.do(ctx, http.MethodGet, "/v1/auth/me", refreshJWT, nil, &resp); err != nil {
-		return User{}, fmt.Errorf("me: %w", err)
+		return User{}, wrapOp("me", err)
 	}
 	return resp.user(), nil
 }
@@ -162,7 +162,7 @@ func (r *Remote) Logout(ctx context.Context, refreshJWT string) error {
 		return fmt.Errorf("logout: %w", err)
 	}
 	if err := r.do(ctx, http.MethodPost, "/v1/auth/logout", refreshJWT, struct{}{}, nil); err != nil {
-		return fmt.Errorf("logout: %w", err)
+		return wrapOp("logout", err)
 	}
 	return nil
 }
@@ -171,7 +171,7 @@ func (r *Remote) Logout(ctx context.Context, refreshJWT string) error {
 func (r *Remote) LoadUser(ctx context.Context, loginID string) (User, error) {
 	var resp userWrapper
 	if err := r.mgmt(ctx, http.MethodGet, "/v1/mgmt/user?loginId="+url.QueryEscape(loginID), nil, &resp); err != nil {
-		return User{}, fmt.Errorf("load user: %w", err)
+		return User{}, wrapOp("load user", err)
 	}
 	return resp.User.user(), nil
 }
@@ -181,7 +181,7 @@ func (r *Remote) CreateUser(ctx context.Context, loginID string, info UserInfo) 
 	req := createUserRequest{LoginID: loginID, DisplayName: info.Name, Email: info.Email, Phone: info.Phone}
 	var resp userWrapper
 	if err := r.mgmt(ctx, http.MethodPost, "/v1/mgmt/user/create", req, &resp); err != nil {
-		return User{}, fmt.Errorf("create user: %w", err)
+		return User{}, wrapOp("create user", err)
 	}
 	return resp.User.user(), nil
 }
@@ -189,7 +189,7 @@ func (r *Remote) CreateUser(ctx context.Context, loginID string, info UserInfo) 
 // DeleteUser implements Backend.
 func (r *Remote) DeleteUser(ctx context.Context, loginID string) error {
 	if err := r.mgmt(ctx, http.MethodPost, "/v1/mgmt/user/delete", loginIDRequest{LoginID: loginID}, nil); err != nil {
-		return fmt.Errorf("delete user: %w", err)
+		return wrapOp("delete user", err)
 	}
 	return nil
 }
@@ -198,7 +198,7 @@ func (r *Remote) DeleteUser(ctx context.Context, loginID string) error {
 func (r *Remote) Keys(ctx context.Context) (JWKS, error) {
 	var set JWKS
 	if err := r.do(ctx, http.MethodGet, "/v2/keys/"+url.PathEscape(r.pid), "", nil, &set); err != nil {
-		return JWKS{}, fmt.Errorf("keys: %w", err)
+		return JWKS{}, wrapOp("keys", err)
 	}
 	return set, nil
 }
@@ -329,6 +329,12 @@ func (r *Remote) apiError(resp *http.Response, data []byte) error {
 			e.sentinel = ErrCodeReused
 		case strings.Contains(text, "no totp seed") || strings.Contains(text, "no seed"):
 			e.sentinel = ErrNoSeed
+		case body.AttemptsLeft != nil:
+			wce := &WrongCodeError{Left: *body.AttemptsLeft}
+			if body.LockedUntil > 0 {
+				wce.LockedUntil = time.Unix(body.LockedUntil, 0).UTC()
+			}
+			e.sentinel = wce
 		default:
 			e.sentinel = ErrWrongCode
 		}
@@ -369,4 +375,15 @@ func retryAfter(header string, body int64) int64 {
 		return body
 	}
 	return 1
+}
+
+// wrapOp names the operation in an error, unless the error is the server's own answer:
+// its message already says what failed ("sign in: code already used").
+func wrapOp(op string, err error) error {
+	var ae *APIError
+	var rl *remoteLocked
+	if errors.As(err, &ae) || errors.As(err, &rl) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", op, err)
 }

@@ -144,6 +144,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error, m
 			}
 		}
 	}
+	var wrong *WrongCodeError
+	if errors.As(err, &wrong) {
+		left := wrong.Left
+		body.AttemptsLeft, body.LockedUntil = &left, unixOrZero(wrong.LockedUntil)
+	}
 	var locked *LockedError
 	if errors.As(err, &locked) {
 		secs := int64(math.Ceil(locked.Until.Sub(s.now()).Seconds()))

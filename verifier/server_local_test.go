@@ -150,8 +150,11 @@ func TestServerLifecycleOverHTTP(t *testing.T) {
 	if wrong == enrolCode(t, e, s.clock.now(), 0) || wrong == enrolCode(t, e, s.clock.now(), 1) {
 		wrong = "999999"
 	}
-	if _, err := r.SignIn(ctx, "alice@example.com", wrong); !errors.Is(err, ErrWrongCode) {
-		t.Errorf("wrong code: %v, want ErrWrongCode", err)
+	_, err = r.SignIn(ctx, "alice@example.com", wrong)
+	var wce *WrongCodeError
+	// The attempts left come through HTTP (the reused code may have counted too).
+	if !errors.As(err, &wce) || !errors.Is(err, ErrWrongCode) || wce.Left <= 0 || wce.Left >= DefaultMaxAttempts || !wce.LockedUntil.IsZero() {
+		t.Errorf("wrong code: %v (%+v), want a *WrongCodeError with 1-%d attempts left", err, wce, DefaultMaxAttempts-1)
 	}
 	if _, err := r.SignIn(ctx, "nobody", wrong); !errors.Is(err, ErrUnknownUser) {
 		t.Errorf("unknown user: %v, want ErrUnknownUser", err)
@@ -267,11 +270,16 @@ func TestServerLockoutOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	var locked *LockedError
+	var lastWrong *WrongCodeError
 	for i := 0; i < 10 && locked == nil; i++ {
 		_, err = r.SignIn(ctx, "carol", "000000")
-		if !errors.As(err, &locked) && !errors.Is(err, ErrWrongCode) {
+		if !errors.As(err, &locked) && !errors.As(err, &lastWrong) {
 			t.Fatalf("attempt %d: %v", i, err)
 		}
+	}
+	// The attempt that used up the limit says so, with the lock it started.
+	if lastWrong == nil || lastWrong.Left != 0 || !lastWrong.LockedUntil.Equal(s.clock.now().Add(2*time.Minute)) {
+		t.Errorf("last wrong code before the lock: %+v", lastWrong)
 	}
 	if locked == nil {
 		t.Fatal("never locked")
