@@ -48,6 +48,13 @@ func (f *fakeBackend) called(name string, fn any) error {
 	return nil
 }
 
+// count is how many calls the backend has had.
+func (f *fakeBackend) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
 func (f *fakeBackend) Calls() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
