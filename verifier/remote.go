@@ -294,6 +294,7 @@ type APIError struct {
 	sentinel    error
 }
 
+// Error is the server's message with its code and HTTP status.
 func (e *APIError) Error() string {
 	msg := e.Description
 	switch {
@@ -360,6 +361,7 @@ type remoteLocked struct {
 	api *APIError
 }
 
+// Error implements error.
 func (e *remoteLocked) Error() string { return e.LockedError.Error() + " (" + e.api.Code + ")" }
 
 // Unwrap gives both the *LockedError (errors.As) and, through it, ErrLocked.

@@ -429,6 +429,7 @@ type recorder struct {
 	internal error  // an unexpected error, logged at error level
 }
 
+// WriteHeader implements http.ResponseWriter, remembering the status.
 func (r *recorder) WriteHeader(status int) {
 	if !r.wrote {
 		r.status, r.wrote = status, true
@@ -436,6 +437,7 @@ func (r *recorder) WriteHeader(status int) {
 	r.ResponseWriter.WriteHeader(status)
 }
 
+// Write implements http.ResponseWriter.
 func (r *recorder) Write(b []byte) (int, error) {
 	if !r.wrote {
 		r.status, r.wrote = http.StatusOK, true

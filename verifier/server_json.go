@@ -23,6 +23,7 @@ type apiError struct {
 	message     string
 }
 
+// Error implements error.
 func (e *apiError) Error() string { return e.description + ": " + e.message }
 
 func apiErr(status int, code, description, message string) *apiError {
