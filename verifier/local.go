@@ -40,6 +40,9 @@ type LocalOptions struct {
 	// ProjectID, when set, replaces the stored project id; otherwise the stored one is
 	// used, or one is generated and stored on first start.
 	ProjectID string
+	// KeyReload is how long the signing keys read from the store are trusted before
+	// they are read again, so a rotation on another instance is seen; default 1 minute.
+	KeyReload time.Duration
 }
 
 // Local is the in-process Backend over a Store. It is safe for concurrent use, and
@@ -52,7 +55,8 @@ type Local struct {
 	back      int
 	ahead     int
 	seal      *sealer
-	sign      *signer
+	keys      *keyring // the signing keys: the newest signs, every published one verifies
+	sign      *signer  // the newest signing key when NewLocal returned (tests read it)
 	projectID string
 
 	// afterCharge, when set by tests, runs for every attempt that passed the attempt
@@ -96,6 +100,9 @@ func NewLocal(ctx context.Context, st Store, opts LocalOptions) (*Local, error) 
 	if opts.SigningAlg == "" {
 		opts.SigningAlg = RS256
 	}
+	if opts.KeyReload <= 0 {
+		opts.KeyReload = DefaultKeyReload
+	}
 	l := &Local{st: st, opts: opts, now: opts.Clock, back: skew(opts.SkewBack), ahead: skew(opts.SkewAhead)}
 	if opts.SeedKey == nil {
 		return nil, fmt.Errorf("new local verifier: %w: none given", ErrSeedKey)
@@ -117,9 +124,15 @@ func NewLocal(ctx context.Context, st Store, opts LocalOptions) (*Local, error) 
 	if err := l.loadProjectID(ctx); err != nil {
 		return nil, fmt.Errorf("new local verifier: %w", err)
 	}
-	if l.sign, err = loadSigner(ctx, st, l.seal, opts.SigningAlg, l.now, l.projectID); err != nil {
+	key0, err := loadSigner(ctx, st, l.seal, opts.SigningAlg, l.now, l.projectID)
+	if err != nil {
 		return nil, fmt.Errorf("new local verifier: %w", err)
 	}
+	overlap := max(opts.SessionTTL, opts.RefreshTTL) + opts.KeyReload
+	if l.keys, err = newKeyring(ctx, st, l.seal, key0, opts.SigningAlg, l.now, l.projectID, overlap, opts.KeyReload); err != nil {
+		return nil, fmt.Errorf("new local verifier: %w", err)
+	}
+	l.sign = l.keys.current(ctx)
 	return l, nil
 }
 
@@ -156,9 +169,10 @@ func (l *Local) loadProjectID(ctx context.Context) error {
 // ProjectID implements Backend.
 func (l *Local) ProjectID() string { return l.projectID }
 
-// Keys implements Backend.
+// Keys implements Backend: the signing key and every retired key whose tokens may
+// still be alive, newest first.
 func (l *Local) Keys(ctx context.Context) (JWKS, error) {
-	return JWKS{Keys: []JWK{l.sign.jwk}}, nil
+	return l.keys.jwks(ctx), nil
 }
 
 // SignUp implements Backend. A login id that is only a pending sign-up may sign up
@@ -351,11 +365,12 @@ func normalizeCode(code string) string {
 }
 
 func (l *Local) openSession(ctx context.Context, rec UserRecord, now time.Time) (Session, error) {
-	sessionJWT, sc, err := l.sign.issue(l.projectID, rec.ID, drnSession, "", now, l.opts.SessionTTL)
+	sign := l.keys.current(ctx)
+	sessionJWT, sc, err := sign.issue(l.projectID, rec.ID, drnSession, "", now, l.opts.SessionTTL)
 	if err != nil {
 		return Session{}, err
 	}
-	refreshJWT, rc, err := l.sign.issue(l.projectID, rec.ID, drnRefresh, rand.Text(), now, l.opts.RefreshTTL)
+	refreshJWT, rc, err := sign.issue(l.projectID, rec.ID, drnRefresh, rand.Text(), now, l.opts.RefreshTTL)
 	if err != nil {
 		return Session{}, err
 	}
@@ -387,7 +402,7 @@ func (l *Local) Refresh(ctx context.Context, refreshJWT string) (Session, error)
 		return Session{}, fmt.Errorf("refresh: %w", err)
 	}
 	now := l.now()
-	sessionJWT, sc, err := l.sign.issue(l.projectID, rec.ID, drnSession, "", now, l.opts.SessionTTL)
+	sessionJWT, sc, err := l.keys.current(ctx).issue(l.projectID, rec.ID, drnSession, "", now, l.opts.SessionTTL)
 	if err != nil {
 		return Session{}, fmt.Errorf("refresh: %w", err)
 	}
@@ -424,7 +439,7 @@ func (l *Local) Logout(ctx context.Context, refreshJWT string) error {
 // VerifySession checks a session token (signature, issuer, expiry, kind) and returns
 // its claims, as Descope's SDKs' validateSession would. Failures wrap ErrBadToken.
 func (l *Local) VerifySession(ctx context.Context, sessionJWT string) (Claims, error) {
-	c, err := l.sign.verify(sessionJWT, drnSession)
+	c, err := l.keys.verify(ctx, sessionJWT, drnSession)
 	if err != nil {
 		return Claims{}, fmt.Errorf("verify session: %w", err)
 	}
@@ -433,7 +448,7 @@ func (l *Local) VerifySession(ctx context.Context, sessionJWT string) (Claims, e
 
 // verifyRefresh checks a refresh token and that it was not revoked.
 func (l *Local) verifyRefresh(ctx context.Context, raw string) (tokenClaims, error) {
-	c, err := l.sign.verify(raw, drnRefresh)
+	c, err := l.keys.verify(ctx, raw, drnRefresh)
 	if err != nil {
 		return tokenClaims{}, err
 	}

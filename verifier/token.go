@@ -54,17 +54,23 @@ type signer struct {
 
 func metaSigningKey(alg string) string { return "signing_key:" + alg }
 
-// loadSigner loads the signing key of alg from the store, creating and storing it
-// (sealed) on first start.
-func loadSigner(ctx context.Context, st Store, seal *sealer, alg string, clock Clock, issuer string) (*signer, error) {
-	var method jwt.SigningMethod
+// signingMethod is the jwt method of alg; ErrInvalidArgument for any other alg.
+func signingMethod(alg string) (jwt.SigningMethod, error) {
 	switch alg {
 	case RS256:
-		method = jwt.SigningMethodRS256
+		return jwt.SigningMethodRS256, nil
 	case ES256:
-		method = jwt.SigningMethodES256
+		return jwt.SigningMethodES256, nil
 	default:
 		return nil, fmt.Errorf("signing key: %w: algorithm %q (want RS256 or ES256)", ErrInvalidArgument, alg)
+	}
+}
+
+// loadSigner loads the first signing key of alg (key 0, stored under
+// metaSigningKey(alg)) from the store, creating and storing it (sealed) on first start.
+func loadSigner(ctx context.Context, st Store, seal *sealer, alg string, clock Clock, issuer string) (*signer, error) {
+	if _, err := signingMethod(alg); err != nil {
+		return nil, err
 	}
 	name := metaSigningKey(alg)
 	stored, err := st.Meta(ctx, name)
@@ -74,6 +80,7 @@ func loadSigner(ctx context.Context, st Store, seal *sealer, alg string, clock C
 			return nil, gerr
 		}
 		ct, nonce := seal.seal(der, name)
+		clear(der)
 		// Another instance on the same database may have stored one first: use that.
 		stored, err = st.InitMeta(ctx, name, encodeSealed(seal.keyID, nonce, ct))
 	}
@@ -84,7 +91,16 @@ func loadSigner(ctx context.Context, st Store, seal *sealer, alg string, clock C
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
-	der, err := seal.open(ct, nonce, keyID, name)
+	return openSigner(seal, alg, name, keyID, nonce, ct, clock, issuer)
+}
+
+// openSigner unseals (under aad) and parses one stored signing key of alg.
+func openSigner(seal *sealer, alg, aad, keyID string, nonce, ct []byte, clock Clock, issuer string) (*signer, error) {
+	method, err := signingMethod(alg)
+	if err != nil {
+		return nil, err
+	}
+	der, err := seal.open(ct, nonce, keyID, aad)
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
@@ -117,13 +133,19 @@ func loadSigner(ctx context.Context, st Store, seal *sealer, alg string, clock C
 	}
 	s.kid = thumbprint(s.jwk)
 	s.jwk.Kid = s.kid
-	s.parser = jwt.NewParser(
+	s.parser = newTokenParser(alg, clock, issuer)
+	return s, nil
+}
+
+// newTokenParser pins the algorithm, requires an expiry checked against clock, and
+// the issuer.
+func newTokenParser(alg string, clock Clock, issuer string) *jwt.Parser {
+	return jwt.NewParser(
 		jwt.WithValidMethods([]string{alg}),
 		jwt.WithTimeFunc(clock),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuer(issuer),
 	)
-	return s, nil
 }
 
 func generateKeyDER(alg string) ([]byte, error) {
@@ -199,6 +221,12 @@ func (s *signer) verify(raw, drn string) (tokenClaims, error) {
 	if err != nil {
 		return tokenClaims{}, fmt.Errorf("%w: %s", ErrBadToken, tokenReason(err))
 	}
+	return checkClaims(c, drn)
+}
+
+// checkClaims checks what the signature does not: the token kind, a subject, and the
+// id of a refresh token.
+func checkClaims(c tokenClaims, drn string) (tokenClaims, error) {
 	if c.DRN != drn {
 		return tokenClaims{}, fmt.Errorf("%w: not a %s token", ErrBadToken, kindName(drn))
 	}
