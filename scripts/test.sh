@@ -39,12 +39,16 @@ if [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ]; then
   if [ "${#runas[@]}" -gt 0 ]; then export OTPAIR_TEST_PGUSER=otpairpg; fi
 fi
 
-# gnome-keyring keeps its files under HOME: a fresh one, so no old locked keyring interferes.
-export HOME="$work/home" XDG_DATA_HOME="$work/home/.local/share" XDG_CONFIG_HOME="$work/home/.config"
-mkdir -p "$HOME"
+# Go's caches stay where they are (asked before HOME moves), so a run reuses the modules
+# and builds it already has.
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 export GOCACHE="${GOCACHE:-$(go env GOCACHE 2>/dev/null || echo /tmp/gocache)}"
 export GOMODCACHE="${GOMODCACHE:-$(go env GOMODCACHE 2>/dev/null || echo /tmp/gomodcache)}"
+export GOPATH="${GOPATH:-$(go env GOPATH 2>/dev/null || echo /tmp/gopath)}"
+
+# gnome-keyring keeps its files under HOME: a fresh one, so no old locked keyring interferes.
+export HOME="$work/home" XDG_DATA_HOME="$work/home/.local/share" XDG_CONFIG_HOME="$work/home/.config"
+mkdir -p "$HOME"
 
 run_in_session() {
   dbus-run-session -- bash -c '
