@@ -7,18 +7,19 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 
 	"filippo.io/age"
 )
 
-// Protection is how a vault is encrypted.
+// Protection is where the key that opens a vault lives.
 type Protection int
 
 // The two protections. Their String values are what the TUI status bar and `vault info`
 // show.
 const (
 	ProtectionKeyring    Protection = iota + 1 // X25519 identity in the OS keyring
-	ProtectionPassphrase                       // age scrypt passphrase
+	ProtectionPassphrase                       // X25519 identity in identity.age, sealed by an age scrypt passphrase
 )
 
 // String implements fmt.Stringer.
@@ -36,9 +37,20 @@ func (p Protection) String() string {
 // maxVaultBytes bounds what is read as a vault; thousands of accounts are a few MB.
 const maxVaultBytes = 64 << 20
 
-// headerProtection reads the age header of a vault (no key needed) and says which
-// protection it uses: a scrypt stanza is a passphrase, an X25519 stanza the keyring.
-func headerProtection(cipher []byte) (Protection, error) {
+// maxIdentityBytes bounds what is read as identity.age (a few hundred bytes).
+const maxIdentityBytes = 64 << 10
+
+// sealing is what the age header of a file says it is encrypted to.
+type sealing int
+
+const (
+	sealedX25519 sealing = iota + 1 // one or more X25519 recipients
+	sealedScrypt                    // a passphrase (scrypt) directly
+)
+
+// headerSealing reads the age header of a file (no key needed): a scrypt stanza is a
+// passphrase, an X25519 stanza a recipient key.
+func headerSealing(cipher []byte) (sealing, error) {
 	hdr, err := age.ExtractHeader(bytes.NewReader(cipher))
 	if err != nil {
 		return 0, fmt.Errorf("%w: not an age file or the header is cut short", ErrCorrupt)
@@ -53,48 +65,98 @@ func headerProtection(cipher []byte) (Protection, error) {
 	}
 	for _, t := range types {
 		if t == "scrypt" {
-			return ProtectionPassphrase, nil
+			return sealedScrypt, nil
 		}
 	}
 	for _, t := range types {
 		if t == "X25519" {
-			return ProtectionKeyring, nil
+			return sealedX25519, nil
 		}
 	}
 	return 0, fmt.Errorf("%w: encrypted to recipients otpair does not use (%s)", ErrCorrupt, strings.Join(types, ", "))
 }
 
-// encrypt seals plaintext to one recipient.
-func encrypt(plain []byte, r age.Recipient) ([]byte, error) {
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, r)
+// scryptRuns counts the scrypt key derivations otpair has started (sealing or opening
+// with a passphrase). Tests read it to show that writes after Open run none.
+var scryptRuns atomic.Int64
+
+// countedScryptRecipient is age's scrypt recipient, counting each derivation.
+type countedScryptRecipient struct{ r *age.ScryptRecipient }
+
+func (c countedScryptRecipient) Wrap(fileKey []byte) ([]*age.Stanza, error) {
+	scryptRuns.Add(1)
+	return c.r.Wrap(fileKey)
+}
+
+func (c countedScryptRecipient) WrapWithLabels(fileKey []byte) ([]*age.Stanza, []string, error) {
+	scryptRuns.Add(1)
+	return c.r.WrapWithLabels(fileKey)
+}
+
+// countedScryptIdentity is age's scrypt identity, counting each derivation (a file
+// with no scrypt stanza is refused without one).
+type countedScryptIdentity struct{ id *age.ScryptIdentity }
+
+func (c countedScryptIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	for _, s := range stanzas {
+		if s.Type == "scrypt" {
+			scryptRuns.Add(1)
+			break
+		}
+	}
+	return c.id.Unwrap(stanzas)
+}
+
+func newScryptRecipient(pass string, workFactor int) (age.Recipient, error) {
+	r, err := age.NewScryptRecipient(pass)
 	if err != nil {
-		return nil, fmt.Errorf("encrypt vault: %w", err)
+		return nil, fmt.Errorf("passphrase: %w", err)
+	}
+	if workFactor > 0 {
+		r.SetWorkFactor(workFactor)
+	}
+	return countedScryptRecipient{r}, nil
+}
+
+func newScryptIdentity(pass string) (age.Identity, error) {
+	id, err := age.NewScryptIdentity(pass)
+	if err != nil {
+		return nil, fmt.Errorf("passphrase: %w", err)
+	}
+	return countedScryptIdentity{id}, nil
+}
+
+// encrypt seals plaintext to the recipients.
+func encrypt(plain []byte, rs ...age.Recipient) ([]byte, error) {
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, rs...)
+	if err != nil {
+		return nil, fmt.Errorf("encrypt: %w", err)
 	}
 	if _, err := w.Write(plain); err != nil {
-		return nil, fmt.Errorf("encrypt vault: %w", err)
+		return nil, fmt.Errorf("encrypt: %w", err)
 	}
 	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("encrypt vault: %w", err)
+		return nil, fmt.Errorf("encrypt: %w", err)
 	}
 	return buf.Bytes(), nil
 }
 
-// decrypt opens a vault with id. A key that does not fit is ErrWrongPassphrase for a
-// passphrase and ErrWrongKey for the keyring identity; a damaged file is ErrCorrupt.
-func decrypt(cipher []byte, id age.Identity, p Protection) ([]byte, error) {
+// errNoMatch: the identity does not open the file (a wrong passphrase, another key).
+var errNoMatch = errors.New("the key does not open the file")
+
+// decrypt opens an age file with id, reading at most limit bytes of plaintext. A key
+// that does not fit is errNoMatch; a damaged file is ErrCorrupt.
+func decrypt(cipher []byte, id age.Identity, limit int64) ([]byte, error) {
 	r, err := age.Decrypt(bytes.NewReader(cipher), id)
 	if err != nil {
 		var noMatch *age.NoIdentityMatchError
 		if errors.As(err, &noMatch) || errors.Is(err, age.ErrIncorrectIdentity) {
-			if p == ProtectionPassphrase {
-				return nil, ErrWrongPassphrase
-			}
-			return nil, ErrWrongKey
+			return nil, errNoMatch
 		}
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	plain, err := io.ReadAll(io.LimitReader(r, maxVaultBytes))
+	plain, err := io.ReadAll(io.LimitReader(r, limit))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}

@@ -3,14 +3,18 @@
 // in one vault file.
 //
 // The vault is an age-encrypted file (filippo.io/age) in the data folder, so a user can
-// always decrypt it with the standard age tool. It is protected in one of two ways, and
-// the age header itself says which:
+// always decrypt it with the standard age tool. It is always encrypted to an X25519
+// identity made for it; the protection is where that identity lives, which vault.json
+// records:
 //
-//   - OS keyring: an X25519 identity kept as one item (service "otpair") in the OS
-//     keyring through zalando/go-keyring. One keyring read opens every account.
-//   - passphrase: age's scrypt recipient, for machines where no keyring is reachable
-//     (no D-Bus session, no Secret Service, a locked keyring, a keyring that does not
-//     answer in time).
+//   - OS keyring: one item (service "otpair") in the OS keyring through
+//     zalando/go-keyring. One keyring read opens every account.
+//   - passphrase: identity.age next to the vault, the identity encrypted with age's
+//     scrypt recipient, for machines where no keyring is reachable (no D-Bus session, no
+//     Secret Service, a locked keyring, a keyring that does not answer in time). Opening
+//     runs scrypt once; writes then use the identity held in memory. Vaults from older
+//     versions, encrypted with the passphrase directly, still open and move to
+//     identity.age at their next write.
 //
 // A new vault takes the keyring when one answers and a passphrase otherwise, and says
 // why; an existing vault is never moved from one protection to the other except by

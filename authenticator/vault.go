@@ -22,7 +22,7 @@ import (
 // Names of the files in the data folder.
 const (
 	VaultFileName = "vault.age"  // the age-encrypted accounts
-	MetaFileName  = "vault.json" // which keyring item holds the key; never a secret
+	MetaFileName  = "vault.json" // where the key lives (keyring item or identity.age); never a secret
 	LockFileName  = "vault.lock" // flock'd by every writer
 )
 
@@ -36,12 +36,13 @@ var (
 	ErrPassphraseNeeded = errors.New("vault passphrase needed")
 	// ErrWrongPassphrase: the passphrase does not open the vault.
 	ErrWrongPassphrase = errors.New("wrong passphrase for the vault")
-	// ErrWrongKey: the keyring's identity does not open the vault (the vault was
-	// encrypted to another key).
-	ErrWrongKey = errors.New("the vault is encrypted to another key than the otpair identity in the OS keyring")
-	// ErrIdentityMissing: the vault is keyring-protected but the keyring has no identity
-	// for it (or vault.json, which names the item, is gone).
-	ErrIdentityMissing = errors.New("the OS keyring holds no otpair identity for this vault")
+	// ErrWrongKey: the identity in the keyring item or in identity.age does not open
+	// the vault (the vault was encrypted to another key).
+	ErrWrongKey = errors.New("the vault is encrypted to another key than its otpair identity")
+	// ErrIdentityMissing: the vault's identity is not where vault.json says it is: the
+	// keyring has no item for a keyring vault (or vault.json, which names the item, is
+	// gone), or identity.age is gone for a passphrase vault.
+	ErrIdentityMissing = errors.New("the vault's otpair identity is missing")
 	// ErrCorrupt: the vault file is not a readable age file or its contents do not parse.
 	ErrCorrupt = errors.New("vault is damaged")
 	// ErrNotFound: no account has that id or matches that query.
@@ -72,7 +73,7 @@ type Options struct {
 	Passphrase PassphraseFunc
 	// Now stamps new accounts (nil: time.Now).
 	Now func() time.Time
-	// ScryptWorkFactor is log2 of scrypt's N for passphrase encryption; 0 means age's
+	// ScryptWorkFactor is log2 of scrypt's N for sealing identity.age; 0 means age's
 	// default (18, about a second). Tests lower it; users have no reason to.
 	ScryptWorkFactor int
 }
@@ -89,20 +90,36 @@ func DefaultDir(getenv func(string) string) (string, error) {
 	return filepath.Join(base, "otpair"), nil
 }
 
-// meta is vault.json: the vault's id and the keyring item it names. It holds nothing
-// secret: the item's name is not its value.
+// meta is vault.json: the vault's id, the keyring item it names and where the vault's
+// key lives. It holds nothing secret: the item's name is not its value.
 type meta struct {
 	Format         string `json:"format"`
 	ID             string `json:"id"`
 	KeyringService string `json:"keyring_service"`
 	KeyringUser    string `json:"keyring_user"`
+	// Protection is "keyring" or "passphrase" (identity.age); "" in vaults written
+	// before it was recorded, which are keyring vaults unless the vault file itself is
+	// sealed with a passphrase.
+	Protection string `json:"protection,omitempty"`
 }
 
 const metaFormat = "otpair-vault-meta/1"
 
+// Values of meta.Protection.
+const (
+	metaKeyring    = "keyring"
+	metaPassphrase = "passphrase"
+)
+
 // Vault is the encrypted store of accounts. Its methods are safe for concurrent use,
 // and any number of processes may use the same vault: every change re-reads the file
 // under the lock. Snapshots (Accounts) reflect the file as of the call.
+//
+// Both protections encrypt the vault to an X25519 identity; they differ in where it
+// lives: a keyring item, or identity.age sealed with the passphrase. A passphrase vault
+// thus runs scrypt once when it is opened, not on every write. A vault written by
+// older otpair versions with the passphrase directly (a scrypt stanza in vault.age)
+// still opens, and moves to identity.age at its next write.
 type Vault struct {
 	opts  Options
 	dir   string
@@ -114,17 +131,29 @@ type Vault struct {
 	meta  *meta  // nil until vault.json exists
 	newID string // the id a new vault.json will get
 
-	x25519    *age.X25519Identity // keyring mode, once read or created
+	x25519    *age.X25519Identity // the vault's key, once read or created; nil for a legacy vault
 	identity  age.Identity        // opens the vault; nil until known
-	recipient age.Recipient       // seals the vault; nil until known
+	recipient age.Recipient       // seals the vault; nil until known (and for a legacy vault)
 	cipher    []byte              // the vault file as last read or written; nil: none
 	accounts  []Account           // its contents
+
+	// legacy: vault.age is sealed with the passphrase directly (older otpair); pass is
+	// kept only until the next write moves the key into identity.age.
+	legacy bool
+	pass   string
+	// wrapped is identity.age to be written before the next vault write (a new
+	// passphrase vault, or the move of a legacy one), sealing x25519.
+	wrapped []byte
+	// stale: the files may be between two steps of a failed rekey; the next refresh
+	// reads them afresh even if vault.age looks unchanged.
+	stale bool
 }
 
 // Open opens the vault in opts.Dir, or prepares a new one if there is none yet (nothing
 // is written until the first change). An existing vault is unlocked with the protection
-// its header names: the keyring identity, or the passphrase. A new vault takes the
-// keyring if it answers and a passphrase otherwise; Status says which and why.
+// vault.json records: the keyring identity, or identity.age and the passphrase (one
+// scrypt). A new vault takes the keyring if it answers and a passphrase otherwise;
+// Status says which and why.
 func Open(ctx context.Context, opts Options) (*Vault, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("open vault: no data folder given")
@@ -188,29 +217,89 @@ func (v *Vault) keyringUser() string {
 	return "vault-" + v.newID
 }
 
-// unlock decrypts an existing vault with the protection its header names, fetching the
-// keyring identity or asking for the passphrase as needed, and parses it.
-func (v *Vault) unlock(ctx context.Context, cipher []byte) ([]Account, error) {
-	p, err := headerProtection(cipher)
+// detectProtection says how the existing vault in dir (its bytes in cipher) is
+// protected, from durable facts only: a scrypt stanza in vault.age is a legacy
+// passphrase vault; otherwise vault.json records the protection (a vault.json from
+// before it was recorded means the keyring; no vault.json at all means identity.age if
+// there is one). Nothing is guessed from what happens to answer: a passphrase vault
+// without identity.age, or a keyring vault without its item, is an error later, never
+// the other protection.
+func detectProtection(dir string, m *meta, cipher []byte) (p Protection, legacy bool, err error) {
+	s, err := headerSealing(cipher)
 	if err != nil {
+		return 0, false, err
+	}
+	if s == sealedScrypt {
+		return ProtectionPassphrase, true, nil
+	}
+	if m == nil {
+		has, err := identityFileExists(dir)
+		if err != nil {
+			return 0, false, err
+		}
+		if has {
+			return ProtectionPassphrase, false, nil
+		}
+		return ProtectionKeyring, false, nil
+	}
+	switch m.Protection {
+	case metaPassphrase:
+		return ProtectionPassphrase, false, nil
+	case metaKeyring, "":
+		return ProtectionKeyring, false, nil
+	}
+	return 0, false, fmt.Errorf("read %s: unknown protection %q", filepath.Join(dir, MetaFileName), m.Protection)
+}
+
+// unlock decrypts an existing vault with the protection detectProtection names,
+// fetching the keyring identity or asking for the passphrase as needed, and parses it.
+// Keys already held are tried first; if another process changed them (a rekey), they
+// are fetched again.
+func (v *Vault) unlock(ctx context.Context, cipher []byte) ([]Account, error) {
+	if err := v.reloadMeta(); err != nil {
+		return nil, err
+	}
+	p, legacy, err := detectProtection(v.dir, v.meta, cipher)
+	if errors.Is(err, ErrCorrupt) {
 		return nil, v.damaged(err)
 	}
-	if v.identity == nil || p != v.prot {
-		if err := v.acquire(ctx, p); err != nil {
-			return nil, err
+	if err != nil {
+		return nil, err
+	}
+	if v.identity != nil && p == v.prot && legacy == v.legacy {
+		accounts, err := v.decode(cipher)
+		if !errors.Is(err, ErrWrongKey) && !errors.Is(err, ErrWrongPassphrase) {
+			return accounts, err
 		}
+	}
+	if err := v.acquire(ctx, p, legacy); err != nil {
+		return nil, err
 	}
 	return v.decode(cipher)
 }
 
+// reloadMeta re-reads vault.json: another process may have created it or rekeyed.
+func (v *Vault) reloadMeta() error {
+	m, err := readMeta(v.dir)
+	if err != nil {
+		return err
+	}
+	if m != nil {
+		v.meta = m
+	}
+	return nil
+}
+
 // decode decrypts and parses cipher with the identity already held.
 func (v *Vault) decode(cipher []byte) ([]Account, error) {
-	plain, err := decrypt(cipher, v.identity, v.prot)
+	plain, err := decrypt(cipher, v.identity, maxVaultBytes)
 	switch {
-	case errors.Is(err, ErrWrongPassphrase):
-		return nil, fmt.Errorf("open vault %s: %w (nothing was changed)", v.path, err)
-	case errors.Is(err, ErrWrongKey):
-		return nil, fmt.Errorf("open vault %s: %w; nothing was changed: restore the keyring item it was made with, or the vault from a backup", v.path, err)
+	case errors.Is(err, errNoMatch) && v.legacy:
+		return nil, fmt.Errorf("open vault %s: %w (nothing was changed)", v.path, ErrWrongPassphrase)
+	case errors.Is(err, errNoMatch) && v.prot == ProtectionPassphrase:
+		return nil, fmt.Errorf("open vault %s: %w: %s holds another key; nothing was changed: restore %s and %s from the same backup", v.path, ErrWrongKey, IdentityFileName, VaultFileName, IdentityFileName)
+	case errors.Is(err, errNoMatch):
+		return nil, fmt.Errorf("open vault %s: %w: the keyring item holds another key; nothing was changed: restore the keyring item it was made with, or the vault from a backup", v.path, ErrWrongKey)
 	case err != nil:
 		return nil, v.damaged(err)
 	}
@@ -227,18 +316,10 @@ func (v *Vault) damaged(err error) error {
 }
 
 // acquire gets what opens a vault of protection p: the keyring identity named by
-// vault.json, or the passphrase.
-func (v *Vault) acquire(ctx context.Context, p Protection) error {
-	switch p {
-	case ProtectionKeyring:
-		if v.meta == nil {
-			// Another process may have created the vault since Open.
-			m, err := readMeta(v.dir)
-			if err != nil {
-				return err
-			}
-			v.meta = m
-		}
+// vault.json, identity.age opened with the passphrase, or (legacy) the passphrase.
+func (v *Vault) acquire(ctx context.Context, p Protection, legacy bool) error {
+	switch {
+	case p == ProtectionKeyring:
 		if v.meta == nil {
 			return fmt.Errorf("open vault %s: %w: %s, which names the keyring item, is missing", v.path, ErrIdentityMissing, filepath.Join(v.dir, MetaFileName))
 		}
@@ -248,7 +329,7 @@ func (v *Vault) acquire(ctx context.Context, p Protection) error {
 		s, err := v.opts.Keyring.Get(ctx, v.meta.KeyringService, v.meta.KeyringUser)
 		switch {
 		case errors.Is(err, ErrKeyringItemNotFound):
-			return fmt.Errorf("open vault %s: %w (item service=%s username=%s)", v.path, ErrIdentityMissing, v.meta.KeyringService, v.meta.KeyringUser)
+			return fmt.Errorf("open vault %s: %w: the OS keyring holds no item service=%s username=%s; otpair never falls back to a passphrase: restore the item, or the vault from a backup", v.path, ErrIdentityMissing, v.meta.KeyringService, v.meta.KeyringUser)
 		case errors.Is(err, ErrKeyringUnavailable):
 			return fmt.Errorf("open vault %s: the vault is protected by the OS keyring: %w. otpair never switches a keyring vault to a passphrase by itself: unlock or start the keyring, or run 'otpair vault rekey --passphrase' where it works", v.path, err)
 		case err != nil:
@@ -258,19 +339,50 @@ func (v *Vault) acquire(ctx context.Context, p Protection) error {
 		if err != nil {
 			return fmt.Errorf("open vault %s: the keyring item %s/%s is not an age identity", v.path, v.meta.KeyringService, v.meta.KeyringUser)
 		}
-		v.x25519, v.identity, v.recipient = id, id, id.Recipient()
-		v.prot, v.why = ProtectionKeyring, "the vault was created with the OS keyring"
-	case ProtectionPassphrase:
+		v.setKey(ProtectionKeyring, id)
+		v.why = "the vault was created with the OS keyring"
+	case legacy:
 		pass, err := v.askPassphrase(ctx, false)
 		if err != nil {
 			return err
 		}
-		if err := v.usePassphrase(pass); err != nil {
+		id, err := newScryptIdentity(pass)
+		if err != nil {
 			return err
 		}
-		v.prot, v.why = ProtectionPassphrase, "the vault was created with a passphrase ('otpair vault rekey --keyring' moves it to the OS keyring)"
+		v.prot, v.x25519, v.identity, v.recipient, v.wrapped = ProtectionPassphrase, nil, id, nil, nil
+		v.legacy, v.pass = true, pass
+		v.why = "the vault was created with a passphrase ('otpair vault rekey --keyring' moves it to the OS keyring)"
+	default:
+		b, err := readIdentityFile(v.dir)
+		if err != nil {
+			return err
+		}
+		idPath := filepath.Join(v.dir, IdentityFileName)
+		if b == nil {
+			return fmt.Errorf("open vault %s: %w: the vault is protected by a passphrase, and %s, which holds its key sealed with the passphrase, is missing; otpair never falls back to the OS keyring: restore it from a backup", v.path, ErrIdentityMissing, idPath)
+		}
+		pass, err := v.askPassphrase(ctx, false)
+		if err != nil {
+			return err
+		}
+		id, err := unwrapIdentity(b, pass)
+		switch {
+		case errors.Is(err, ErrWrongPassphrase):
+			return fmt.Errorf("open vault %s: %w (nothing was changed)", v.path, err)
+		case err != nil:
+			return fmt.Errorf("open vault %s: %s: %w; otpair leaves it untouched: restore it from a backup", v.path, idPath, err)
+		}
+		v.setKey(ProtectionPassphrase, id)
+		v.why = "the vault was created with a passphrase ('otpair vault rekey --keyring' moves it to the OS keyring)"
 	}
 	return nil
+}
+
+// setKey makes id the vault's key, held in protection p.
+func (v *Vault) setKey(p Protection, id *age.X25519Identity) {
+	v.prot, v.x25519, v.identity, v.recipient = p, id, id, id.Recipient()
+	v.legacy, v.pass, v.wrapped = false, "", nil
 }
 
 func (v *Vault) askPassphrase(ctx context.Context, isNew bool) (string, error) {
@@ -287,20 +399,17 @@ func (v *Vault) askPassphrase(ctx context.Context, isNew bool) (string, error) {
 	return pass, nil
 }
 
-func (v *Vault) usePassphrase(pass string) error {
-	id, err := age.NewScryptIdentity(pass)
+// newWrappedKey makes a fresh X25519 identity and seals it with pass (one scrypt).
+func (v *Vault) newWrappedKey(pass string) (*age.X25519Identity, []byte, error) {
+	id, err := age.GenerateX25519Identity()
 	if err != nil {
-		return fmt.Errorf("passphrase: %w", err)
+		return nil, nil, fmt.Errorf("generate vault key: %w", err)
 	}
-	r, err := age.NewScryptRecipient(pass)
+	b, err := wrapIdentity(id, pass, v.opts.ScryptWorkFactor)
 	if err != nil {
-		return fmt.Errorf("passphrase: %w", err)
+		return nil, nil, err
 	}
-	if wf := v.opts.ScryptWorkFactor; wf > 0 {
-		r.SetWorkFactor(wf)
-	}
-	v.identity, v.recipient = id, r
-	return nil
+	return id, b, nil
 }
 
 // readVaultFile returns the vault bytes, or nil if there is no vault yet.
@@ -390,14 +499,14 @@ func (v *Vault) refresh(ctx context.Context, cipher []byte) error {
 		return fmt.Errorf("vault %s was removed since otpair opened it; refusing to start an empty one in its place", v.path)
 	case cipher == nil:
 		return nil
-	case v.cipher != nil && bytes.Equal(cipher, v.cipher):
+	case v.cipher != nil && !v.stale && bytes.Equal(cipher, v.cipher):
 		return nil
 	}
 	accounts, err := v.unlock(ctx, cipher)
 	if err != nil {
 		return err
 	}
-	v.cipher, v.accounts = cipher, accounts
+	v.cipher, v.accounts, v.stale = cipher, accounts, false
 	return nil
 }
 
@@ -411,7 +520,7 @@ func (v *Vault) update(ctx context.Context, fn func(accounts []Account) ([]Accou
 			return err
 		}
 		if v.recipient == nil {
-			if err := v.prepareNew(ctx); err != nil {
+			if err := v.prepareKey(ctx); err != nil {
 				return err
 			}
 		}
@@ -443,16 +552,61 @@ func (v *Vault) locked(ctx context.Context, fn func() error) error {
 	return fn()
 }
 
-// write seals accounts to the current recipient and replaces the vault file.
+// testHookStep, if set, is called after each durable step of a write that touches
+// more than vault.age (the names are in the callers); an error stops the write there,
+// as a crash would. Only tests set it.
+var testHookStep func(step string) error
+
+func step(name string) error {
+	if testHookStep != nil {
+		return testHookStep(name)
+	}
+	return nil
+}
+
+// write seals accounts to the current recipient and replaces the vault file. A pending
+// identity.age (a new passphrase vault, or the move of a legacy one) is written first,
+// then vault.json, so a crash in between leaves the old vault as it was: a legacy
+// vault's header still says scrypt, and a new vault does not exist yet.
 func (v *Vault) write(accounts []Account) error {
+	if v.wrapped != nil {
+		if err := writeAtomic(filepath.Join(v.dir, IdentityFileName), v.wrapped); err != nil {
+			return fmt.Errorf("write %s: %w", IdentityFileName, err)
+		}
+		if err := step("identity"); err != nil {
+			return err
+		}
+		if err := v.setMetaProtection(metaPassphrase); err != nil {
+			return err
+		}
+		if err := step("meta"); err != nil {
+			return err
+		}
+	}
+	if err := v.writeVault(accounts, v.recipient); err != nil {
+		return err
+	}
+	if v.wrapped != nil {
+		v.setKey(ProtectionPassphrase, v.x25519)
+	}
+	if v.prot == ProtectionKeyring {
+		// A crash during a rekey from a passphrase can leave identity.age behind; the
+		// vault no longer opens with it.
+		os.Remove(filepath.Join(v.dir, IdentityFileName))
+	}
+	return nil
+}
+
+// writeVault seals accounts to rs and replaces vault.age.
+func (v *Vault) writeVault(accounts []Account, rs ...age.Recipient) error {
 	plain, err := marshalAccounts(accounts)
 	if err != nil {
 		return fmt.Errorf("encode vault: %w", err)
 	}
-	cipher, err := encrypt(plain, v.recipient)
+	cipher, err := encrypt(plain, rs...)
 	clear(plain)
 	if err != nil {
-		return err
+		return fmt.Errorf("vault: %w", err)
 	}
 	if err := writeAtomic(v.path, cipher); err != nil {
 		return fmt.Errorf("write vault: %w", err)
@@ -461,10 +615,20 @@ func (v *Vault) write(accounts []Account) error {
 	return nil
 }
 
-// prepareNew sets up the protection of a vault being created: vault.json, then the
-// keyring identity (reused if a crashed earlier attempt left one) or the passphrase.
-// It runs under the lock.
-func (v *Vault) prepareNew(ctx context.Context) error {
+// prepareKey sets up the key of a vault that has no recipient yet: a new vault
+// (vault.json, then the keyring identity, reused if a crashed earlier attempt left one,
+// or a new identity sealed with a new passphrase), or a legacy passphrase vault about
+// to move to identity.age (sealed with the passphrase it was opened with). It runs
+// under the lock.
+func (v *Vault) prepareKey(ctx context.Context) error {
+	if v.legacy {
+		id, b, err := v.newWrappedKey(v.pass)
+		if err != nil {
+			return err
+		}
+		v.x25519, v.recipient, v.wrapped = id, id.Recipient(), b
+		return nil
+	}
 	if err := v.ensureMeta(); err != nil {
 		return err
 	}
@@ -477,13 +641,21 @@ func (v *Vault) prepareNew(ctx context.Context) error {
 			}
 			v.x25519 = id
 		}
-		v.identity, v.recipient = v.x25519, v.x25519.Recipient()
+		if err := v.setMetaProtection(metaKeyring); err != nil {
+			return err
+		}
+		v.setKey(ProtectionKeyring, v.x25519)
 	default:
 		pass, err := v.askPassphrase(ctx, true)
 		if err != nil {
 			return err
 		}
-		return v.usePassphrase(pass)
+		id, b, err := v.newWrappedKey(pass)
+		if err != nil {
+			return err
+		}
+		v.setKey(ProtectionPassphrase, id)
+		v.wrapped = b
 	}
 	return nil
 }
@@ -528,34 +700,67 @@ func (v *Vault) ensureMeta() error {
 	if m == nil {
 		user := v.keyringUser()
 		m = &meta{Format: metaFormat, ID: v.newID, KeyringService: KeyringService, KeyringUser: user}
-		b, _ := json.MarshalIndent(m, "", "  ")
-		if err := writeAtomic(filepath.Join(v.dir, MetaFileName), append(b, '\n')); err != nil {
-			return fmt.Errorf("write vault description: %w", err)
+		if err := writeMeta(v.dir, m); err != nil {
+			return err
 		}
 	}
 	v.meta = m
 	return nil
 }
 
+// setMetaProtection records in vault.json where the vault's key lives. It runs under
+// the lock.
+func (v *Vault) setMetaProtection(p string) error {
+	if err := v.ensureMeta(); err != nil {
+		return err
+	}
+	if v.meta.Protection == p {
+		return nil
+	}
+	m := *v.meta
+	m.Protection = p
+	if err := writeMeta(v.dir, &m); err != nil {
+		return err
+	}
+	v.meta = &m
+	return nil
+}
+
+func writeMeta(dir string, m *meta) error {
+	b, _ := json.MarshalIndent(m, "", "  ")
+	if err := writeAtomic(filepath.Join(dir, MetaFileName), append(b, '\n')); err != nil {
+		return fmt.Errorf("write vault description: %w", err)
+	}
+	return nil
+}
+
 // Unlock makes sure the vault can be written: for a new passphrase vault it asks for the
-// passphrase now rather than at the first change. The TUI calls it right after Open so
-// that ErrPassphraseNeeded comes back at once. It writes nothing.
+// passphrase now rather than at the first change, and seals a new key with it (the one
+// scrypt), so the first change is quick. The TUI calls it right after Open so that
+// ErrPassphraseNeeded comes back at once. It writes nothing.
 func (v *Vault) Unlock(ctx context.Context) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.recipient != nil || v.prot != ProtectionPassphrase {
+	if v.recipient != nil || v.legacy || v.prot != ProtectionPassphrase {
 		return nil
 	}
 	pass, err := v.askPassphrase(ctx, true)
 	if err != nil {
 		return err
 	}
-	return v.usePassphrase(pass)
+	id, b, err := v.newWrappedKey(pass)
+	if err != nil {
+		return err
+	}
+	v.setKey(ProtectionPassphrase, id)
+	v.wrapped = b
+	return nil
 }
 
 // Inspect describes the vault in dir without unlocking it: where it is, whether it
-// exists and which protection its header names. Accounts is -1 (unknown) for an
-// existing vault. It works when the keyring is unreachable or no passphrase is at hand.
+// exists and which protection vault.json and the vault's header name. Accounts is -1
+// (unknown) for an existing vault. It works when the keyring is unreachable or no
+// passphrase is at hand.
 func Inspect(dir string) (Status, error) {
 	st := Status{Path: filepath.Join(dir, VaultFileName)}
 	m, err := readMeta(dir)
@@ -570,7 +775,7 @@ func Inspect(dir string) (Status, error) {
 		return st, nil
 	}
 	st.Exists, st.Accounts = true, -1
-	p, err := headerProtection(cipher)
+	p, _, err := detectProtection(dir, m, cipher)
 	if err != nil {
 		return st, fmt.Errorf("vault %s: %w", st.Path, err)
 	}

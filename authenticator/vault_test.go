@@ -1,6 +1,7 @@
 package authenticator
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -355,9 +356,18 @@ func TestRekey(t *testing.T) {
 	if kr.Len() != 0 {
 		t.Errorf("keyring holds %d items after rekey to a passphrase", kr.Len())
 	}
+	// On disk: the vault sealed to an X25519 key, that key sealed with the passphrase
+	// in identity.age, and vault.json saying so.
 	b, _ := os.ReadFile(filepath.Join(dir, VaultFileName))
-	if p, _ := headerProtection(b); p != ProtectionPassphrase {
-		t.Errorf("header says %v", p)
+	if s, _ := headerSealing(b); s != sealedX25519 {
+		t.Errorf("vault header says %v, want X25519", s)
+	}
+	idb, _ := os.ReadFile(filepath.Join(dir, IdentityFileName))
+	if s, _ := headerSealing(idb); s != sealedScrypt {
+		t.Errorf("%s header says %v, want scrypt", IdentityFileName, s)
+	}
+	if st, err := Inspect(dir); err != nil || st.Protection != ProtectionPassphrase {
+		t.Errorf("Inspect = %+v, %v; want passphrase", st, err)
 	}
 	if _, err := Open(context.Background(), memOpts(dir, kr, "wrong")); !errors.Is(err, ErrWrongPassphrase) {
 		t.Errorf("open with a wrong passphrase: %v", err)
@@ -368,6 +378,9 @@ func TestRekey(t *testing.T) {
 	}
 	if kr.Len() != 1 {
 		t.Errorf("keyring holds %d items after rekey to the keyring", kr.Len())
+	}
+	if _, err := os.Stat(filepath.Join(dir, IdentityFileName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s is still there after rekey to the keyring: %v", IdentityFileName, err)
 	}
 	v = mustOpen(t, memOpts(dir, kr, ""))
 	if st := v.Status(); st.Protection != ProtectionKeyring || st.Accounts != 1 {
@@ -458,39 +471,65 @@ func TestSystemKeyringErrors(t *testing.T) {
 }
 
 // TestNoPlaintextOnDisk: no file in the data folder holds a secret (raw or base32) or
-// the age identity.
+// the age identity: the keyring item's, or the one identity.age seals with the
+// passphrase.
 func TestNoPlaintextOnDisk(t *testing.T) {
-	dir := t.TempDir()
-	kr := &MemKeyring{}
-	v := mustOpen(t, memOpts(dir, kr, ""))
-	var keys []provisioning.Key
-	for i := range 20 {
-		keys = append(keys, testKey(t, "Issuer", string(rune('a'+i))))
-	}
-	if _, err := v.Add(context.Background(), keys...); err != nil {
-		t.Fatal(err)
-	}
-	idText, _ := kr.Get(context.Background(), KeyringService, v.Status().KeyringUser)
-	needles := [][]byte{[]byte(idText), []byte(strings.ToLower(idText))}
-	for _, k := range keys {
-		needles = append(needles, k.Secret, []byte(k.SecretBase32()), []byte(strings.ToLower(k.SecretBase32())))
-	}
-	files := 0
-	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		files++
-		b, _ := os.ReadFile(path)
-		for _, n := range needles {
-			if strings.Contains(string(b), string(n)) {
-				t.Errorf("%s contains a secret", path)
+	for _, mode := range []string{"keyring", "passphrase"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			kr := &MemKeyring{}
+			if mode == "passphrase" {
+				kr.Err = errors.New("down")
 			}
-		}
-		return nil
-	})
-	if files < 2 {
-		t.Errorf("only %d files checked", files)
+			v := mustOpen(t, memOpts(dir, kr, "pw"))
+			var keys []provisioning.Key
+			for i := range 20 {
+				keys = append(keys, testKey(t, "Issuer", string(rune('a'+i))))
+			}
+			if _, err := v.Add(context.Background(), keys...); err != nil {
+				t.Fatal(err)
+			}
+			var idText string
+			if mode == "passphrase" {
+				if v.Status().Protection != ProtectionPassphrase || v.x25519 == nil {
+					t.Fatalf("not a passphrase vault with a key: %+v", v.Status())
+				}
+				idText = v.x25519.String()
+			} else {
+				idText, _ = kr.Get(context.Background(), KeyringService, v.Status().KeyringUser)
+			}
+			if !strings.HasPrefix(idText, "AGE-SECRET-KEY-") {
+				t.Fatalf("the identity is not an age identity")
+			}
+			needles := [][]byte{[]byte(idText), []byte(strings.ToLower(idText))}
+			for _, k := range keys {
+				needles = append(needles, k.Secret, []byte(k.SecretBase32()), []byte(strings.ToLower(k.SecretBase32())))
+			}
+			files := 0
+			filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				files++
+				b, _ := os.ReadFile(path)
+				for _, n := range needles {
+					if strings.Contains(string(b), string(n)) {
+						t.Errorf("%s contains a secret", path)
+					}
+				}
+				if bytes.Contains(b, []byte("AGE-SECRET-KEY-")) {
+					t.Errorf("%s contains an age identity", path)
+				}
+				return nil
+			})
+			want := 2
+			if mode == "passphrase" {
+				want = 3 // identity.age too
+			}
+			if files < want {
+				t.Errorf("only %d files checked", files)
+			}
+		})
 	}
 }
 
