@@ -291,8 +291,10 @@ func (r *keyring) rotate(ctx context.Context) (string, error) {
 // every token with it from then on. The previous key stays in the JWKS, and its tokens
 // keep verifying, until it has been retired for max(SessionTTL, RefreshTTL) plus
 // KeyReload. Other instances on the database pick the new key up within KeyReload, or
-// at once when they see a token it signed. When several instances rotate at once they
-// all end up with one and the same new key, whose kid each call returns.
+// at once when they see a token it signed. Rotations that race for the same next key
+// number, on one instance or several, agree on one new key (the first stored wins),
+// whose kid each of them returns; a rotation that starts after another finished
+// creates the key after that one.
 func (l *Local) RotateSigningKey(ctx context.Context) (kid string, err error) {
 	kid, err = l.keys.rotate(ctx)
 	if err != nil {

@@ -292,6 +292,9 @@ func testRotationTwoInstances(t *testing.T, e *rotEnv) {
 		t.Fatalf("B refreshing with A's new refresh token: %v", err)
 	}
 	wantKids(t, "B after the unknown-kid reload", kids(t, b), k1, k0)
+	if s := e.signIn(t, b, "bea", users); kidOf(t, s.SessionJWT) != k1 || kidOf(t, s.RefreshJWT) != k1 {
+		t.Fatal("B does not sign with the new key after its reload")
+	}
 	// And A still accepts what B signed before.
 	if _, err := a.VerifySession(ctx, before.SessionJWT); err != nil {
 		t.Fatalf("A verifying B's token from before the rotation: %v", err)
