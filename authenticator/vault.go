@@ -542,6 +542,8 @@ func (v *Vault) locked(ctx context.Context, fn func() error) error {
 	}
 	defer unlock()
 	removeStaleTemps(v.path)
+	removeStaleTemps(filepath.Join(v.dir, IdentityFileName))
+	removeStaleTemps(filepath.Join(v.dir, MetaFileName))
 	cipher, err := readVaultFile(v.path)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -41,10 +42,19 @@ func TestPassphraseScryptOncePerOpen(t *testing.T) {
 	if n := since(); n != 1 {
 		t.Errorf("creating the vault ran scrypt %d times, want 1 (sealing its key)", n)
 	}
+	if fi, err := os.Stat(filepath.Join(dir, IdentityFileName)); err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600) {
+		t.Errorf("%s: %v, mode %v; want 0600", IdentityFileName, err, fi.Mode())
+	}
+	// A temporary file a crashed writer left is removed by the next writer.
+	stale := filepath.Join(dir, IdentityFileName+tempSuffix+"0123")
+	os.WriteFile(stale, []byte("left by a crash"), 0o600)
 	hotp := testKey(t, "Counter", "h")
 	hotp.Type, hotp.Period = provisioning.HOTP, 0
 	if _, err := v.Add(ctx, hotp); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stale %s is still there: %v", stale, err)
 	}
 	v2 := mustOpen(t, memOpts(dir, downKeyring(), "pw"))
 	if n := since(); n != 1 {
