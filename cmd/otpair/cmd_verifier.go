@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	register(command{name: "verifier", summary: "run one verifier step: signup, signin, update, delete-seed, me, refresh, logout", run: runVerifier})
+	register(command{name: "verifier", summary: "run one verifier step: signup, signin, update, delete-seed, me, refresh, logout, rotate-key", run: runVerifier})
 }
 
 // Environment variables the verifier commands read when the flag is not given.
@@ -52,6 +52,47 @@ type backendFlags struct {
 	projectID  string
 	mgmtKey    string
 	signingAlg string
+	policy     localPolicy
+}
+
+// localPolicy is the local backend's verification policy, as flags; zero values mean
+// verifier's defaults.
+type localPolicy struct {
+	window      int // steps accepted before and after the current one; -1 means the default
+	maxAttempts int
+	lock        time.Duration
+	sessionTTL  time.Duration
+	refreshTTL  time.Duration
+}
+
+// register adds the policy flags to fs.
+func (p *localPolicy) register(fs *flag.FlagSet) {
+	fs.IntVar(&p.window, "window", -1, "local: steps accepted before and after the current one (default 1; 0 accepts the current step only)")
+	fs.IntVar(&p.maxAttempts, "max-attempts", verifier.DefaultMaxAttempts, "local: failed sign-ins before the lock")
+	fs.DurationVar(&p.lock, "lockout", verifier.DefaultLockDuration, "local: how long sign-in stays locked after too many failures")
+	fs.DurationVar(&p.sessionTTL, "session-ttl", verifier.DefaultSessionTTL, "local: session token lifetime")
+	fs.DurationVar(&p.refreshTTL, "refresh-ttl", verifier.DefaultRefreshTTL, "local: refresh token lifetime")
+}
+
+// options applies the policy to o, refusing values that would disable a protection.
+func (p localPolicy) options(o *verifier.LocalOptions) error {
+	switch {
+	case p.window > 10:
+		return usageError("--window: %d steps each way is far too lenient (at most 10)", p.window)
+	case p.maxAttempts < 0 || p.maxAttempts > 1000:
+		return usageError("--max-attempts: want 1 to 1000, got %d", p.maxAttempts)
+	case p.lock < 0 || p.sessionTTL < 0 || p.refreshTTL < 0:
+		return usageError("--lockout, --session-ttl and --refresh-ttl must not be negative")
+	}
+	switch {
+	case p.window == 0:
+		o.SkewBack, o.SkewAhead = -1, -1 // verifier: negative means none
+	case p.window > 0:
+		o.SkewBack, o.SkewAhead = p.window, p.window
+	}
+	o.MaxAttempts, o.LockDuration = p.maxAttempts, p.lock
+	o.SessionTTL, o.RefreshTTL = p.sessionTTL, p.refreshTTL
+	return nil
 }
 
 func (f *backendFlags) register(fs *flag.FlagSet, remote bool) {
@@ -62,6 +103,7 @@ func (f *backendFlags) register(fs *flag.FlagSet, remote bool) {
 	fs.StringVar(&f.db, "db", "", "local database: a path, :memory: or postgres://… (default: $OTPAIR_DB, else "+verifierDBName+" in the otpair home)")
 	fs.StringVar(&f.projectID, "project-id", "", "project id (default $"+envProjectID+"; locally: the stored one)")
 	fs.StringVar(&f.signingAlg, "signing-alg", verifier.RS256, "local token signing algorithm: RS256 or ES256")
+	f.policy.register(fs)
 }
 
 // verifierCmd is one run of `otpair verifier STEP`.
@@ -157,6 +199,7 @@ func printVerifierHelp(w io.Writer) {
 	fmt.Fprintln(w, "  signin, refresh  {sessionJwt, refreshJwt, sub, sessionExpires, refreshExpires, firstSeen, user}")
 	fmt.Fprintln(w, "  me               user: {userId, loginId, name, email, phone, created, totp, pending, lockedUntil, lastStep, stepDrift}")
 	fmt.Fprintln(w, "  delete-seed      {loginId, seedDeleted: true}      logout  {loggedOut: true}")
+	fmt.Fprintln(w, "  rotate-key       {kid, alg, published}")
 }
 
 // readRefreshToken finds the refresh token of the steps that need one: the flag, "-"
@@ -252,10 +295,15 @@ func openLocal(ctx context.Context, e *env, f backendFlags, clock verifier.Clock
 		st.Close()
 		return nil, nil, info, usageError("--signing-alg: want RS256 or ES256, got %q", f.signingAlg)
 	}
-	l, err := verifier.NewLocal(ctx, st, verifier.LocalOptions{
+	opts := verifier.LocalOptions{
 		Clock: clock, SeedKey: seedKey, SigningAlg: alg,
 		ProjectID: firstNonEmpty(f.projectID, e.getenv(envProjectID)),
-	})
+	}
+	if err := f.policy.options(&opts); err != nil {
+		st.Close()
+		return nil, nil, info, err
+	}
+	l, err := verifier.NewLocal(ctx, st, opts)
 	if err != nil {
 		st.Close()
 		return nil, nil, info, err

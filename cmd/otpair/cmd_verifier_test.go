@@ -149,6 +149,9 @@ func TestVerifierCommandUsage(t *testing.T) {
 		{[]string{"verifier", "signup", "--backend", "http://127.0.0.1:1", "a"}, "--project-id"},
 		{[]string{"verifier", "signup", "--backend", "ftp://x", "--project-id", "P", "a"}, "--backend"},
 		{[]string{"verifier", "signup", "--nope", "a"}, "flag provided but not defined"},
+		{[]string{"verifier", "signup", "--window", "11", "a"}, "--window"},
+		{[]string{"verifier", "signup", "--max-attempts", "-1", "a"}, "--max-attempts"},
+		{[]string{"verifier", "signup", "--lockout", "-1s", "a"}, "--lockout"},
 	} {
 		code, _, errs := o.run(tc.args...)
 		if code != 2 || !strings.Contains(errs, tc.want) {
@@ -185,4 +188,35 @@ func TestVerifierCommandEnroll(t *testing.T) {
 	if si := o.mustJSON("verifier", "signin", "carol@example.com", code); si["firstSeen"] != true {
 		t.Errorf("sign-in with the vault's code: %v", si)
 	}
+}
+
+// TestVerifierCommandPolicyFlags: --window, --max-attempts and --lockout reach the local
+// backend, as a user tuning the policy would see them.
+func TestVerifierCommandPolicyFlags(t *testing.T) {
+	o := newOtpairRun(t)
+	policy := []string{"--window", "0", "--max-attempts", "2", "--lockout", "1m"}
+	up := o.mustJSON(append([]string{"verifier", "signup", "--qr=false", "pat"}, policy...)...)
+	uri := up["provisioningURL"].(string)
+
+	// --window 0: the previous step's code is refused, the current one accepted.
+	if code, _, errs := o.run(append([]string{"verifier", "signin", "pat", totpCode(t, uri, o.now, -1)}, policy...)...); code != 1 || !strings.Contains(errs, "wrong code") {
+		t.Fatalf("previous step's code with --window 0: exit %d %q, want wrong code", code, errs)
+	}
+	o.mustJSON(append([]string{"verifier", "signin", "pat", totpCode(t, uri, o.now, 0)}, policy...)...)
+
+	// --max-attempts 2: the second wrong code locks, for --lockout 1m.
+	o.now = o.now.Add(30 * time.Second)
+	wrong := totpCode(t, uri, o.now, 5)
+	for i := 1; i <= 2; i++ {
+		if code, _, errs := o.run(append([]string{"verifier", "signin", "pat", wrong}, policy...)...); code != 1 || !strings.Contains(errs, "wrong code") {
+			t.Fatalf("wrong code %d: exit %d %q", i, code, errs)
+		}
+	}
+	good := totpCode(t, uri, o.now, 0)
+	if code, _, errs := o.run(append([]string{"verifier", "signin", "pat", good}, policy...)...); code != 1 || !strings.Contains(errs, "too many failed attempts") {
+		t.Fatalf("right code while locked: exit %d %q, want the lock", code, errs)
+	}
+	o.now = o.now.Add(time.Minute)
+	good = totpCode(t, uri, o.now, 0)
+	o.mustJSON(append([]string{"verifier", "signin", "pat", good}, policy...)...)
 }
