@@ -60,9 +60,9 @@ run_in_session() {
 status=0
 echo "== go test -race ./..."
 if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
-  run_in_session go test -race -count=1 ./... || status=1
+  run_in_session go test -race -count=1 -timeout 30m ./... || status=1
 else
-  go test -race -count=1 ./... || status=1
+  go test -race -count=1 -timeout 30m ./... || status=1
 fi
 
 for step in scripts/ci.d/*.sh; do
