@@ -222,7 +222,7 @@ func (s *PostgresStore) userWhere(ctx context.Context, where string, arg any) (U
 // scanPgUser reads the columns of userColumns, then into more. pgx scans SQL NULL into
 // pointers and booleans only as booleans, so it differs from scanUser in its
 // destinations.
-func scanPgUser(r pgx.Row, more ...any) (UserRecord, error) {
+func scanPgUser(r rowScanner, more ...any) (UserRecord, error) {
 	var (
 		u                     UserRecord
 		active                int
@@ -276,35 +276,9 @@ func (s *PostgresStore) UserWithSeeds(ctx context.Context, loginID string) (u Us
 		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
 	}
 	defer rows.Close()
-	found := false
-	for rows.Next() {
-		var (
-			kind, seedID, keyID, alg *string
-			ct, nonce                []byte
-			digits, period           *int
-			created                  *int64
-		)
-		u, err = scanPgUser(rows, &kind, &seedID, &ct, &nonce, &keyID, &alg, &digits, &period, &created)
-		if err != nil {
-			return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
-		}
-		found = true
-		if kind == nil || seedID == nil || keyID == nil || alg == nil || digits == nil || period == nil || created == nil {
-			continue // the LEFT JOIN's row of a user without seeds
-		}
-		seed := &SealedSeed{ID: *seedID, Ciphertext: ct, Nonce: nonce, KeyID: *keyID, Algorithm: *alg,
-			Digits: *digits, Period: *period, Created: fromMillis(*created)}
-		if *kind == "active" {
-			active = seed
-		} else {
-			pending = seed
-		}
-	}
-	if err := rows.Err(); err != nil {
+	u, active, pending, err = scanUserWithSeeds(rows, scanPgUser)
+	if err != nil {
 		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
-	}
-	if !found {
-		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", ErrUnknownUser)
 	}
 	return u, active, pending, nil
 }
@@ -317,15 +291,8 @@ func (s *PostgresStore) ListUsers(ctx context.Context) ([]UserRecord, error) {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	defer rows.Close()
-	var users []UserRecord
-	for rows.Next() {
-		u, err := scanPgUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list users: %w", err)
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
+	users, err := scanUsers(rows, scanPgUser)
+	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	return users, nil
@@ -377,23 +344,7 @@ func (s *PostgresStore) Seeds(ctx context.Context, userID string) (active, pendi
 		return nil, nil, fmt.Errorf("load seeds: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var (
-			kind    string
-			seed    SealedSeed
-			created int64
-		)
-		if err := rows.Scan(&kind, &seed.ID, &seed.Ciphertext, &seed.Nonce, &seed.KeyID, &seed.Algorithm, &seed.Digits, &seed.Period, &created); err != nil {
-			return nil, nil, fmt.Errorf("load seeds: %w", err)
-		}
-		seed.Created = fromMillis(created)
-		if kind == "active" {
-			active = &seed
-		} else {
-			pending = &seed
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if active, pending, err = scanSeeds(rows); err != nil {
 		return nil, nil, fmt.Errorf("load seeds: %w", err)
 	}
 	if active == nil && pending == nil {

@@ -312,8 +312,6 @@ const consumeSQL = `UPDATE users SET last_step = ?1, step_drift = ?2, failed_cou
 	WHERE id = ?4 AND (last_step IS NULL OR last_step < ?1)
 	AND EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = ?4 AND kind = 'active' AND seed_id = ?5)`
 
-type rowScanner interface{ Scan(dest ...any) error }
-
 func scanUser(r rowScanner, more ...any) (UserRecord, error) {
 	var (
 		u                     UserRecord
@@ -371,34 +369,9 @@ func (s *SQLiteStore) UserWithSeeds(ctx context.Context, loginID string) (u User
 		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
 	}
 	defer rows.Close()
-	found := false
-	for rows.Next() {
-		var (
-			kind, seedID, keyID, alg sql.NullString
-			ct, nonce                []byte
-			digits, period, created  sql.NullInt64
-		)
-		u, err = scanUser(rows, &kind, &seedID, &ct, &nonce, &keyID, &alg, &digits, &period, &created)
-		if err != nil {
-			return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
-		}
-		found = true
-		if !kind.Valid {
-			continue
-		}
-		seed := &SealedSeed{ID: seedID.String, Ciphertext: ct, Nonce: nonce, KeyID: keyID.String, Algorithm: alg.String,
-			Digits: int(digits.Int64), Period: int(period.Int64), Created: fromMillis(created.Int64)}
-		if kind.String == "active" {
-			active = seed
-		} else {
-			pending = seed
-		}
-	}
-	if err := rows.Err(); err != nil {
+	u, active, pending, err = scanUserWithSeeds(rows, scanUser)
+	if err != nil {
 		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
-	}
-	if !found {
-		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", ErrUnknownUser)
 	}
 	return u, active, pending, nil
 }
@@ -410,15 +383,8 @@ func (s *SQLiteStore) ListUsers(ctx context.Context) ([]UserRecord, error) {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	defer rows.Close()
-	var users []UserRecord
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list users: %w", err)
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
+	users, err := scanUsers(rows, scanUser)
+	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	return users, nil
@@ -460,23 +426,7 @@ func (s *SQLiteStore) Seeds(ctx context.Context, userID string) (active, pending
 		return nil, nil, fmt.Errorf("load seeds: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var (
-			kind    string
-			seed    SealedSeed
-			created int64
-		)
-		if err := rows.Scan(&kind, &seed.ID, &seed.Ciphertext, &seed.Nonce, &seed.KeyID, &seed.Algorithm, &seed.Digits, &seed.Period, &created); err != nil {
-			return nil, nil, fmt.Errorf("load seeds: %w", err)
-		}
-		seed.Created = fromMillis(created)
-		if kind == "active" {
-			active = &seed
-		} else {
-			pending = &seed
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if active, pending, err = scanSeeds(rows); err != nil {
 		return nil, nil, fmt.Errorf("load seeds: %w", err)
 	}
 	if active == nil && pending == nil {
