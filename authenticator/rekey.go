@@ -57,6 +57,21 @@ func (v *Vault) bothKeys(next *age.X25519Identity) error {
 	return step("both")
 }
 
+// switchTo is the second and third steps of a rekey, after bothKeys: vault.json records
+// the new protection, then the vault is sealed to the new key alone.
+func (v *Vault) switchTo(metaProt string, id *age.X25519Identity) error {
+	if err := v.setMetaProtection(metaProt); err != nil {
+		return err
+	}
+	if err := step("meta"); err != nil {
+		return err
+	}
+	if err := v.writeVault(v.accounts, id.Recipient()); err != nil {
+		return err
+	}
+	return step("vault")
+}
+
 func (v *Vault) rekeyToKeyring(ctx context.Context) (string, error) {
 	if v.prot == ProtectionKeyring && v.cipher != nil {
 		return "", errors.New("rekey: the vault is already protected by the OS keyring")
@@ -80,16 +95,7 @@ func (v *Vault) rekeyToKeyring(ctx context.Context) (string, error) {
 	if err := v.bothKeys(id); err != nil {
 		return "", err
 	}
-	if err := v.setMetaProtection(metaKeyring); err != nil {
-		return "", err
-	}
-	if err := step("meta"); err != nil {
-		return "", err
-	}
-	if err := v.writeVault(v.accounts, id.Recipient()); err != nil {
-		return "", err
-	}
-	if err := step("vault"); err != nil {
+	if err := v.switchTo(metaKeyring, id); err != nil {
 		return "", err
 	}
 	v.setKey(ProtectionKeyring, id)
@@ -122,16 +128,7 @@ func (v *Vault) rekeyToPassphrase(ctx context.Context) (string, error) {
 	if err := step("identity"); err != nil {
 		return "", err
 	}
-	if err := v.setMetaProtection(metaPassphrase); err != nil {
-		return "", err
-	}
-	if err := step("meta"); err != nil {
-		return "", err
-	}
-	if err := v.writeVault(v.accounts, id.Recipient()); err != nil {
-		return "", err
-	}
-	if err := step("vault"); err != nil {
+	if err := v.switchTo(metaPassphrase, id); err != nil {
 		return "", err
 	}
 	wasKeyring := v.prot == ProtectionKeyring
