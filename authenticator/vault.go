@@ -399,6 +399,22 @@ func (v *Vault) askPassphrase(ctx context.Context, isNew bool) (string, error) {
 	return pass, nil
 }
 
+// newPassphraseKey asks for a new passphrase, makes a fresh X25519 identity sealed with
+// it and makes that the vault's key; identity.age is written with the vault's next write.
+func (v *Vault) newPassphraseKey(ctx context.Context) error {
+	pass, err := v.askPassphrase(ctx, true)
+	if err != nil {
+		return err
+	}
+	id, b, err := v.newWrappedKey(pass)
+	if err != nil {
+		return err
+	}
+	v.setKey(ProtectionPassphrase, id)
+	v.wrapped = b
+	return nil
+}
+
 // newWrappedKey makes a fresh X25519 identity and seals it with pass (one scrypt).
 func (v *Vault) newWrappedKey(pass string) (*age.X25519Identity, []byte, error) {
 	id, err := age.GenerateX25519Identity()
@@ -648,16 +664,7 @@ func (v *Vault) prepareKey(ctx context.Context) error {
 		}
 		v.setKey(ProtectionKeyring, v.x25519)
 	default:
-		pass, err := v.askPassphrase(ctx, true)
-		if err != nil {
-			return err
-		}
-		id, b, err := v.newWrappedKey(pass)
-		if err != nil {
-			return err
-		}
-		v.setKey(ProtectionPassphrase, id)
-		v.wrapped = b
+		return v.newPassphraseKey(ctx)
 	}
 	return nil
 }
@@ -746,17 +753,7 @@ func (v *Vault) Unlock(ctx context.Context) error {
 	if v.recipient != nil || v.legacy || v.prot != ProtectionPassphrase {
 		return nil
 	}
-	pass, err := v.askPassphrase(ctx, true)
-	if err != nil {
-		return err
-	}
-	id, b, err := v.newWrappedKey(pass)
-	if err != nil {
-		return err
-	}
-	v.setKey(ProtectionPassphrase, id)
-	v.wrapped = b
-	return nil
+	return v.newPassphraseKey(ctx)
 }
 
 // Inspect describes the vault in dir without unlocking it: where it is, whether it
