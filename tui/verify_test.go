@@ -94,11 +94,7 @@ func TestFailuresAreExplained(t *testing.T) {
 		t.Run(c.want[0], func(t *testing.T) {
 			v := &fakeVerifier{SignInFn: func(context.Context, string, string) (Session, error) { return Session{}, c.err }}
 			a := testApp(t, newFakeStore(), v, 120, 40)
-			a = press(t, a, "tab", "i")
-			a = typeText(t, a, "bob")
-			a = press(t, a, "tab")
-			a = typeText(t, a, "123456")
-			a = press(t, a, "enter")
+			a = signInForm(t, a, "bob", "123456")
 			view := a.View()
 			for _, w := range c.want {
 				if !strings.Contains(view, w) {
@@ -175,11 +171,7 @@ func TestRefusedCodeIsClearedForTheNextTry(t *testing.T) {
 		return Session{}, &RequestError{Reason: ReasonWrongCode, Code: "E061102", Message: "3 attempts left"}
 	}}
 	a := testApp(t, newFakeStore(), v, 120, 40)
-	a = press(t, a, "tab", "i")
-	a = typeText(t, a, "bob")
-	a = press(t, a, "tab")
-	a = typeText(t, a, "123456")
-	a = press(t, a, "enter")
+	a = signInForm(t, a, "bob", "123456")
 	f := a.verify.form
 	if f == nil || f.value(0) != "bob" || f.value(1) != "" || f.focus != 1 {
 		t.Fatalf("after a refused code the form should keep the login, clear the code and focus it: %+v", f)
@@ -199,11 +191,7 @@ func TestWrongCodeThatStartsALockSaysUntilWhen(t *testing.T) {
 		return Session{}, &RequestError{Reason: ReasonWrongCode, Code: "E061102", LockedUntil: until}
 	}}
 	a := testApp(t, newFakeStore(), v, 120, 40)
-	a = press(t, a, "tab", "i")
-	a = typeText(t, a, "bob")
-	a = press(t, a, "tab")
-	a = typeText(t, a, "123456")
-	a = press(t, a, "enter")
+	a = signInForm(t, a, "bob", "123456")
 	if view := a.View(); !strings.Contains(view, "wrong code: now locked until 12:05:20") {
 		t.Fatalf("the lock's end is not shown:\n%s", view)
 	}
@@ -219,11 +207,7 @@ func TestSessionShowsTheLoginIDAndTheSubject(t *testing.T) {
 		return SignUpResult{URI: "otpauth://totp/x:bob@example.com?secret=GEZDGNBV", Key: "GEZDGNBV"}, nil
 	}}
 	a := testApp(t, newFakeStore(), v, 120, 40)
-	a = press(t, a, "tab", "i")
-	a = typeText(t, a, "bob@example.com")
-	a = press(t, a, "tab")
-	a = typeText(t, a, "123456")
-	a = press(t, a, "enter")
+	a = signInForm(t, a, "bob@example.com", "123456")
 	view := a.View()
 	for _, want := range []string{"signed in as bob@example.com", "sub U2abc"} {
 		if !strings.Contains(view, want) {
@@ -234,4 +218,15 @@ func TestSessionShowsTheLoginIDAndTheSubject(t *testing.T) {
 	if _, _, ok := a.verify.EnrolURI(); !ok {
 		t.Fatalf("update did not use the session's login id:\n%s", a.View())
 	}
+}
+
+// signInForm opens the sign-in form of the verifier pane, fills in login and code and
+// submits it.
+func signInForm(t testing.TB, a App, login, code string) App {
+	t.Helper()
+	a = press(t, a, "tab", "i")
+	a = typeText(t, a, login)
+	a = press(t, a, "tab")
+	a = typeText(t, a, code)
+	return press(t, a, "enter")
 }
