@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"io"
 
@@ -117,14 +118,24 @@ func EncodeQR(text string) (image.Image, error) {
 	return img, nil
 }
 
-// WriteQRPNG writes text as a QR code PNG (EncodeQR's image) to w.
+// WriteQRPNG writes text as a QR code PNG (EncodeQR's image) to w. The PNG is a
+// two-colour palette image, one bit a pixel: an eighth of the data a grey image has to
+// deflate, which makes it several times faster to write and smaller (a verifier draws
+// one at every sign-up).
 func WriteQRPNG(w io.Writer, text string) error {
 	img, err := EncodeQR(text)
 	if err != nil {
 		return err
 	}
+	gray := img.(*image.Gray)
+	bw := image.NewPaletted(gray.Rect, color.Palette{color.Black, color.White})
+	for i, v := range gray.Pix {
+		if v != 0 {
+			bw.Pix[i] = 1
+		}
+	}
 	enc := png.Encoder{CompressionLevel: png.BestCompression}
-	if err := enc.Encode(w, img); err != nil {
+	if err := enc.Encode(w, bw); err != nil {
 		return fmt.Errorf("write qr png: %w", err)
 	}
 	return nil
