@@ -240,10 +240,14 @@ func writeJSON(w io.Writer, v any) error {
 
 // findOne opens the vault and picks the account query names; an ambiguous query lists
 // the candidates on stderr.
-func findOne(ctx context.Context, e *env, v *authenticator.Vault, query string) (authenticator.Account, error) {
+func findOne(ctx context.Context, e *env, query string) (*authenticator.Vault, authenticator.Account, error) {
+	v, err := openVault(ctx, e)
+	if err != nil {
+		return nil, authenticator.Account{}, err
+	}
 	accounts, err := v.Accounts(ctx)
 	if err != nil {
-		return authenticator.Account{}, err
+		return nil, authenticator.Account{}, err
 	}
 	a, err := authenticator.Find(accounts, query)
 	var amb *authenticator.AmbiguousError
@@ -252,9 +256,12 @@ func findOne(ctx context.Context, e *env, v *authenticator.Vault, query string) 
 		for _, c := range amb.Candidates {
 			fmt.Fprintf(e.stderr, "  %s  %s\n", c.ID, sanitize(c.Label()))
 		}
-		return a, fmt.Errorf("%q is ambiguous", query)
+		return nil, a, fmt.Errorf("%q is ambiguous", query)
 	}
-	return a, err
+	if err != nil {
+		return nil, a, err
+	}
+	return v, a, nil
 }
 
 // codeJSON is `otpair code --json` (stable).
@@ -308,11 +315,7 @@ func runCode(ctx context.Context, e *env, args []string) error {
 			return usageError("%v", err)
 		}
 	}
-	v, err := openVault(ctx, e)
-	if err != nil {
-		return err
-	}
-	a, err := findOne(ctx, e, v, rest[0])
+	v, a, err := findOne(ctx, e, rest[0])
 	if err != nil {
 		return err
 	}
@@ -435,11 +438,7 @@ func runRm(ctx context.Context, e *env, args []string) error {
 	if len(rest) != 1 {
 		return usageError("name one account to remove")
 	}
-	v, err := openVault(ctx, e)
-	if err != nil {
-		return err
-	}
-	a, err := findOne(ctx, e, v, rest[0])
+	v, a, err := findOne(ctx, e, rest[0])
 	if err != nil {
 		return err
 	}
@@ -478,11 +477,7 @@ func runRename(ctx context.Context, e *env, args []string) error {
 	if !setIssuer && !setAccount {
 		return usageError("give --issuer, --account or both")
 	}
-	v, err := openVault(ctx, e)
-	if err != nil {
-		return err
-	}
-	a, err := findOne(ctx, e, v, rest[0])
+	v, a, err := findOne(ctx, e, rest[0])
 	if err != nil {
 		return err
 	}
