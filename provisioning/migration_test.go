@@ -297,6 +297,15 @@ func randomExportKey(rng *rand.Rand) Key {
 	return k
 }
 
+// randomExportKeys is n random keys that the export format can hold.
+func randomExportKeys(rng *rand.Rand, n int) []Key {
+	keys := make([]Key, n)
+	for i := range keys {
+		keys[i] = randomExportKey(rng)
+	}
+	return keys
+}
+
 // TestMigrationRoundTrip: 0 < n ≤ 35 random keys encode to ceil(n/10) pages that share
 // a batch id, are numbered in order, and decode back to the same keys.
 func TestMigrationRoundTrip(t *testing.T) {
@@ -304,10 +313,7 @@ func TestMigrationRoundTrip(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 3))
 	for _, n := range []int{1, 9, 10, 11, 20, 35} {
-		keys := make([]Key, n)
-		for i := range keys {
-			keys[i] = randomExportKey(rng)
-		}
+		keys := randomExportKeys(rng, n)
 		uris, err := EncodeMigration(keys)
 		if err != nil {
 			t.Fatalf("seed %d, %d keys: %v", seed, n, err)
@@ -453,10 +459,7 @@ func TestEncodeMigrationRefuses(t *testing.T) {
 // zbarimg (two tools someone else wrote) decodes to the keys that went in.
 func TestMigrationThroughQrencodeAndZbarimg(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	keys := make([]Key, 13)
-	for i := range keys {
-		keys[i] = randomExportKey(rng)
-	}
+	keys := randomExportKeys(rng, 13)
 	uris, err := EncodeMigration(keys)
 	if err != nil {
 		t.Fatal(err)
@@ -488,10 +491,7 @@ func TestMigrationThroughQrencodeAndZbarimg(t *testing.T) {
 // a missing page is named; pages of two exports are refused.
 func TestMergeMigration(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	keys := make([]Key, 25)
-	for i := range keys {
-		keys[i] = randomExportKey(rng)
-	}
+	keys := randomExportKeys(rng, 25)
 	uris, err := EncodeMigration(keys)
 	if err != nil {
 		t.Fatal(err)
