@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/jpeg"
+	"io"
 	"os"
 	"os/exec"
 	"slices"
@@ -140,4 +141,13 @@ func naiveGozxing(img image.Image) string {
 		return ""
 	}
 	return res.GetText()
+}
+
+// BenchmarkWriteQRPNG is the PNG a verifier draws at every sign-up.
+func BenchmarkWriteQRPNG(b *testing.B) {
+	for b.Loop() {
+		if err := WriteQRPNG(io.Discard, qrURI1); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
