@@ -426,13 +426,8 @@ func (s *SQLiteStore) Seeds(ctx context.Context, userID string) (active, pending
 		return nil, nil, fmt.Errorf("load seeds: %w", err)
 	}
 	defer rows.Close()
-	if active, pending, err = scanSeeds(rows); err != nil {
+	if active, pending, err = readSeeds(ctx, rows, s, userID); err != nil {
 		return nil, nil, fmt.Errorf("load seeds: %w", err)
-	}
-	if active == nil && pending == nil {
-		if _, err := s.UserByID(ctx, userID); err != nil {
-			return nil, nil, fmt.Errorf("load seeds: %w", err)
-		}
 	}
 	return active, pending, nil
 }

@@ -1,5 +1,7 @@
 package verifier
 
+import "context"
+
 // Row reading shared by SQLiteStore and PostgresStore: *sql.Rows and pgx.Rows both
 // satisfy rowIter, and *sql.Row, *sql.Rows, pgx.Row and pgx.Rows all satisfy rowScanner.
 // The SQL text stays with each store, since their placeholders differ.
@@ -18,9 +20,10 @@ type rowIter interface {
 // for SQLite, scanPgUser for PostgreSQL.
 type userScanFunc func(r rowScanner, more ...any) (UserRecord, error)
 
-// scanSeeds reads the rows of a seeds query (kind, seed_id, ciphertext, nonce, key_id,
-// algorithm, digits, period, created_at) into the active and the pending seed.
-func scanSeeds(rows rowIter) (active, pending *SealedSeed, err error) {
+// readSeeds reads the rows of a user's seeds query (kind, seed_id, ciphertext, nonce,
+// key_id, algorithm, digits, period, created_at) into the active and the pending seed.
+// No seed at all asks st for the user, so that an unknown user is ErrUnknownUser.
+func readSeeds(ctx context.Context, rows rowIter, st Store, userID string) (active, pending *SealedSeed, err error) {
 	for rows.Next() {
 		var (
 			kind    string
@@ -39,6 +42,11 @@ func scanSeeds(rows rowIter) (active, pending *SealedSeed, err error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, err
+	}
+	if active == nil && pending == nil {
+		if _, err := st.UserByID(ctx, userID); err != nil {
+			return nil, nil, err
+		}
 	}
 	return active, pending, nil
 }
