@@ -89,7 +89,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 		rdb.SetMaxIdleConns(8)
 		s.db, s.rdb = db, rdb
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateRetryingBusy(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -180,6 +180,33 @@ var sqliteMigrations = []string{
 		expires_at  BIGINT NOT NULL
 	);
 	CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);`,
+}
+
+// migrateRetryingBusy runs migrate, trying again for a few seconds while another
+// process opening the same new file holds it: switching a fresh file to WAL takes an
+// exclusive lock, and SQLite answers SQLITE_BUSY to the other opener at once, without
+// its busy handler (seen when two otpair processes start together on one file).
+func (s *SQLiteStore) migrateRetryingBusy(ctx context.Context) error {
+	const limit = 5 * time.Second
+	wait := 5 * time.Millisecond
+	for waited := time.Duration(0); ; waited += wait {
+		err := s.migrate(ctx)
+		if err == nil || !isBusy(err) || waited >= limit {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("migrate: %w", ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (any extended form).
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 func (s *SQLiteStore) migrate(ctx context.Context) error {
