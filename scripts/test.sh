@@ -57,23 +57,32 @@ run_in_session() {
     exec "$@"' bash "$@"
 }
 
-status=0
-echo "== go test -race ./..."
-if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
-  run_in_session go test -race -count=1 -timeout 30m ./... || status=1
-else
-  go test -race -count=1 -timeout 30m ./... || status=1
-fi
-
-for step in scripts/ci.d/*.sh; do
-  [ -e "$step" ] || continue
-  echo "== $step"
-  if command -v dbus-run-session >/dev/null; then
-    run_in_session bash "$step" || status=1
+passed=0 failed=0
+# step NAME CMD...: runs one test step and counts it.
+step() {
+  local name=$1
+  shift
+  echo "== $name"
+  if "$@"; then
+    passed=$((passed + 1))
   else
-    bash "$step" || status=1
+    failed=$((failed + 1))
+    echo "== $name FAILED"
   fi
+}
+in_session() {
+  if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
+    run_in_session "$@"
+  else
+    "$@"
+  fi
+}
+
+step "go test -race ./..." in_session go test -race -count=1 -timeout 30m ./...
+for s in scripts/ci.d/*.sh; do
+  [ -e "$s" ] || continue
+  step "$s" in_session bash "$s"
 done
 
-if [ "$status" = 0 ]; then echo "all test steps passed"; else echo "some test steps FAILED"; fi
-exit $status
+echo "steps: $passed passed, $failed failed"
+[ "$failed" = 0 ]
