@@ -11,26 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otpair/otpair/internal/testclock"
 	"github.com/otpair/otpair/provisioning"
 )
-
-// ltClock is a settable clock shared by the goroutines of a test.
-type ltClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *ltClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *ltClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // ltStart is 10 s into a 30 s step, so ±1 step offsets stay inside their steps.
 var ltStart = time.Date(2026, 11, 25, 12, 0, 10, 0, time.UTC)
@@ -38,7 +21,7 @@ var ltStart = time.Date(2026, 11, 25, 12, 0, 10, 0, time.UTC)
 type ltEnv struct {
 	l     *Local
 	st    *SQLiteStore
-	clock *ltClock
+	clock *testclock.Clock
 	path  string
 	key   []byte
 }
@@ -47,7 +30,7 @@ type ltEnv struct {
 func newLTEnv(t testing.TB, opts LocalOptions) *ltEnv {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "verifier.db")
-	clock := &ltClock{t: ltStart}
+	clock := testclock.New(ltStart)
 	if opts.Clock == nil {
 		opts.Clock = clock.Now
 	}
@@ -607,7 +590,7 @@ func TestOddLoginIDs(t *testing.T) {
 // and one signing key, and a code is still accepted once across both.
 func TestTwoLocalsShareOneFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shared.db")
-	clock := &ltClock{t: ltStart}
+	clock := testclock.New(ltStart)
 	key := NewSeedKey()
 	var ls [2]*Local
 	var wg sync.WaitGroup

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/otpair/otpair/internal/testclock"
 )
 
 // TestRotationLegacyKey: a database written before rotation existed holds its one
@@ -46,7 +48,7 @@ func TestRotationLegacyKey(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	clock := &ltClock{t: ltStart}
+	clock := testclock.New(ltStart)
 	l, err := NewLocal(ctx, st, LocalOptions{Clock: clock.Now, SeedKey: seedKey, SigningAlg: ES256})
 	if err != nil {
 		t.Fatal(err)

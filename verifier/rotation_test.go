@@ -15,27 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otpair/otpair/internal/testclock"
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/verifier"
 )
-
-// rotClock is a settable clock shared by the instances of a test.
-type rotClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *rotClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *rotClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // countingStore counts Meta reads, the reads a key reload makes.
 type countingStore struct {
@@ -90,12 +73,12 @@ var rotStart = time.Date(2026, 11, 25, 12, 0, 10, 0, time.UTC)
 // rotEnv is one database, one clock and one seed key shared by its instances.
 type rotEnv struct {
 	db    rotDB
-	clock *rotClock
+	clock *testclock.Clock
 	key   []byte
 }
 
 func newRotEnv(db rotDB) *rotEnv {
-	return &rotEnv{db: db, clock: &rotClock{t: rotStart}, key: verifier.NewSeedKey()}
+	return &rotEnv{db: db, clock: testclock.New(rotStart), key: verifier.NewSeedKey()}
 }
 
 // instance starts a Local on its own connection to the database.
@@ -254,13 +237,6 @@ func testRotationOldTokens(t *testing.T, e *rotEnv) {
 		t.Fatal(err)
 	}
 	wantKids(t, "second rotation", kids(t, l2), k2, k1)
-}
-
-// Set moves the clock to at.
-func (c *rotClock) Set(at time.Time) {
-	c.mu.Lock()
-	c.t = at
-	c.mu.Unlock()
 }
 
 // Two instances on one database: B verifies A's new tokens at once (an unknown kid

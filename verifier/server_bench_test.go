@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otpair/otpair/internal/testclock"
 	"github.com/otpair/otpair/provisioning"
 )
 
@@ -109,7 +110,7 @@ type benchSetup struct {
 	once  sync.Once
 	url   string
 	users []benchUser
-	clock *httpClock
+	clock *testclock.Clock
 	base  uint64       // the step the clock started at
 	next  atomic.Int64 // sign-ins issued so far
 	err   error
@@ -142,8 +143,8 @@ func (s *benchSetup) build(b *testing.B, alg string, n int, mode benchMode) erro
 	if err != nil {
 		return err
 	}
-	s.clock = newHTTPClock(testNow)
-	opts := LocalOptions{Clock: s.clock.now, SeedKey: NewSeedKey(), ProjectID: testPID, SigningAlg: alg}
+	s.clock = testclock.New(testNow)
+	opts := LocalOptions{Clock: s.clock.Now, SeedKey: NewSeedKey(), ProjectID: testPID, SigningAlg: alg}
 	if mode == benchUnlimited {
 		// Wrong codes must keep being checked, not answered by the lock.
 		opts.MaxAttempts = 1 << 30
@@ -201,7 +202,7 @@ func (s *benchSetup) build(b *testing.B, alg string, n int, mode benchMode) erro
 	if err := <-errs; err != nil {
 		return err
 	}
-	srv := NewServer(l, ServerOptions{ManagementKey: testMgmtKey, Clock: s.clock.now,
+	srv := NewServer(l, ServerOptions{ManagementKey: testMgmtKey, Clock: s.clock.Now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ts := httptest.NewServer(srv)
 	b.Cleanup(func() { ts.Close(); st.Close() })
@@ -218,7 +219,7 @@ func (s *benchSetup) nextGoodCode(int64) string {
 	n := int64(len(s.users))
 	round := i / n
 	if round > 0 && i%n == 0 {
-		s.clock.advance(30 * time.Second)
+		s.clock.Add(30 * time.Second)
 	}
 	u := s.users[i%n]
 	c, _ := u.key.StepCode(s.base + uint64(round))

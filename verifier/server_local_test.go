@@ -15,24 +15,12 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/otpair/otpair/internal/testclock"
 	"github.com/otpair/otpair/provisioning"
 )
-
-// httpClock is a settable clock shared by the server and its backend.
-type httpClock struct{ ns atomic.Int64 }
-
-func newHTTPClock(t time.Time) *httpClock {
-	c := &httpClock{}
-	c.ns.Store(t.UnixNano())
-	return c
-}
-
-func (c *httpClock) now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *httpClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // localServer is the real stack: Local over a SQLite file, served on loopback.
 type localServer struct {
@@ -40,7 +28,7 @@ type localServer struct {
 	local *Local
 	db    string
 	logs  *syncBuffer
-	clock *httpClock
+	clock *testclock.Clock
 }
 
 func newLocalServer(t testing.TB, opts LocalOptions) *localServer {
@@ -53,8 +41,8 @@ func newLocalServer(t testing.TB, opts LocalOptions) *localServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	clock := newHTTPClock(testNow)
-	opts.Clock = clock.now
+	clock := testclock.New(testNow)
+	opts.Clock = clock.Now
 	opts.SeedKey = NewSeedKey()
 	opts.ProjectID = testPID
 	l, err := NewLocal(ctx, st, opts)
@@ -62,7 +50,7 @@ func newLocalServer(t testing.TB, opts LocalOptions) *localServer {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	srv := NewServer(l, ServerOptions{ManagementKey: testMgmtKey, Clock: clock.now,
+	srv := NewServer(l, ServerOptions{ManagementKey: testMgmtKey, Clock: clock.Now,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
@@ -71,7 +59,7 @@ func newLocalServer(t testing.TB, opts LocalOptions) *localServer {
 
 func (s *localServer) remote(t testing.TB) *Remote {
 	t.Helper()
-	r, err := NewRemote(s.url, testPID, testMgmtKey, WithRemoteClock(s.clock.now))
+	r, err := NewRemote(s.url, testPID, testMgmtKey, WithRemoteClock(s.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +118,7 @@ func TestServerLifecycleOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	secrets = append(secrets, e.Key)
-	code := enrolCode(t, e, s.clock.now(), -1)
+	code := enrolCode(t, e, s.clock.Now(), -1)
 	secrets = append(secrets, code)
 	sess, err := r.SignIn(ctx, "alice@example.com", code)
 	if err != nil {
@@ -147,7 +135,7 @@ func TestServerLifecycleOverHTTP(t *testing.T) {
 		t.Errorf("reused code: %v, want ErrCodeReused", err)
 	}
 	wrong := "000000"
-	if wrong == enrolCode(t, e, s.clock.now(), 0) || wrong == enrolCode(t, e, s.clock.now(), 1) {
+	if wrong == enrolCode(t, e, s.clock.Now(), 0) || wrong == enrolCode(t, e, s.clock.Now(), 1) {
 		wrong = "999999"
 	}
 	_, err = r.SignIn(ctx, "alice@example.com", wrong)
@@ -166,15 +154,15 @@ func TestServerLifecycleOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	secrets = append(secrets, e2.Key)
-	code2 := enrolCode(t, e2, s.clock.now(), 0)
+	code2 := enrolCode(t, e2, s.clock.Now(), 0)
 	secrets = append(secrets, code2)
 	sess2, err := r.SignIn(ctx, "alice@example.com", code2)
 	if err != nil {
 		t.Fatalf("sign-in with the new seed: %v", err)
 	}
 	secrets = append(secrets, sess2.SessionJWT, sess2.RefreshJWT)
-	old := enrolCode(t, e, s.clock.now(), 1)
-	if old != enrolCode(t, e2, s.clock.now(), 1) {
+	old := enrolCode(t, e, s.clock.Now(), 1)
+	if old != enrolCode(t, e2, s.clock.Now(), 1) {
 		if _, err := r.SignIn(ctx, "alice@example.com", old); !errors.Is(err, ErrWrongCode) {
 			t.Errorf("old seed after the new one verified: %v, want ErrWrongCode", err)
 		}
@@ -209,8 +197,8 @@ func TestServerLifecycleOverHTTP(t *testing.T) {
 	if err := r.DeleteSeed(ctx, "alice@example.com"); err != nil {
 		t.Fatal(err)
 	}
-	s.clock.advance(30 * time.Second) // a fresh step: the code would be good but for the deletion
-	code3 := enrolCode(t, e2, s.clock.now(), 1)
+	s.clock.Add(30 * time.Second) // a fresh step: the code would be good but for the deletion
+	code3 := enrolCode(t, e2, s.clock.Now(), 1)
 	secrets = append(secrets, code3)
 	if _, err := r.SignIn(ctx, "alice@example.com", code3); !errors.Is(err, ErrNoSeed) {
 		t.Errorf("sign-in after seed deletion: %v, want ErrNoSeed", err)
@@ -266,7 +254,7 @@ func TestServerLockoutOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.SignIn(ctx, "carol", enrolCode(t, e, s.clock.now(), 0)); err != nil {
+	if _, err := r.SignIn(ctx, "carol", enrolCode(t, e, s.clock.Now(), 0)); err != nil {
 		t.Fatal(err)
 	}
 	var locked *LockedError
@@ -278,22 +266,22 @@ func TestServerLockoutOverHTTP(t *testing.T) {
 		}
 	}
 	// The attempt that used up the limit says so, with the lock it started.
-	if lastWrong == nil || lastWrong.Left != 0 || !lastWrong.LockedUntil.Equal(s.clock.now().Add(2*time.Minute)) {
+	if lastWrong == nil || lastWrong.Left != 0 || !lastWrong.LockedUntil.Equal(s.clock.Now().Add(2*time.Minute)) {
 		t.Errorf("last wrong code before the lock: %+v", lastWrong)
 	}
 	if locked == nil {
 		t.Fatal("never locked")
 	}
-	if want := s.clock.now().Add(2 * time.Minute); !locked.Until.Equal(want) {
+	if want := s.clock.Now().Add(2 * time.Minute); !locked.Until.Equal(want) {
 		t.Errorf("locked until %v, want %v", locked.Until, want)
 	}
 	// The right code is refused too while the lock lasts, and accepted after it.
-	s.clock.advance(time.Minute)
-	if _, err := r.SignIn(ctx, "carol", enrolCode(t, e, s.clock.now(), 0)); !errors.Is(err, ErrLocked) {
+	s.clock.Add(time.Minute)
+	if _, err := r.SignIn(ctx, "carol", enrolCode(t, e, s.clock.Now(), 0)); !errors.Is(err, ErrLocked) {
 		t.Errorf("during the lock: %v, want ErrLocked", err)
 	}
-	s.clock.advance(61 * time.Second)
-	if _, err := r.SignIn(ctx, "carol", enrolCode(t, e, s.clock.now(), 0)); err != nil {
+	s.clock.Add(61 * time.Second)
+	if _, err := r.SignIn(ctx, "carol", enrolCode(t, e, s.clock.Now(), 0)); err != nil {
 		t.Errorf("after the lock: %v", err)
 	}
 }
@@ -308,7 +296,7 @@ func TestServerHostileInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := r.SignIn(ctx, "dave", enrolCode(t, e, s.clock.now(), 0))
+	sess, err := r.SignIn(ctx, "dave", enrolCode(t, e, s.clock.Now(), 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,9 +332,9 @@ func TestServerHostileInput(t *testing.T) {
 		})
 	}
 	// An expired refresh token (the real one, 31 days later).
-	s.clock.advance(31 * 24 * time.Hour)
+	s.clock.Add(31 * 24 * time.Hour)
 	send(t, "GET", s.url+"/v1/auth/me", pid+":"+sess.RefreshJWT, "", "").wantError(t, 401, CodeBadToken)
-	s.clock.advance(-31 * 24 * time.Hour)
+	s.clock.Add(-31 * 24 * time.Hour)
 
 	verify := s.url + "/v1/auth/totp/verify"
 	send(t, "POST", verify, pid, jsonCT, `{"loginId":"dave","code":"`+strings.Repeat("1", 2*DefaultMaxBody)+`"}`).wantError(t, 413, CodeBadRequest)
@@ -401,10 +389,10 @@ func TestServerConcurrentSignIns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.SignIn(ctx, "erin", enrolCode(t, e, s.clock.now(), -1)); err != nil {
+	if _, err := r.SignIn(ctx, "erin", enrolCode(t, e, s.clock.Now(), -1)); err != nil {
 		t.Fatal(err)
 	}
-	statuses := hammer(t, s.url, "erin", enrolCode(t, e, s.clock.now(), 0), 50)
+	statuses := hammer(t, s.url, "erin", enrolCode(t, e, s.clock.Now(), 0), 50)
 	// Every attempt is charged before its check, so the losers may also run into the
 	// lock: exactly one 200, the rest refused (401 or 429).
 	if statuses[200] != 1 || statuses[401]+statuses[429] != 49 {
@@ -415,12 +403,12 @@ func TestServerConcurrentSignIns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.SignIn(ctx, "frank", enrolCode(t, e2, s.clock.now(), 0)); err != nil {
+	if _, err := r.SignIn(ctx, "frank", enrolCode(t, e2, s.clock.Now(), 0)); err != nil {
 		t.Fatal(err)
 	}
 	wrong := "000000"
 	for _, k := range []int{-1, 0, 1} {
-		if enrolCode(t, e2, s.clock.now(), k) == wrong {
+		if enrolCode(t, e2, s.clock.Now(), k) == wrong {
 			wrong = "999999"
 		}
 	}
