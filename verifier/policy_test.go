@@ -1,7 +1,13 @@
 package verifier
 
 import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
 	"errors"
+	"hash"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -68,4 +74,81 @@ func TestNormalizeCode(t *testing.T) {
 			t.Errorf("normalizeCode(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestMatchStepAgreesWithStepCode: MatchStep's own RFC 4226 arithmetic gives the codes
+// provisioning's (pquerna/otp, itself checked against oathtool) gives, for every
+// algorithm, 6 to 8 digits, odd periods and steps across the whole counter range.
+func TestMatchStepAgreesWithStepCode(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4226, 6238))
+	algs := []provisioning.Algorithm{provisioning.SHA1, provisioning.SHA256, provisioning.SHA512}
+	for i := range 3000 {
+		secret := make([]byte, 10+rng.IntN(55))
+		for j := range secret {
+			secret[j] = byte(rng.Uint32())
+		}
+		key := provisioning.Key{Type: provisioning.TOTP, Secret: secret, Algorithm: algs[i%3],
+			Digits: 6 + rng.IntN(3), Period: 15 + rng.IntN(76)}
+		step := rng.Uint64N(1 << 40)
+		if i%10 == 0 {
+			step = rng.Uint64() >> 1 // far beyond any clock, still a counter
+		}
+		want, err := key.StepCode(step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf [8]byte
+		mac := hmacFor(t, key)
+		if got := string(hotpCode(mac, step, key.Digits, buf[:0], nil)); got != want {
+			t.Fatalf("key %d (%s, %d digits) step %d: hotpCode %s, StepCode %s", i, key.Algorithm, key.Digits, step, got, want)
+		}
+		if step < 1<<40 {
+			at := time.Unix(int64(step)*int64(key.Period), 0)
+			got, drift, ok, err := MatchStep(key, want, at, 1, 1)
+			if err != nil || !ok || got != step || drift != 0 {
+				t.Fatalf("key %d: MatchStep(StepCode(%d)) = %d, %d, %v, %v", i, step, got, drift, ok, err)
+			}
+		}
+	}
+}
+
+func hmacFor(t *testing.T, key provisioning.Key) hash.Hash {
+	t.Helper()
+	switch key.Algorithm {
+	case provisioning.SHA1:
+		return hmac.New(sha1.New, key.Secret)
+	case provisioning.SHA256:
+		return hmac.New(sha256.New, key.Secret)
+	case provisioning.SHA512:
+		return hmac.New(sha512.New, key.Secret)
+	}
+	t.Fatalf("algorithm %q", key.Algorithm)
+	return nil
+}
+
+// BenchmarkMatchStep: the window of three steps checked by MatchStep, beside the same
+// three codes from provisioning.Key.StepCode (pquerna/otp), which MatchStep used before.
+func BenchmarkMatchStep(b *testing.B) {
+	key := provisioning.Key{Type: provisioning.TOTP, Secret: []byte("12345678901234567890"),
+		Algorithm: provisioning.SHA1, Digits: 6, Period: 30}
+	at := time.Unix(1_800_000_000, 0)
+	b.Run("MatchStep", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, _, err := MatchStep(key, "000000", at, 1, 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("StepCode-x3", func(b *testing.B) {
+		b.ReportAllocs()
+		now := key.Step(at)
+		for b.Loop() {
+			for s := now - 1; s <= now+1; s++ {
+				if _, err := key.StepCode(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
 }
