@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/otpair/otpair/provisioning"
@@ -43,6 +44,11 @@ type LocalOptions struct {
 	// KeyReload is how long the signing keys read from the store are trusted before
 	// they are read again, so a rotation on another instance is seen; default 1 minute.
 	KeyReload time.Duration
+	// SignInCache is how many users' rows and sealed seeds are kept in memory between
+	// sign-ins, each saving a sign-in one database read (see signInCache for why that
+	// stays correct with other processes on the database); default
+	// DefaultSignInCache, negative for none.
+	SignInCache int
 }
 
 // Local is the in-process Backend over a Store. It is safe for concurrent use, and
@@ -56,7 +62,8 @@ type Local struct {
 	ahead     int
 	seal      *sealer
 	keys      *keyring // the signing keys: the newest signs, every published one verifies
-	sign      *signer  // the newest signing key when NewLocal returned (tests read it)
+	cache     *signInCache
+	sign      *signer // the newest signing key when NewLocal returned (tests read it)
 	projectID string
 
 	// afterCharge, when set by tests, runs for every attempt that passed the attempt
@@ -103,7 +110,11 @@ func NewLocal(ctx context.Context, st Store, opts LocalOptions) (*Local, error) 
 	if opts.KeyReload <= 0 {
 		opts.KeyReload = DefaultKeyReload
 	}
-	l := &Local{st: st, opts: opts, now: opts.Clock, back: skew(opts.SkewBack), ahead: skew(opts.SkewAhead)}
+	if opts.SignInCache == 0 {
+		opts.SignInCache = DefaultSignInCache
+	}
+	l := &Local{st: st, opts: opts, now: opts.Clock, back: skew(opts.SkewBack), ahead: skew(opts.SkewAhead),
+		cache: newSignInCache(opts.SignInCache)}
 	if opts.SeedKey == nil {
 		return nil, fmt.Errorf("new local verifier: %w: none given", ErrSeedKey)
 	}
@@ -200,6 +211,7 @@ func (l *Local) SignUp(ctx context.Context, loginID string, info UserInfo) (Enro
 	if err != nil {
 		return Enrollment{}, fmt.Errorf("sign up: %w", err)
 	}
+	l.cache.drop(loginID)
 	return e, nil
 }
 
@@ -220,6 +232,7 @@ func (l *Local) Update(ctx context.Context, loginID, refreshJWT string) (Enrollm
 	if err != nil {
 		return Enrollment{}, fmt.Errorf("update: %w", err)
 	}
+	l.cache.drop(loginID)
 	return e, nil
 }
 
@@ -279,47 +292,16 @@ func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, erro
 	if code == "" {
 		return Session{}, fmt.Errorf("sign in: %w: code", ErrMissingArgument)
 	}
-	var (
-		rec             UserRecord
-		active, pending *SealedSeed
-		err             error
-	)
-	loader, oneRead := l.st.(SignInLoader)
-	if oneRead {
-		rec, active, pending, err = loader.UserWithSeeds(ctx, loginID)
-	} else {
-		rec, err = l.st.UserByLoginID(ctx, loginID)
-	}
-	if err != nil {
-		return Session{}, fmt.Errorf("sign in: %w", err)
-	}
-	if !rec.HasActiveSeed && !rec.HasPendingSeed {
-		return Session{}, fmt.Errorf("sign in: %w", ErrNoSeed)
-	}
 	now := l.now()
-	if rec.LockedUntil.After(now) { // a read that saves a write; the charge decides
-		return Session{}, fmt.Errorf("sign in: %w", &LockedError{Until: rec.LockedUntil})
-	}
-	att, err := l.st.ChargeAttempt(ctx, rec.ID, now, l.opts.MaxAttempts, l.opts.LockDuration)
+	e, att, err := l.chargeSignIn(ctx, loginID, now, false)
 	if err != nil {
 		return Session{}, fmt.Errorf("sign in: %w", err)
-	}
-	if !att.Allowed {
-		until := att.LockedUntil
-		if until.IsZero() { // a success lifted the lock between the charge and its report
-			until = now
-		}
-		return Session{}, fmt.Errorf("sign in: %w", &LockedError{Until: until})
 	}
 	if l.afterCharge != nil {
 		l.afterCharge()
 	}
-	if !oneRead {
-		if active, pending, err = l.st.Seeds(ctx, rec.ID); err != nil {
-			return Session{}, fmt.Errorf("sign in: %w", err)
-		}
-	}
-	m, err := l.match(rec.ID, code, now, active, pending)
+	rec := e.rec
+	m, err := l.match(rec.ID, code, now, e.active, e.pending)
 	if err != nil {
 		return Session{}, fmt.Errorf("sign in: %w", err)
 	}
@@ -327,7 +309,7 @@ func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, erro
 		return Session{}, fmt.Errorf("sign in: %w", &WrongCodeError{Left: max(l.opts.MaxAttempts-att.Count, 0), LockedUntil: att.LockedUntil})
 	}
 	var ok, firstSeen bool
-	if m.seed == pending {
+	if m.seed == e.pending {
 		ok, firstSeen, err = l.st.PromotePending(ctx, rec.ID, m.seed.ID, m.step, m.drift, now)
 	} else {
 		ok, err = l.st.ConsumeStep(ctx, rec.ID, m.seed.ID, m.step, m.drift, now)
@@ -340,9 +322,12 @@ func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, erro
 	}
 	rec.Active, rec.FailedAttempts, rec.LockedUntil = true, 0, time.Time{}
 	rec.LastStep, rec.StepDrift = int64(m.step), m.drift
-	if m.seed == pending {
+	if m.seed == e.pending {
 		rec.HasActiveSeed, rec.HasPendingSeed = true, false
+		e.active, e.pending = e.pending, nil
 	}
+	e.rec = rec
+	l.cache.put(loginID, e)
 	s, err := l.openSession(ctx, rec, now)
 	if err != nil {
 		return Session{}, fmt.Errorf("sign in: %w", err)
@@ -351,8 +336,87 @@ func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, erro
 	return s, nil
 }
 
+// chargeSignIn finds the user and seeds a sign-in checks and charges its attempt.
+// With the user in the cache it skips the read: the charge reports the seeds current
+// now, and the user is read again only when they differ (changed by another call or
+// process) or when the charge finds no such user (deleted, perhaps re-created under the
+// same login id). Without an entry, or with one that says locked (fresh is also set on
+// the one retry), it reads first, so that a locked user or one without seeds costs a
+// read, not a write.
+func (l *Local) chargeSignIn(ctx context.Context, loginID string, now time.Time, fresh bool) (signInEntry, Attempt, error) {
+	e, cached := l.cache.get(loginID)
+	if fresh || !cached || e.rec.LockedUntil.After(now) {
+		var err error
+		if e, err = l.loadSignIn(ctx, loginID); err != nil {
+			return signInEntry{}, Attempt{}, err
+		}
+		cached = false
+		if !e.rec.HasActiveSeed && !e.rec.HasPendingSeed {
+			return signInEntry{}, Attempt{}, ErrNoSeed
+		}
+		if e.rec.LockedUntil.After(now) { // a read that saves a write; the charge decides
+			l.cache.put(loginID, e)
+			return signInEntry{}, Attempt{}, &LockedError{Until: e.rec.LockedUntil}
+		}
+	}
+	att, err := l.st.ChargeAttempt(ctx, e.rec.ID, now, l.opts.MaxAttempts, l.opts.LockDuration)
+	if errors.Is(err, ErrUnknownUser) && !fresh {
+		l.cache.drop(loginID)
+		return l.chargeSignIn(ctx, loginID, now, true)
+	}
+	if err != nil {
+		return signInEntry{}, Attempt{}, err
+	}
+	if !att.Allowed {
+		until := att.LockedUntil
+		if until.IsZero() { // a success lifted the lock between the charge and its report
+			until = now
+		}
+		e.rec.LockedUntil = until
+		l.cache.put(loginID, e)
+		return signInEntry{}, Attempt{}, &LockedError{Until: until}
+	}
+	if !e.seedsMatch(att) {
+		// Changed since the read or the cached one: read again; the attempt stays charged.
+		userID := e.rec.ID
+		if e, err = l.loadSignIn(ctx, loginID); err != nil {
+			return signInEntry{}, Attempt{}, err
+		}
+		if e.rec.ID != userID && !fresh { // re-created after the charge: charge the new one
+			return l.chargeSignIn(ctx, loginID, now, true)
+		}
+		if e.rec.ID != userID || !e.rec.HasActiveSeed && !e.rec.HasPendingSeed {
+			l.cache.drop(loginID)
+			return signInEntry{}, Attempt{}, ErrNoSeed
+		}
+		cached = false
+	}
+	if !cached || !att.LockedUntil.IsZero() {
+		e.rec.FailedAttempts, e.rec.LockedUntil = att.Count, att.LockedUntil
+		l.cache.put(loginID, e)
+	}
+	return e, att, nil
+}
+
+// loadSignIn reads a user and its seeds.
+func (l *Local) loadSignIn(ctx context.Context, loginID string) (signInEntry, error) {
+	if loader, ok := l.st.(SignInLoader); ok {
+		rec, active, pending, err := loader.UserWithSeeds(ctx, loginID)
+		return signInEntry{rec: rec, active: active, pending: pending}, err
+	}
+	rec, err := l.st.UserByLoginID(ctx, loginID)
+	if err != nil {
+		return signInEntry{}, err
+	}
+	active, pending, err := l.st.Seeds(ctx, rec.ID)
+	return signInEntry{rec: rec, active: active, pending: pending}, err
+}
+
 // normalizeCode drops the spaces and dashes people type inside codes ("123 456").
 func normalizeCode(code string) string {
+	if !strings.ContainsAny(code, " \t-") {
+		return code
+	}
 	b := make([]byte, 0, len(code))
 	for i := 0; i < len(code); i++ {
 		switch c := code[i]; c {
@@ -392,6 +456,7 @@ func (l *Local) DeleteSeed(ctx context.Context, loginID string) error {
 	if err := l.st.DeleteSeeds(ctx, rec.ID); err != nil {
 		return fmt.Errorf("delete seed: %w", err)
 	}
+	l.cache.drop(loginID)
 	return nil
 }
 
@@ -510,6 +575,7 @@ func (l *Local) CreateUser(ctx context.Context, loginID string, info UserInfo) (
 	if err := l.st.CreateUser(ctx, rec); err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
+	l.cache.drop(loginID)
 	return l.user(rec, now), nil
 }
 
@@ -522,6 +588,7 @@ func (l *Local) DeleteUser(ctx context.Context, loginID string) error {
 	if err := l.st.DeleteUser(ctx, rec.ID); err != nil {
 		return fmt.Errorf("delete user: %w", err)
 	}
+	l.cache.drop(loginID)
 	return nil
 }
 

@@ -371,8 +371,9 @@ func (s *PostgresStore) DeleteSeeds(ctx context.Context, userID string) error {
 func (s *PostgresStore) ChargeAttempt(ctx context.Context, userID string, now time.Time, max int, lock time.Duration) (Attempt, error) {
 	n := millis(now)
 	var (
-		count       int
-		lockedUntil *int64
+		a                 = Attempt{Allowed: true}
+		lockedUntil       *int64
+		activeID, pending *string
 	)
 	err := s.pool.QueryRow(ctx, `UPDATE users SET
 			failed_count = CASE WHEN locked_until IS NOT NULL AND locked_until <= $1 THEN 1 ELSE failed_count + 1 END,
@@ -382,12 +383,19 @@ func (s *PostgresStore) ChargeAttempt(ctx context.Context, userID string, now ti
 				ELSE locked_until END,
 			updated_at = $1
 		WHERE id = $4 AND (locked_until IS NULL OR locked_until <= $1)
-		RETURNING failed_count, locked_until`,
-		n, max, n+lock.Milliseconds(), userID).Scan(&count, &lockedUntil)
+		RETURNING failed_count, locked_until,
+			(SELECT seed_id FROM seeds WHERE seeds.user_id = $4 AND kind = 'active'),
+			(SELECT seed_id FROM seeds WHERE seeds.user_id = $4 AND kind = 'pending')`,
+		n, max, n+lock.Milliseconds(), userID).Scan(&a.Count, &lockedUntil, &activeID, &pending)
 	if err == nil {
-		a := Attempt{Allowed: true, Count: count}
 		if lockedUntil != nil {
 			a.LockedUntil = fromMillis(*lockedUntil)
+		}
+		if activeID != nil {
+			a.ActiveSeedID = *activeID
+		}
+		if pending != nil {
+			a.PendingSeedID = *pending
 		}
 		return a, nil
 	}

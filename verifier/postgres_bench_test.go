@@ -107,7 +107,7 @@ func BenchmarkServerStore(b *testing.B) {
 			bad := ltWrongCode(code)
 			ts := httptest.NewServer(NewServer(l, ServerOptions{Clock: l.now}))
 			defer ts.Close()
-			runBench(b, ts.URL+"/v1/auth/totp/verify", func(i int64) string {
+			runBench(b, netHTTPClient, ts.URL+"/v1/auth/totp/verify", func(i int64) string {
 				return `{"loginId":"b` + strconv.FormatInt(i%64, 10) + `","code":"` + bad + `"}`
 			}, http.StatusUnauthorized)
 		})
@@ -117,7 +117,7 @@ func BenchmarkServerStore(b *testing.B) {
 			l, code := benchLocal(b, s, b.N, LocalOptions{ProjectID: testPID})
 			ts := httptest.NewServer(NewServer(l, ServerOptions{Clock: l.now}))
 			defer ts.Close()
-			runBench(b, ts.URL+"/v1/auth/totp/verify", func(i int64) string {
+			runBench(b, netHTTPClient, ts.URL+"/v1/auth/totp/verify", func(i int64) string {
 				return `{"loginId":"b` + strconv.FormatInt(i, 10) + `","code":"` + code + `"}`
 			}, http.StatusOK)
 		})

@@ -3,17 +3,22 @@
 package verifier
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,7 +51,7 @@ func BenchmarkServer(b *testing.B) {
 		ts := httptest.NewServer(http.HandlerFunc(echoHandler))
 		defer ts.Close()
 		body := `{"loginId":"bench@example.com","code":"123456"}`
-		runBench(b, ts.URL+"/echo", func(int64) string { return body }, http.StatusOK)
+		runBenchClients(b, ts.URL+"/echo", func(int64) string { return body }, http.StatusOK, nil)
 	})
 	b.Run("server-only", func(b *testing.B) {
 		// The server's own layer (auth, strict decoding, error mapping, the log line)
@@ -57,23 +62,23 @@ func BenchmarkServer(b *testing.B) {
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 		defer ts.Close()
 		body := `{"loginId":"bench@example.com","code":"123456"}`
-		runBench(b, ts.URL+"/v1/auth/totp/verify", func(int64) string { return body }, http.StatusUnauthorized)
+		runBenchClients(b, ts.URL+"/v1/auth/totp/verify", func(int64) string { return body }, http.StatusUnauthorized, nil)
 	})
 	var rejected benchSetup
 	b.Run("rejected", func(b *testing.B) {
 		s := rejected.get(b, parent, ES256, 256, benchUnlimited)
-		runBench(b, s.url+"/v1/auth/totp/verify", func(i int64) string {
+		runBenchClients(b, s.url+"/v1/auth/totp/verify", func(i int64) string {
 			u := s.users[i%int64(len(s.users))]
 			return `{"loginId":"` + u.login + `","code":"` + u.wrong + `"}`
-		}, http.StatusUnauthorized)
+		}, http.StatusUnauthorized, s.st)
 	})
 	var locked benchSetup
 	b.Run("locked", func(b *testing.B) {
 		s := locked.get(b, parent, ES256, 256, benchLocked)
-		runBench(b, s.url+"/v1/auth/totp/verify", func(i int64) string {
+		runBenchClients(b, s.url+"/v1/auth/totp/verify", func(i int64) string {
 			u := s.users[i%int64(len(s.users))]
 			return `{"loginId":"` + u.login + `","code":"` + u.wrong + `"}`
-		}, http.StatusTooManyRequests)
+		}, http.StatusTooManyRequests, s.st)
 	})
 	for _, alg := range []string{ES256, RS256} {
 		var setup benchSetup
@@ -82,7 +87,7 @@ func BenchmarkServer(b *testing.B) {
 			// round (2048 requests later) would be refused by the replay guard; with
 			// 512 that happened once in 5000 requests on an idle machine.
 			s := setup.get(b, parent, alg, 2048, benchSignIn)
-			runBench(b, s.url+"/v1/auth/totp/verify", s.nextGoodCode, http.StatusOK)
+			runBenchClients(b, s.url+"/v1/auth/totp/verify", s.nextGoodCode, http.StatusOK, s.st)
 		})
 	}
 }
@@ -109,6 +114,7 @@ type benchUser struct {
 type benchSetup struct {
 	once  sync.Once
 	url   string
+	st    *SQLiteStore
 	users []benchUser
 	clock *testclock.Clock
 	base  uint64       // the step the clock started at
@@ -143,6 +149,7 @@ func (s *benchSetup) build(b *testing.B, alg string, n int, mode benchMode) erro
 	if err != nil {
 		return err
 	}
+	s.st = st
 	s.clock = testclock.New(testNow)
 	opts := LocalOptions{Clock: s.clock.Now, SeedKey: NewSeedKey(), ProjectID: testPID, SigningAlg: alg}
 	if mode == benchUnlimited {
@@ -226,37 +233,176 @@ func (s *benchSetup) nextGoodCode(int64) string {
 	return `{"loginId":"` + u.login + `","code":"` + c + `"}`
 }
 
+// benchClient is the load generator of runBench: open gives one client goroutine its
+// way of posting a JSON body to url, answering the response's status.
+type benchClient struct {
+	name string
+	open func(url string) (post func(body string) (int, error), done func(), err error)
+}
+
+// The two load generators. Both run in the benchmark's process, on the same two cores
+// as the server, so what a client spends is taken from the server:
+//
+//	wire     a lean HTTP/1.1 client (what wrk is in C): one kept-alive connection per
+//	         client goroutine, the request written as bytes, the response's status
+//	         line and Content-Length parsed and its body skipped
+//	nethttp  Go's http.Client over one shared keep-alive Transport
+var (
+	wireClient      = benchClient{"wire", openWireClient}
+	netHTTPClient   = benchClient{"nethttp", openNetHTTPClient}
+	benchClientsAll = []benchClient{wireClient, netHTTPClient}
+)
+
+func openNetHTTPClient(url string) (func(string) (int, error), func(), error) {
+	tr := &http.Transport{MaxIdleConnsPerHost: 2, MaxConnsPerHost: 2}
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	post := func(body string) (int, error) {
+		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Authorization", "Bearer "+testPID)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	return post, tr.CloseIdleConnections, nil
+}
+
+func openWireClient(rawURL string) (func(string) (int, error), func(), error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		return nil, nil, err
+	}
+	head := "POST " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host + "\r\nAuthorization: Bearer " + testPID +
+		"\r\nContent-Type: application/json\r\nContent-Length: "
+	br := bufio.NewReaderSize(conn, 16<<10)
+	var buf []byte
+	post := func(body string) (int, error) {
+		buf = append(buf[:0], head...)
+		buf = strconv.AppendInt(buf, int64(len(body)), 10)
+		buf = append(buf, "\r\n\r\n"...)
+		buf = append(buf, body...)
+		if _, err := conn.Write(buf); err != nil {
+			return 0, err
+		}
+		return readWireResponse(br)
+	}
+	return post, func() { conn.Close() }, nil
+}
+
+// readWireResponse reads one HTTP/1.1 response that has a Content-Length (every
+// answer of the server and of the echo handler here does) and returns its status.
+func readWireResponse(br *bufio.Reader) (int, error) {
+	line, err := br.ReadSlice('\n')
+	if err != nil {
+		return 0, err
+	}
+	// "HTTP/1.1 200 OK\r\n"
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
+		return 0, fmt.Errorf("bad status line %q", line)
+	}
+	status, err := strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, fmt.Errorf("bad status line %q", line)
+	}
+	length := -1
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return 0, err
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			break
+		}
+		if name, value, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(name, []byte("Content-Length")) {
+			if length, err = strconv.Atoi(string(bytes.TrimSpace(value))); err != nil {
+				return 0, fmt.Errorf("bad Content-Length %q", value)
+			}
+		}
+	}
+	if length < 0 {
+		return 0, errors.New("response without Content-Length")
+	}
+	if _, err := br.Discard(length); err != nil {
+		return 0, err
+	}
+	return status, nil
+}
+
+// runBenchClients runs runBench once with each load generator, as sub-benchmarks.
+// With st it also reports how many writes the store's group commit put in one
+// transaction on average (writes/commit).
+func runBenchClients(b *testing.B, url string, body func(i int64) string, want int, st *SQLiteStore) {
+	for _, c := range benchClientsAll {
+		b.Run(c.name, func(b *testing.B) {
+			var c0, w0 int64
+			if st != nil {
+				c0, w0 = st.writes.commits.Load(), st.writes.writes.Load()
+			}
+			runBench(b, c, url, body, want)
+			if st == nil {
+				return
+			}
+			if commits := st.writes.commits.Load() - c0; commits > 0 {
+				b.ReportMetric(float64(st.writes.writes.Load()-w0)/float64(commits), "writes/commit")
+			}
+		})
+	}
+}
+
 // runBench sends b.N requests from benchClients goroutines, each checking the status,
 // and reports req/s and the p99 latency.
-func runBench(b *testing.B, url string, body func(i int64) string, want int) {
-	tr := &http.Transport{MaxIdleConnsPerHost: 2 * benchClients, MaxConnsPerHost: 2 * benchClients}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+func runBench(b *testing.B, client benchClient, url string, body func(i int64) string, want int) {
 	var mu sync.Mutex
 	var all []time.Duration
 	var seq atomic.Int64
 	var failed atomic.Int64
+	var firstErr atomic.Value
 	b.SetParallelism(max(1, benchClients/runtime.GOMAXPROCS(0)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := httpProcessCPU()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
+		post, done, err := client.open(url)
+		if err != nil {
+			firstErr.CompareAndSwap(nil, err)
+			for pb.Next() {
+				failed.Add(1)
+			}
+			return
+		}
+		defer done()
 		var mine []time.Duration
 		for pb.Next() {
-			req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body(seq.Add(1)-1)))
-			req.Header.Set("Authorization", "Bearer "+testPID)
-			req.Header.Set("Content-Type", "application/json")
+			req := body(seq.Add(1) - 1)
 			t0 := time.Now()
-			resp, err := client.Do(req)
+			status, err := post(req)
 			if err != nil {
+				firstErr.CompareAndSwap(nil, err)
 				failed.Add(1)
+				// A broken connection stays broken: open a new one.
+				done()
+				if post, done, err = client.open(url); err != nil {
+					b.Error(err)
+					return
+				}
 				continue
 			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
 			mine = append(mine, time.Since(t0))
-			if resp.StatusCode != want {
+			if status != want {
+				firstErr.CompareAndSwap(nil, fmt.Errorf("status %d for request %q", status, req))
 				failed.Add(1)
 			}
 		}
@@ -268,7 +414,7 @@ func runBench(b *testing.B, url string, body func(i int64) string, want int) {
 	cpu := httpProcessCPU() - cpu0
 	b.StopTimer()
 	if n := failed.Load(); n > 0 {
-		b.Fatalf("%d of %d requests did not get %d", n, b.N, want)
+		b.Fatalf("%d of %d requests did not get %d (first error: %v)", n, b.N, want, firstErr.Load())
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
 	// CPU time of the whole process (server and clients) per request: unlike req/s it

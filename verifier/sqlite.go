@@ -33,6 +33,9 @@ type SQLiteStore struct {
 	rdb *sql.DB // reads; the same pool as db in memory mode
 	// Statements of the sign-in path, prepared once: parsing SQL cost more than running it.
 	userByLogin, userByID, signIn, charge, seeds, consume, revoked *sql.Stmt
+	// writes batches the attempt charges and replay guards of concurrent sign-ins
+	// into shared transactions (group commit).
+	writes *writeBatcher
 }
 
 var (
@@ -97,6 +100,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	s.writes = newWriteBatcher(s.db)
 	return s, nil
 }
 
@@ -256,6 +260,9 @@ func (s *SQLiteStore) SchemaVersion(ctx context.Context) (int, error) {
 
 // Close implements Store.
 func (s *SQLiteStore) Close() error {
+	if s.writes != nil {
+		s.writes.close()
+	}
 	if s.rdb != s.db {
 		s.rdb.Close()
 	}
@@ -331,7 +338,9 @@ const chargeSQL = `UPDATE users SET
 			ELSE locked_until END,
 		updated_at = ?1
 	WHERE id = ?4 AND (locked_until IS NULL OR locked_until <= ?1)
-	RETURNING failed_count, locked_until`
+	RETURNING failed_count, locked_until,
+		(SELECT seed_id FROM seeds WHERE seeds.user_id = ?4 AND kind = 'active'),
+		(SELECT seed_id FROM seeds WHERE seeds.user_id = ?4 AND kind = 'pending')`
 
 // consumeSQL is the replay guard: ?1 the step, ?2 its drift, ?3 now, ?4 the user id, ?5
 // the active seed's id.
@@ -475,37 +484,44 @@ func (s *SQLiteStore) DeleteSeeds(ctx context.Context, userID string) error {
 
 // ChargeAttempt implements Store. The single UPDATE is the whole decision: SQLite runs
 // one writer at a time and PostgreSQL re-checks the WHERE clause on the locked row, so
-// no two attempts read the same count.
+// no two attempts read the same count. It runs in the write batch of concurrent
+// sign-ins (writeBatcher), one statement after another.
 func (s *SQLiteStore) ChargeAttempt(ctx context.Context, userID string, now time.Time, max int, lock time.Duration) (Attempt, error) {
 	n := millis(now)
 	var (
-		count       int
-		lockedUntil sql.NullInt64
+		a     Attempt
+		found bool
 	)
-	// Read the RETURNING row and then step on to the statement's end: SQLite runs its
-	// WAL auto-checkpoint only when a statement steps to SQLITE_DONE, and a QueryRow
-	// that stops after the row would let rejected sign-ins grow the WAL without bound
-	// (measured: 84 MB after 20,000, each later read slower for it).
-	rows, err := s.charge.QueryContext(ctx, n, max, n+lock.Milliseconds(), userID)
+	err := s.writes.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		a, found = Attempt{}, false
+		// Read the RETURNING row and then step on to the statement's end: SQLite
+		// finishes a statement (and, outside a transaction, runs its WAL
+		// auto-checkpoint) only when it steps to SQLITE_DONE; a QueryRow that stopped
+		// after the row let rejected sign-ins grow the WAL without bound (measured:
+		// 84 MB after 20,000, each later read slower for it).
+		rows, err := tx.StmtContext(ctx, s.charge).QueryContext(ctx, n, max, n+lock.Milliseconds(), userID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				lockedUntil       sql.NullInt64
+				activeID, pending sql.NullString
+			)
+			if err := rows.Scan(&a.Count, &lockedUntil, &activeID, &pending); err != nil {
+				return err
+			}
+			a.Allowed, found = true, true
+			a.LockedUntil = fromMillis(lockedUntil.Int64)
+			a.ActiveSeedID, a.PendingSeedID = activeID.String, pending.String
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return Attempt{}, fmt.Errorf("charge attempt: %w", err)
 	}
-	found := false
-	for rows.Next() {
-		if err := rows.Scan(&count, &lockedUntil); err != nil {
-			rows.Close()
-			return Attempt{}, fmt.Errorf("charge attempt: %w", err)
-		}
-		found = true
-	}
-	if err := rows.Err(); err != nil {
-		return Attempt{}, fmt.Errorf("charge attempt: %w", err)
-	}
 	if found {
-		a := Attempt{Allowed: true, Count: count}
-		if lockedUntil.Valid {
-			a.LockedUntil = fromMillis(lockedUntil.Int64)
-		}
 		return a, nil
 	}
 	// No row: locked, or no such user.
@@ -517,17 +533,23 @@ func (s *SQLiteStore) ChargeAttempt(ctx context.Context, userID string, now time
 }
 
 // ConsumeStep implements Store: the replay guard is this one UPDATE, accepted when it
-// changed a row.
+// changed a row. It runs in the write batch of concurrent sign-ins (writeBatcher).
 func (s *SQLiteStore) ConsumeStep(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (bool, error) {
-	res, err := s.consume.ExecContext(ctx, int64(step), drift, millis(now), userID, seedID)
+	var won bool
+	err := s.writes.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		won = false
+		res, err := tx.StmtContext(ctx, s.consume).ExecContext(ctx, int64(step), drift, millis(now), userID, seedID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		won = n == 1
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("consume step: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("consume step: %w", err)
-	}
-	return n == 1, nil
+	return won, nil
 }
 
 // PromotePending implements Store. The transaction begins IMMEDIATE (the DSN's

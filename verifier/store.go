@@ -50,7 +50,9 @@ type Store interface {
 	// end; otherwise it increments the counter (restarting from 1 when an earlier lock
 	// has expired), locks until now+lock once the count reaches max, and returns Allowed
 	// true with the new count. So at most max attempts pass per lock period, however
-	// many run at once. ErrUnknownUser.
+	// many run at once. An allowed Attempt also carries the ids of the user's seeds as
+	// the statement saw them, so a caller holding seeds from an earlier read knows
+	// whether they are still current without reading them again. ErrUnknownUser.
 	ChargeAttempt(ctx context.Context, userID string, now time.Time, max int, lock time.Duration) (Attempt, error)
 	// ConsumeStep is the replay guard: one statement that records step (and drift) as
 	// the user's last accepted step only if no step at or after it was accepted and
@@ -123,4 +125,7 @@ type Attempt struct {
 	Allowed     bool      // the code may be checked
 	Count       int       // failed attempts counted so far, this one included
 	LockedUntil time.Time // when locked (now, or by this attempt); zero otherwise
+	// ActiveSeedID and PendingSeedID are the ids of the user's seeds when an allowed
+	// attempt was charged ("" where there is none; both "" when not Allowed).
+	ActiveSeedID, PendingSeedID string
 }

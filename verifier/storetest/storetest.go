@@ -225,6 +225,9 @@ func testChargeAttempt(t *testing.T, s verifier.Store) {
 		if err != nil || !a.Allowed || a.Count != i {
 			t.Fatalf("attempt %d = %+v, %v; want allowed with count %d", i, a, err, i)
 		}
+		if a.ActiveSeedID != "" || a.PendingSeedID != "s1" {
+			t.Fatalf("attempt %d saw seeds %q (active) and %q (pending), want none and s1", i, a.ActiveSeedID, a.PendingSeedID)
+		}
 		wantLock := time.Time{}
 		if i == max {
 			wantLock = now.Add(lock)
@@ -263,6 +266,8 @@ func testChargeAttempt(t *testing.T, s verifier.Store) {
 	for i := 1; i <= max; i++ {
 		if a, err := s.ChargeAttempt(ctx(t), "U1", lockedUntil, max, lock); err != nil || !a.Allowed {
 			t.Fatalf("attempt %d = %+v, %v", i, a, err)
+		} else if a.ActiveSeedID != "s1" || a.PendingSeedID != "" {
+			t.Fatalf("attempt %d after the promotion saw seeds %q (active) and %q (pending), want s1 and none", i, a.ActiveSeedID, a.PendingSeedID)
 		}
 	}
 	if ok, err := s.ConsumeStep(ctx(t), "U1", "s1", 11, 0, lockedUntil); err != nil || !ok {
@@ -270,6 +275,20 @@ func testChargeAttempt(t *testing.T, s verifier.Store) {
 	}
 	if a, err := s.ChargeAttempt(ctx(t), "U1", lockedUntil, max, lock); err != nil || !a.Allowed || a.Count != 1 {
 		t.Fatalf("attempt after a success = %+v, %v; want allowed with count 1", a, err)
+	}
+	// The seeds the charge reports follow every change, so a caller can trust seeds it
+	// read earlier only while they match.
+	if err := s.PutPendingSeed(ctx(t), "U1", seed("s2")); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := s.ChargeAttempt(ctx(t), "U1", lockedUntil, max, lock); err != nil || a.ActiveSeedID != "s1" || a.PendingSeedID != "s2" {
+		t.Fatalf("attempt with a new pending seed = %+v, %v; want seeds s1 and s2", a, err)
+	}
+	if err := s.DeleteSeeds(ctx(t), "U1"); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := s.ChargeAttempt(ctx(t), "U1", lockedUntil, max, lock); err != nil || a.ActiveSeedID != "" || a.PendingSeedID != "" {
+		t.Fatalf("attempt after DeleteSeeds = %+v, %v; want no seeds", a, err)
 	}
 }
 
