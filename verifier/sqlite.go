@@ -3,6 +3,7 @@ package verifier
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -32,7 +33,7 @@ type SQLiteStore struct {
 	db  *sql.DB // writes: one connection
 	rdb *sql.DB // reads; the same pool as db in memory mode
 	// Statements of the sign-in path, prepared once: parsing SQL cost more than running it.
-	userByLogin, userByID, signIn, charge, seeds, consume, revoked *sql.Stmt
+	userByLogin, userByID, signIn, seeds, revoked *sql.Stmt
 	// writes batches the attempt charges and replay guards of concurrent sign-ins
 	// into shared transactions (group commit).
 	writes *writeBatcher
@@ -113,9 +114,7 @@ func (s *SQLiteStore) prepare(ctx context.Context) error {
 		{s.rdb, &s.userByLogin, `SELECT ` + userColumns + ` FROM users WHERE login_id = ?`},
 		{s.rdb, &s.userByID, `SELECT ` + userColumns + ` FROM users WHERE id = ?`},
 		{s.rdb, &s.signIn, signInSQL},
-		{s.db, &s.charge, chargeSQL},
 		{s.rdb, &s.seeds, seedsSQL},
-		{s.db, &s.consume, consumeSQL},
 		{s.rdb, &s.revoked, `SELECT 1 FROM revoked_tokens WHERE jti = ?`},
 	} {
 		st, err := p.db.PrepareContext(ctx, p.sql)
@@ -488,40 +487,22 @@ func (s *SQLiteStore) DeleteSeeds(ctx context.Context, userID string) error {
 // sign-ins (writeBatcher), one statement after another.
 func (s *SQLiteStore) ChargeAttempt(ctx context.Context, userID string, now time.Time, max int, lock time.Duration) (Attempt, error) {
 	n := millis(now)
-	var (
-		a     Attempt
-		found bool
-	)
-	err := s.writes.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		a, found = Attempt{}, false
-		// Read the RETURNING row and then step on to the statement's end: SQLite
-		// finishes a statement (and, outside a transaction, runs its WAL
-		// auto-checkpoint) only when it steps to SQLITE_DONE; a QueryRow that stopped
-		// after the row let rejected sign-ins grow the WAL without bound (measured:
-		// 84 MB after 20,000, each later read slower for it).
-		rows, err := tx.StmtContext(ctx, s.charge).QueryContext(ctx, n, max, n+lock.Milliseconds(), userID)
-		if err != nil {
+	var a Attempt
+	err := s.writes.do(ctx, func(ctx context.Context, c *batchConn) error {
+		var row [4]driver.Value
+		a = Attempt{}
+		found, err := c.queryRow(ctx, chargeSQL, row[:], n, int64(max), n+lock.Milliseconds(), userID)
+		if err != nil || !found {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				lockedUntil       sql.NullInt64
-				activeID, pending sql.NullString
-			)
-			if err := rows.Scan(&a.Count, &lockedUntil, &activeID, &pending); err != nil {
-				return err
-			}
-			a.Allowed, found = true, true
-			a.LockedUntil = fromMillis(lockedUntil.Int64)
-			a.ActiveSeedID, a.PendingSeedID = activeID.String, pending.String
-		}
-		return rows.Err()
+		a = Attempt{Allowed: true, Count: int(driverInt64(row[0])), LockedUntil: fromMillis(driverInt64(row[1])),
+			ActiveSeedID: driverString(row[2]), PendingSeedID: driverString(row[3])}
+		return nil
 	})
 	if err != nil {
 		return Attempt{}, fmt.Errorf("charge attempt: %w", err)
 	}
-	if found {
+	if a.Allowed {
 		return a, nil
 	}
 	// No row: locked, or no such user.
@@ -536,13 +517,8 @@ func (s *SQLiteStore) ChargeAttempt(ctx context.Context, userID string, now time
 // changed a row. It runs in the write batch of concurrent sign-ins (writeBatcher).
 func (s *SQLiteStore) ConsumeStep(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (bool, error) {
 	var won bool
-	err := s.writes.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		won = false
-		res, err := tx.StmtContext(ctx, s.consume).ExecContext(ctx, int64(step), drift, millis(now), userID, seedID)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
+	err := s.writes.do(ctx, func(ctx context.Context, c *batchConn) error {
+		n, err := c.exec(ctx, consumeSQL, int64(step), int64(drift), millis(now), userID, seedID)
 		won = n == 1
 		return err
 	})

@@ -3,7 +3,10 @@ package verifier
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"fmt"
+	"io"
 	"runtime"
 	"sync/atomic"
 )
@@ -19,8 +22,13 @@ import (
 //
 // A caller alone waits no longer than it would for an unbatched write: a batch starts
 // as soon as the previous one commits, with whatever arrived meanwhile.
+//
+// The batch runs on the pool's connection at the driver's level (batchConn):
+// database/sql's per-statement wrappers (a Stmt per transaction, a cancelable context
+// and a Rows per query) were a third of a sign-in's allocations.
 type writeBatcher struct {
 	db      *sql.DB
+	conn    *batchConn         // the driver connection of the last batch, with its statements
 	queue   chan *batchedWrite // unbuffered: a write is either taken by the loop or not sent
 	quit    chan struct{}
 	stopped chan struct{}
@@ -28,11 +36,11 @@ type writeBatcher struct {
 	commits, writes atomic.Int64
 }
 
-// batchedWrite is one caller's write. run executes its statement in tx and keeps the
-// result for the caller; it may run twice (see runBatch), so it must reset what it
-// sets.
+// batchedWrite is one caller's write. run executes its statement inside the batch's
+// transaction and keeps the result for the caller; it may run twice (see runBatch),
+// so it must reset what it sets.
 type batchedWrite struct {
-	run  func(ctx context.Context, tx *sql.Tx) error
+	run  func(ctx context.Context, c *batchConn) error
 	done chan error // buffered: the loop never waits for a caller
 }
 
@@ -55,7 +63,7 @@ func newWriteBatcher(db *sql.DB) *writeBatcher {
 // do runs run in the next batch and returns its outcome. When ctx ends first, do
 // returns ctx's error but the write may still happen: for an attempt charge that errs
 // on the side of counting it.
-func (b *writeBatcher) do(ctx context.Context, run func(ctx context.Context, tx *sql.Tx) error) error {
+func (b *writeBatcher) do(ctx context.Context, run func(ctx context.Context, c *batchConn) error) error {
 	w := &batchedWrite{run: run, done: make(chan error, 1)}
 	select {
 	case b.queue <- w:
@@ -72,7 +80,8 @@ func (b *writeBatcher) do(ctx context.Context, run func(ctx context.Context, tx 
 	}
 }
 
-// close stops the loop after the batch in progress; later writes get errStoreClosed.
+// close stops the loop after the batch in progress and finalizes its statements;
+// later writes get errStoreClosed.
 func (b *writeBatcher) close() {
 	select {
 	case <-b.quit:
@@ -80,6 +89,19 @@ func (b *writeBatcher) close() {
 		close(b.quit)
 	}
 	<-b.stopped
+	if b.conn == nil {
+		return
+	}
+	if conn, err := b.db.Conn(context.Background()); err == nil {
+		conn.Raw(func(dc any) error {
+			if dc == b.conn.conn {
+				b.conn.closeStatements()
+			}
+			return nil
+		})
+		conn.Close()
+	}
+	b.conn = nil
 }
 
 func (b *writeBatcher) loop() {
@@ -139,15 +161,133 @@ func (b *writeBatcher) runBatch(batch []*batchedWrite) {
 // for the lock).
 func (b *writeBatcher) runTx(writes ...*batchedWrite) error {
 	ctx := context.Background()
-	tx, err := b.db.BeginTx(ctx, nil)
+	conn, err := b.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	for _, w := range writes {
-		if err := w.run(ctx, tx); err != nil {
-			tx.Rollback()
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		if b.conn == nil || b.conn.conn != dc {
+			// A new connection (the pool replaced a broken one): its own statements.
+			if b.conn != nil {
+				b.conn.closeStatements()
+			}
+			c, ok := dc.(driver.Conn)
+			if !ok {
+				return fmt.Errorf("sqlite driver connection %T", dc)
+			}
+			b.conn = &batchConn{conn: c, stmts: make(map[string]driver.Stmt)}
+		}
+		begin, ok := dc.(driver.ConnBeginTx)
+		if !ok {
+			return fmt.Errorf("sqlite driver connection %T cannot begin a transaction", dc)
+		}
+		tx, err := begin.BeginTx(ctx, driver.TxOptions{}) // IMMEDIATE: the DSN's _txlock
+		if err != nil {
 			return err
 		}
+		for _, w := range writes {
+			if err := w.run(ctx, b.conn); err != nil {
+				tx.Rollback()
+				return err
+			}
+		}
+		return tx.Commit()
+	})
+}
+
+// batchConn is a driver connection with the statements prepared on it.
+type batchConn struct {
+	conn  driver.Conn
+	stmts map[string]driver.Stmt
+}
+
+func (c *batchConn) stmt(ctx context.Context, query string) (driver.Stmt, error) {
+	if st, ok := c.stmts[query]; ok {
+		return st, nil
 	}
-	return tx.Commit()
+	prep, ok := c.conn.(driver.ConnPrepareContext)
+	if !ok {
+		return nil, fmt.Errorf("sqlite driver connection %T cannot prepare", c.conn)
+	}
+	st, err := prep.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts[query] = st
+	return st, nil
+}
+
+func (c *batchConn) closeStatements() {
+	for q, st := range c.stmts {
+		st.Close()
+		delete(c.stmts, q)
+	}
+}
+
+// namedValues numbers args as ?1, ?2, …
+func namedValues(args []driver.Value) []driver.NamedValue {
+	nv := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	return nv
+}
+
+// exec runs query and returns how many rows it changed.
+func (c *batchConn) exec(ctx context.Context, query string, args ...driver.Value) (int64, error) {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	res, err := st.(driver.StmtExecContext).ExecContext(ctx, namedValues(args))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// queryRow runs query, reads its first row (if any) into dest, and steps the statement
+// to its end, which is where SQLite finishes a write's statement.
+func (c *batchConn) queryRow(ctx context.Context, query string, dest []driver.Value, args ...driver.Value) (found bool, err error) {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return false, err
+	}
+	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, namedValues(args))
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	scratch := make([]driver.Value, len(dest))
+	for {
+		err := rows.Next(scratch)
+		if err == io.EOF {
+			return found, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if !found {
+			copy(dest, scratch)
+			found = true
+		}
+	}
+}
+
+// driverInt64 and driverString read a column value the driver returned; NULL reads as
+// 0 and "".
+func driverInt64(v driver.Value) int64 {
+	n, _ := v.(int64)
+	return n
+}
+
+func driverString(v driver.Value) string {
+	switch s := v.(type) {
+	case string:
+		return s
+	case []byte:
+		return string(s)
+	}
+	return ""
 }

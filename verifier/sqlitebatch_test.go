@@ -2,7 +2,6 @@ package verifier
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"strconv"
@@ -24,8 +23,8 @@ func TestWriteBatcherIsolatesAFailedWrite(t *testing.T) {
 	names := []string{"a", "b", "fails", "c", "d"}
 	batch := make([]*batchedWrite, len(names))
 	for i, name := range names {
-		batch[i] = &batchedWrite{done: make(chan error, 1), run: func(ctx context.Context, tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES (?, x'01')`, name); err != nil {
+		batch[i] = &batchedWrite{done: make(chan error, 1), run: func(ctx context.Context, c *batchConn) error {
+			if _, err := c.exec(ctx, `INSERT INTO meta (name, value) VALUES (?, x'01')`, name); err != nil {
 				return err
 			}
 			if name == "fails" {
@@ -65,8 +64,8 @@ func TestWriteBatcherBatches(t *testing.T) {
 	const n = 200
 	for i := range n {
 		wg.Go(func() {
-			if err := b.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-				_, err := tx.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES (?, x'01')`, strconv.Itoa(i))
+			if err := b.do(ctx, func(ctx context.Context, c *batchConn) error {
+				_, err := c.exec(ctx, `INSERT INTO meta (name, value) VALUES (?, x'01')`, strconv.Itoa(i))
 				return err
 			}); err != nil {
 				t.Error(err)
