@@ -17,6 +17,13 @@ import (
 // bytes.
 const DefaultMaxBody = 64 << 10
 
+// ServerGCPercent is the garbage collector's target that otpair serve sets unless
+// GOGC is set. A verifier's live heap is small (tokens are stateless, the sign-in cache
+// is bounded), so at Go's default of 100 it collects every few hundred requests; at 400
+// BenchmarkServer's rejected codes ran about 15 % faster, for a heap that peaks at five
+// times the live data instead of twice.
+const ServerGCPercent = 400
+
 // ServerOptions configures a Server.
 type ServerOptions struct {
 	// ManagementKey authorises the management calls (delete seed, user load, create,

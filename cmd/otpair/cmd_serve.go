@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -75,6 +76,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeFn()
+	if e.getenv("GOGC") == "" {
+		debug.SetGCPercent(verifier.ServerGCPercent)
+	}
 	mgmtKey, mgmtSource, err := managementKey(e, bf.mgmtKey, info.home)
 	if err != nil {
 		return err
