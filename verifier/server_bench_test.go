@@ -247,7 +247,7 @@ func (s *benchSetup) nextGoodCode(int64) string {
 // way of posting a JSON body to url, answering the response's status.
 type benchClient struct {
 	name string
-	open func(url string) (post func(body string) (int, error), done func(), err error)
+	open func(url string) (post func(body string) (status int, failure string, err error), done func(), err error)
 }
 
 // The two load generators. Both run in the benchmark's process, on the same two cores
@@ -263,28 +263,32 @@ var (
 	benchClientsAll = []benchClient{wireClient, netHTTPClient}
 )
 
-func openNetHTTPClient(url string) (func(string) (int, error), func(), error) {
+func openNetHTTPClient(url string) (func(string) (int, string, error), func(), error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: 2, MaxConnsPerHost: 2}
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	post := func(body string) (int, error) {
+	post := func(body string) (int, string, error) {
 		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 		if err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		req.Header.Set("Authorization", "Bearer "+testPID)
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := client.Do(req)
 		if err != nil {
-			return 0, err
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+			return resp.StatusCode, string(b), nil
 		}
 		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode, nil
+		return resp.StatusCode, "", nil
 	}
 	return post, tr.CloseIdleConnections, nil
 }
 
-func openWireClient(rawURL string) (func(string) (int, error), func(), error) {
+func openWireClient(rawURL string) (func(string) (int, string, error), func(), error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, nil, err
@@ -297,13 +301,13 @@ func openWireClient(rawURL string) (func(string) (int, error), func(), error) {
 		"\r\nContent-Type: application/json\r\nContent-Length: "
 	br := bufio.NewReaderSize(conn, 16<<10)
 	var buf []byte
-	post := func(body string) (int, error) {
+	post := func(body string) (int, string, error) {
 		buf = append(buf[:0], head...)
 		buf = strconv.AppendInt(buf, int64(len(body)), 10)
 		buf = append(buf, "\r\n\r\n"...)
 		buf = append(buf, body...)
 		if _, err := conn.Write(buf); err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		return readWireResponse(br)
 	}
@@ -311,25 +315,26 @@ func openWireClient(rawURL string) (func(string) (int, error), func(), error) {
 }
 
 // readWireResponse reads one HTTP/1.1 response that has a Content-Length (every
-// answer of the server and of the echo handler here does) and returns its status.
-func readWireResponse(br *bufio.Reader) (int, error) {
+// answer of the server and of the echo handler here does) and returns its status, and
+// its body when the status is not a success (for the benchmark's failure message).
+func readWireResponse(br *bufio.Reader) (int, string, error) {
 	line, err := br.ReadSlice('\n')
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	// "HTTP/1.1 200 OK\r\n"
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
-		return 0, fmt.Errorf("bad status line %q", line)
+		return 0, "", fmt.Errorf("bad status line %q", line)
 	}
 	status, err := strconv.Atoi(string(line[9:12]))
 	if err != nil {
-		return 0, fmt.Errorf("bad status line %q", line)
+		return 0, "", fmt.Errorf("bad status line %q", line)
 	}
 	length := -1
 	for {
 		line, err := br.ReadSlice('\n')
 		if err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		line = bytes.TrimRight(line, "\r\n")
 		if len(line) == 0 {
@@ -337,17 +342,24 @@ func readWireResponse(br *bufio.Reader) (int, error) {
 		}
 		if name, value, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(name, []byte("Content-Length")) {
 			if length, err = strconv.Atoi(string(bytes.TrimSpace(value))); err != nil {
-				return 0, fmt.Errorf("bad Content-Length %q", value)
+				return 0, "", fmt.Errorf("bad Content-Length %q", value)
 			}
 		}
 	}
 	if length < 0 {
-		return 0, errors.New("response without Content-Length")
+		return 0, "", errors.New("response without Content-Length")
+	}
+	if status >= 300 {
+		body := make([]byte, length)
+		if _, err := io.ReadFull(br, body); err != nil {
+			return 0, "", err
+		}
+		return status, string(body), nil
 	}
 	if _, err := br.Discard(length); err != nil {
-		return 0, err
+		return 0, "", err
 	}
-	return status, nil
+	return status, "", nil
 }
 
 // runBenchClients runs runBench once with each load generator, as sub-benchmarks.
@@ -398,7 +410,7 @@ func runBench(b *testing.B, client benchClient, url string, body func(i int64) s
 		for pb.Next() {
 			req := body(seq.Add(1) - 1)
 			t0 := time.Now()
-			status, err := post(req)
+			status, failure, err := post(req)
 			if err != nil {
 				firstErr.CompareAndSwap(nil, err)
 				failed.Add(1)
@@ -412,7 +424,7 @@ func runBench(b *testing.B, client benchClient, url string, body func(i int64) s
 			}
 			mine = append(mine, time.Since(t0))
 			if status != want {
-				firstErr.CompareAndSwap(nil, fmt.Errorf("status %d for request %q", status, req))
+				firstErr.CompareAndSwap(nil, fmt.Errorf("status %d %s for request %s", status, failure, req))
 				failed.Add(1)
 			}
 		}
@@ -434,6 +446,7 @@ func runBench(b *testing.B, client benchClient, url string, body func(i int64) s
 	if len(all) > 0 {
 		slices.Sort(all)
 		b.ReportMetric(float64(all[len(all)*99/100])/float64(time.Millisecond), "p99-ms")
+		b.ReportMetric(float64(all[len(all)-1])/float64(time.Millisecond), "max-ms")
 	}
 }
 

@@ -44,12 +44,8 @@ type batchedWrite struct {
 	done chan error // buffered: the loop never waits for a caller
 }
 
-// maxWriteBatch bounds a batch, so one commit never holds the write lock for long;
-// maxWriteYields bounds how often the loop lets others run to join a batch.
-const (
-	maxWriteBatch  = 64
-	maxWriteYields = 4
-)
+// maxWriteBatch bounds a batch, so one commit never holds the write lock for long.
+const maxWriteBatch = 64
 
 // errStoreClosed is what a write gets after Close.
 var errStoreClosed = errors.New("store closed")
@@ -114,24 +110,20 @@ func (b *writeBatcher) loop() {
 		case <-b.quit:
 			return
 		}
-		// Yield before gathering: other goroutines (the HTTP handlers) run and those
-		// about to write join this batch. With nothing else to run the yield returns at
-		// once, so a lone write is not delayed; under load a batch grows while it keeps
-		// growing (at most maxWriteYields yields).
-		for yields := 0; yields < maxWriteYields && len(batch) < maxWriteBatch; yields++ {
-			n := len(batch)
-			runtime.Gosched()
-		gather:
-			for len(batch) < maxWriteBatch {
-				select {
-				case w := <-b.queue:
-					batch = append(batch, w)
-				default:
-					break gather
-				}
-			}
-			if len(batch) == n {
-				break
+		// Yield once before gathering: other goroutines (the HTTP handlers) run, and
+		// those about to write join this batch. With nothing else to run the yield
+		// returns at once, so a lone write is not delayed. (Without it a batch held 1.0
+		// writes at 16 clients, with it 5.4; yielding up to four times while the batch
+		// grew gave 5.6 writes but kept the cores less busy: 6 % fewer requests a
+		// second over 5 interleaved pairs.)
+		runtime.Gosched()
+	gather:
+		for len(batch) < maxWriteBatch {
+			select {
+			case w := <-b.queue:
+				batch = append(batch, w)
+			default:
+				break gather
 			}
 		}
 		b.commits.Add(1)
