@@ -20,6 +20,7 @@ const (
 	DefaultLockDuration = 5 * time.Minute
 	DefaultSessionTTL   = 10 * time.Minute
 	DefaultRefreshTTL   = 30 * 24 * time.Hour
+	DefaultPendingTTL   = 15 * time.Minute
 )
 
 // LocalOptions configure a Local backend. The zero value of every field but SeedKey
@@ -34,7 +35,12 @@ type LocalOptions struct {
 	LockDuration        time.Duration // default 5 minutes
 	SessionTTL          time.Duration // default 10 minutes
 	RefreshTTL          time.Duration // default 30 days
-	SigningAlg          string        // RS256 (default) or ES256
+	// PendingTTL is how long a pending seed (of a sign-up or an update) can be
+	// confirmed by its first code; after that it is ignored and the user signs up (or
+	// updates) again. A provisioning URL that leaked from an abandoned enrolment then
+	// opens nothing. Default 15 minutes.
+	PendingTTL time.Duration
+	SigningAlg string // RS256 (default) or ES256
 	// SeedKey is the 32-byte key that seals seeds and the signing key at rest (see
 	// LoadSeedKey). Required.
 	SeedKey []byte
@@ -103,6 +109,9 @@ func NewLocal(ctx context.Context, st Store, opts LocalOptions) (*Local, error) 
 	}
 	if opts.RefreshTTL <= 0 {
 		opts.RefreshTTL = DefaultRefreshTTL
+	}
+	if opts.PendingTTL <= 0 {
+		opts.PendingTTL = DefaultPendingTTL
 	}
 	if opts.SigningAlg == "" {
 		opts.SigningAlg = RS256
@@ -301,7 +310,11 @@ func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, erro
 		l.afterCharge()
 	}
 	rec := e.rec
-	m, err := l.match(rec.ID, code, now, e.active, e.pending)
+	pending := l.livePending(e.pending, now)
+	if e.active == nil && pending == nil { // the seeds changed under a cached entry
+		return Session{}, fmt.Errorf("sign in: %w", errNoLiveSeed(e))
+	}
+	m, err := l.match(rec.ID, code, now, e.active, pending)
 	if err != nil {
 		return Session{}, fmt.Errorf("sign in: %w", err)
 	}
@@ -309,7 +322,7 @@ func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, erro
 		return Session{}, fmt.Errorf("sign in: %w", &WrongCodeError{Left: max(l.opts.MaxAttempts-att.Count, 0), LockedUntil: att.LockedUntil})
 	}
 	var ok, firstSeen bool
-	if m.seed == e.pending {
+	if m.seed == pending {
 		ok, firstSeen, err = l.st.PromotePending(ctx, rec.ID, m.seed.ID, m.step, m.drift, now)
 	} else {
 		ok, err = l.st.ConsumeStep(ctx, rec.ID, m.seed.ID, m.step, m.drift, now)
@@ -322,7 +335,7 @@ func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, erro
 	}
 	rec.Active, rec.FailedAttempts, rec.LockedUntil = true, 0, time.Time{}
 	rec.LastStep, rec.StepDrift = int64(m.step), m.drift
-	if m.seed == e.pending {
+	if m.seed == pending {
 		rec.HasActiveSeed, rec.HasPendingSeed = true, false
 		e.active, e.pending = e.pending, nil
 	}
@@ -358,6 +371,10 @@ func (l *Local) chargeSignIn(ctx context.Context, loginID string, now time.Time,
 			l.cache.put(loginID, e)
 			return signInEntry{}, Attempt{}, &LockedError{Until: e.rec.LockedUntil}
 		}
+	}
+	if e.active == nil && l.livePending(e.pending, now) == nil {
+		// Only an expired enrolment: nothing to check a code against, so no attempt.
+		return signInEntry{}, Attempt{}, errNoLiveSeed(e)
 	}
 	att, err := l.st.ChargeAttempt(ctx, e.rec.ID, now, l.opts.MaxAttempts, l.opts.LockDuration)
 	if errors.Is(err, ErrUnknownUser) && !fresh {
@@ -396,6 +413,22 @@ func (l *Local) chargeSignIn(ctx context.Context, loginID string, now time.Time,
 		l.cache.put(loginID, e)
 	}
 	return e, att, nil
+}
+
+// livePending is the pending seed while it can still be confirmed, else nil.
+func (l *Local) livePending(pending *SealedSeed, now time.Time) *SealedSeed {
+	if pending == nil || !now.Before(pending.Created.Add(l.opts.PendingTTL)) {
+		return nil
+	}
+	return pending
+}
+
+// errNoLiveSeed is ErrNoSeed, saying why when an expired enrolment is all there is.
+func errNoLiveSeed(e signInEntry) error {
+	if e.pending != nil {
+		return fmt.Errorf("%w: the enrolment expired; sign up (or update) again", ErrNoSeed)
+	}
+	return ErrNoSeed
 }
 
 // loadSignIn reads a user and its seeds.

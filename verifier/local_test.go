@@ -283,6 +283,59 @@ func TestResignupReplacesPendingSeed(t *testing.T) {
 	}
 }
 
+// TestPendingSeedExpires: a sign-up or update not confirmed within PendingTTL is
+// ignored: its codes open nothing, a sign-up-only user gets ErrNoSeed without an
+// attempt counted, the active seed of an updating user keeps working, and signing up
+// again starts a fresh enrolment. The TTL's last instant still counts.
+func TestPendingSeedExpires(t *testing.T) {
+	ctx := context.Background()
+	const ttl = 10 * time.Minute
+	e := newLTEnv(t, LocalOptions{PendingTTL: ttl})
+	start := e.clock.Now()
+
+	// A sign-up confirmed at the TTL's last millisecond still works.
+	late := ltSignUp(t, e, "lena")
+	e.clock.Add(ttl - time.Millisecond)
+	if _, err := e.l.SignIn(ctx, "lena", ltCode(t, late, e.clock.Now())); err != nil {
+		t.Fatalf("confirming just before the TTL: %v", err)
+	}
+	e.clock.Set(start)
+
+	// One that waited the whole TTL does not, and costs no attempt.
+	k := ltSignUp(t, e, "carl")
+	e.clock.Add(ttl)
+	_, err := e.l.SignIn(ctx, "carl", ltCode(t, k, e.clock.Now()))
+	ltWantErr(t, "confirming an expired sign-up", err, ErrNoSeed)
+	if !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("the error does not say the enrolment expired: %v", err)
+	}
+	if rec, err := e.st.UserByLoginID(ctx, "carl"); err != nil || rec.FailedAttempts != 0 {
+		t.Fatalf("an expired enrolment counted attempts: %d, %v", rec.FailedAttempts, err)
+	}
+	// Twice, now that the user is cached.
+	_, err = e.l.SignIn(ctx, "carl", ltCode(t, k, e.clock.Now()))
+	ltWantErr(t, "confirming an expired sign-up again", err, ErrNoSeed)
+	k = ltSignUp(t, e, "carl")
+	if s, err := e.l.SignIn(ctx, "carl", ltCode(t, k, e.clock.Now())); err != nil || !s.FirstSeen {
+		t.Fatalf("signing up again after expiry: %v", err)
+	}
+
+	// An update left unconfirmed: the new seed expires, the old one stays.
+	e.clock.Add(30 * time.Second)
+	old, s := ltEnrol(t, e, "dora")
+	enr, err := e.l.Update(ctx, "dora", s.RefreshJWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newKey := ltKey(t, enr)
+	e.clock.Add(ttl + 30*time.Second)
+	_, err = e.l.SignIn(ctx, "dora", ltCode(t, newKey, e.clock.Now()))
+	ltWantErr(t, "a code of an expired update", err, ErrWrongCode)
+	if _, err := e.l.SignIn(ctx, "dora", ltCode(t, old, e.clock.Now())); err != nil {
+		t.Fatalf("the active seed beside an expired update: %v", err)
+	}
+}
+
 func TestWindowEdges(t *testing.T) {
 	cases := []struct {
 		name        string

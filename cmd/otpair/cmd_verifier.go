@@ -63,6 +63,7 @@ type localPolicy struct {
 	lock        time.Duration
 	sessionTTL  time.Duration
 	refreshTTL  time.Duration
+	pendingTTL  time.Duration
 }
 
 // register adds the policy flags to fs.
@@ -72,6 +73,7 @@ func (p *localPolicy) register(fs *flag.FlagSet) {
 	fs.DurationVar(&p.lock, "lockout", verifier.DefaultLockDuration, "local: how long sign-in stays locked after too many failures")
 	fs.DurationVar(&p.sessionTTL, "session-ttl", verifier.DefaultSessionTTL, "local: session token lifetime")
 	fs.DurationVar(&p.refreshTTL, "refresh-ttl", verifier.DefaultRefreshTTL, "local: refresh token lifetime")
+	fs.DurationVar(&p.pendingTTL, "pending-ttl", verifier.DefaultPendingTTL, "local: how long a sign-up or update can be confirmed by its first code")
 }
 
 // options applies the policy to o, refusing values that would disable a protection.
@@ -81,8 +83,8 @@ func (p localPolicy) options(o *verifier.LocalOptions) error {
 		return usageError("--window: %d steps each way is far too lenient (at most 10)", p.window)
 	case p.maxAttempts < 0 || p.maxAttempts > 1000:
 		return usageError("--max-attempts: want 1 to 1000, got %d", p.maxAttempts)
-	case p.lock < 0 || p.sessionTTL < 0 || p.refreshTTL < 0:
-		return usageError("--lockout, --session-ttl and --refresh-ttl must not be negative")
+	case p.lock < 0 || p.sessionTTL < 0 || p.refreshTTL < 0 || p.pendingTTL < 0:
+		return usageError("--lockout, --session-ttl, --refresh-ttl and --pending-ttl must not be negative")
 	}
 	switch {
 	case p.window == 0:
@@ -91,7 +93,7 @@ func (p localPolicy) options(o *verifier.LocalOptions) error {
 		o.SkewBack, o.SkewAhead = p.window, p.window
 	}
 	o.MaxAttempts, o.LockDuration = p.maxAttempts, p.lock
-	o.SessionTTL, o.RefreshTTL = p.sessionTTL, p.refreshTTL
+	o.SessionTTL, o.RefreshTTL, o.PendingTTL = p.sessionTTL, p.refreshTTL, p.pendingTTL
 	return nil
 }
 
