@@ -44,6 +44,13 @@ type Backend interface {
 	ProjectID() string
 }
 
+// LogoutAller is a Backend that can revoke every refresh token of a user at once
+// (Descope's logoutall). The server answers /v1/auth/logoutall with it, and with
+// Logout (only the presented token) for a backend without it.
+type LogoutAller interface {
+	LogoutAll(ctx context.Context, refreshJWT string) error
+}
+
 // UserLister is implemented by backends that can list every user (Local can; Remote
 // cannot, since Descope's search API is out of scope).
 type UserLister interface {

@@ -78,8 +78,9 @@ type Local struct {
 }
 
 var (
-	_ Backend    = (*Local)(nil)
-	_ UserLister = (*Local)(nil)
+	_ Backend     = (*Local)(nil)
+	_ UserLister  = (*Local)(nil)
+	_ LogoutAller = (*Local)(nil)
 )
 
 const metaProjectID = "project_id"
@@ -233,6 +234,9 @@ func (l *Local) Update(ctx context.Context, loginID, refreshJWT string) (Enrollm
 	rec, err := l.st.UserByLoginID(ctx, loginID)
 	if errors.Is(err, ErrUnknownUser) || err == nil && (!rec.Active || rec.ID != c.Subject) {
 		return Enrollment{}, fmt.Errorf("update: %w: the refresh token is not this user's", ErrBadToken)
+	}
+	if err == nil && loggedOutEverywhere(c, rec) {
+		return Enrollment{}, fmt.Errorf("update: %w: revoked by a logout everywhere", ErrBadToken)
 	}
 	if err != nil {
 		return Enrollment{}, fmt.Errorf("update: %w", err)
@@ -534,6 +538,26 @@ func (l *Local) Logout(ctx context.Context, refreshJWT string) error {
 	return nil
 }
 
+// LogoutAll implements LogoutAller: every refresh token of the token's user issued up
+// to now is revoked, on every instance sharing the database. Session tokens, which
+// SDKs check offline against the JWKS, run out within their TTL.
+func (l *Local) LogoutAll(ctx context.Context, refreshJWT string) error {
+	_, rec, err := l.refreshUser(ctx, refreshJWT)
+	if err != nil {
+		return fmt.Errorf("logout all: %w", err)
+	}
+	if err := l.st.RevokeUserTokens(ctx, rec.ID, l.now().Add(time.Millisecond)); err != nil {
+		return fmt.Errorf("logout all: %w", err)
+	}
+	return nil
+}
+
+// loggedOutEverywhere reports whether the refresh token was issued before its user
+// last logged out everywhere (tokens without iat_ms count as issued at time zero).
+func loggedOutEverywhere(c tokenClaims, rec UserRecord) bool {
+	return !rec.TokensNotBefore.IsZero() && c.IssuedMs < rec.TokensNotBefore.UnixMilli()
+}
+
 // VerifySession checks a session token (signature, issuer, expiry, kind) and returns
 // its claims, as Descope's SDKs' validateSession would. Failures wrap ErrBadToken.
 func (l *Local) VerifySession(ctx context.Context, sessionJWT string) (Claims, error) {
@@ -572,6 +596,9 @@ func (l *Local) refreshUser(ctx context.Context, raw string) (tokenClaims, UserR
 	}
 	if err != nil {
 		return tokenClaims{}, UserRecord{}, err
+	}
+	if loggedOutEverywhere(c, rec) {
+		return tokenClaims{}, UserRecord{}, fmt.Errorf("%w: revoked by a logout everywhere", ErrBadToken)
 	}
 	return c, rec, nil
 }

@@ -106,6 +106,8 @@ var postgresMigrations = []string{
 		expires_at  BIGINT NOT NULL
 	);
 	CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);`,
+	// 2: "log out everywhere", as in SQLite.
+	`ALTER TABLE users ADD COLUMN tokens_not_before BIGINT NOT NULL DEFAULT 0;`,
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one database
@@ -227,16 +229,16 @@ func scanPgUser(r rowScanner, more ...any) (UserRecord, error) {
 		u                     UserRecord
 		active                int
 		hasA, hasP            bool
-		created               int64
+		created, notBefore    int64
 		lockedUntil, lastStep *int64
 	)
 	dest := []any{&u.ID, &u.LoginID, &u.Name, &u.Email, &u.Phone, &active, &created, &u.FailedAttempts,
-		&lockedUntil, &lastStep, &u.StepDrift, &hasA, &hasP}
+		&lockedUntil, &lastStep, &u.StepDrift, &notBefore, &hasA, &hasP}
 	if err := r.Scan(append(dest, more...)...); err != nil {
 		return UserRecord{}, err
 	}
 	u.Active, u.HasActiveSeed, u.HasPendingSeed = active != 0, hasA, hasP
-	u.Created = fromMillis(created)
+	u.Created, u.TokensNotBefore = fromMillis(created), fromMillis(notBefore)
 	if lockedUntil != nil {
 		u.LockedUntil = fromMillis(*lockedUntil)
 	}
@@ -477,6 +479,19 @@ func (s *PostgresStore) RevokeToken(ctx context.Context, jti string, expires, no
 	}
 	if _, err := s.pool.Exec(ctx, `DELETE FROM revoked_tokens WHERE expires_at <= $1`, millis(now)); err != nil {
 		return fmt.Errorf("revoke token: purge expired: %w", err)
+	}
+	return nil
+}
+
+// RevokeUserTokens implements Store.
+func (s *PostgresStore) RevokeUserTokens(ctx context.Context, userID string, before time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET tokens_not_before = GREATEST(tokens_not_before, $1) WHERE id = $2`,
+		millis(before), userID)
+	if err != nil {
+		return fmt.Errorf("revoke user tokens: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("revoke user tokens: %w", ErrUnknownUser)
 	}
 	return nil
 }

@@ -61,8 +61,8 @@ func TestPostgresConcurrentFirstStart(t *testing.T) {
 		t.Fatalf("stored value %q", values[0])
 	}
 	v, err := stores[0].SchemaVersion(t.Context())
-	if err != nil || v != 1 {
-		t.Fatalf("SchemaVersion = %d, %v; want 1", v, err)
+	if err != nil || v != 2 {
+		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
 	}
 	// A later start finds the schema current and keeps the data.
 	again, err := verifier.OpenPostgres(t.Context(), dsn)

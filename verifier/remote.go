@@ -28,7 +28,10 @@ type Remote struct {
 	keys map[string]JWK // the server's public keys by kid, fetched when a kid is unknown
 }
 
-var _ Backend = (*Remote)(nil)
+var (
+	_ Backend     = (*Remote)(nil)
+	_ LogoutAller = (*Remote)(nil)
+)
 
 // RemoteOption configures a Remote.
 type RemoteOption func(*Remote)
@@ -158,11 +161,21 @@ func (r *Remote) Me(ctx context.Context, refreshJWT string) (User, error) {
 
 // Logout implements Backend.
 func (r *Remote) Logout(ctx context.Context, refreshJWT string) error {
+	return r.revoke(ctx, "logout", "/v1/auth/logout", refreshJWT)
+}
+
+// LogoutAll implements LogoutAller: POST /v1/auth/logoutall.
+func (r *Remote) LogoutAll(ctx context.Context, refreshJWT string) error {
+	return r.revoke(ctx, "logout all", "/v1/auth/logoutall", refreshJWT)
+}
+
+// revoke posts the refresh token to a logout call at path.
+func (r *Remote) revoke(ctx context.Context, op, path, refreshJWT string) error {
 	if err := checkToken(refreshJWT); err != nil {
-		return fmt.Errorf("logout: %w", err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
-	if err := r.do(ctx, http.MethodPost, "/v1/auth/logout", refreshJWT, struct{}{}, nil); err != nil {
-		return wrapOp("logout", err)
+	if err := r.do(ctx, http.MethodPost, path, refreshJWT, struct{}{}, nil); err != nil {
+		return wrapOp(op, err)
 	}
 	return nil
 }

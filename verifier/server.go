@@ -97,7 +97,7 @@ func NewServer(b Backend, opts ServerOptions) *Server {
 	s.route("GET /v2/keys/{pid}", accessNone, s.keys)
 	s.route("POST /v1/auth/refresh", accessRefresh, s.refresh)
 	s.route("POST /v1/auth/logout", accessRefresh, s.logout)
-	s.route("POST /v1/auth/logoutall", accessRefresh, s.logout)
+	s.route("POST /v1/auth/logoutall", accessRefresh, s.logoutAll)
 	s.route("GET /v1/auth/me", accessRefresh, s.me)
 	s.route("GET /v1/mgmt/user", accessMgmt, s.loadUser)
 	s.route("POST /v1/mgmt/user/create", accessMgmt, s.createUser)
@@ -322,6 +322,23 @@ func (s *Server) logout(r *http.Request, c call) (any, error) {
 		return nil, err
 	}
 	if err := s.b.Logout(r.Context(), c.jwt); err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
+}
+
+// logoutAll revokes every refresh token of the user, or only this one when the backend
+// cannot (it is not a LogoutAller).
+func (s *Server) logoutAll(r *http.Request, c call) (any, error) {
+	all, ok := s.b.(LogoutAller)
+	if !ok {
+		return s.logout(r, c)
+	}
+	var req refreshRequest
+	if err := s.decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := all.LogoutAll(r.Context(), c.jwt); err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil

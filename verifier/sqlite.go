@@ -183,6 +183,9 @@ var sqliteMigrations = []string{
 		expires_at  BIGINT NOT NULL
 	);
 	CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);`,
+	// 2: "log out everywhere": refresh tokens issued before this instant (unix ms) are
+	// revoked.
+	`ALTER TABLE users ADD COLUMN tokens_not_before BIGINT NOT NULL DEFAULT 0;`,
 }
 
 // migrateRetryingBusy runs migrate, trying again for a few seconds while another
@@ -314,7 +317,7 @@ func (s *SQLiteStore) CreateUser(ctx context.Context, u UserRecord) error {
 }
 
 const userColumns = `users.id, users.login_id, users.name, users.email, users.phone, users.active, users.created_at,
-	users.failed_count, users.locked_until, users.last_step, users.step_drift,
+	users.failed_count, users.locked_until, users.last_step, users.step_drift, users.tokens_not_before,
 	EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = users.id AND kind = 'active'),
 	EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = users.id AND kind = 'pending')`
 
@@ -359,16 +362,16 @@ func scanUser(r rowScanner, more ...any) (UserRecord, error) {
 	var (
 		u                     UserRecord
 		active, hasA, hasP    int
-		created               int64
+		created, notBefore    int64
 		lockedUntil, lastStep sql.NullInt64
 	)
 	dest := []any{&u.ID, &u.LoginID, &u.Name, &u.Email, &u.Phone, &active, &created, &u.FailedAttempts,
-		&lockedUntil, &lastStep, &u.StepDrift, &hasA, &hasP}
+		&lockedUntil, &lastStep, &u.StepDrift, &notBefore, &hasA, &hasP}
 	if err := r.Scan(append(dest, more...)...); err != nil {
 		return UserRecord{}, err
 	}
 	u.Active, u.HasActiveSeed, u.HasPendingSeed = active != 0, hasA != 0, hasP != 0
-	u.Created = fromMillis(created)
+	u.Created, u.TokensNotBefore = fromMillis(created), fromMillis(notBefore)
 	if lockedUntil.Valid {
 		u.LockedUntil = fromMillis(lockedUntil.Int64)
 	}
@@ -587,6 +590,16 @@ func (s *SQLiteStore) RevokeToken(ctx context.Context, jti string, expires, now 
 		return fmt.Errorf("revoke token: purge expired: %w", err)
 	}
 	return nil
+}
+
+// RevokeUserTokens implements Store.
+func (s *SQLiteStore) RevokeUserTokens(ctx context.Context, userID string, before time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET tokens_not_before = MAX(tokens_not_before, ?) WHERE id = ?`,
+		millis(before), userID)
+	if err != nil {
+		return fmt.Errorf("revoke user tokens: %w", err)
+	}
+	return oneRow(res, "revoke user tokens")
 }
 
 // TokenRevoked implements Store.

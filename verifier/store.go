@@ -69,6 +69,10 @@ type Store interface {
 	// token is dead anyway); entries expired at now may be purged. Revoking twice is
 	// not an error.
 	RevokeToken(ctx context.Context, jti string, expires, now time.Time) error
+	// RevokeUserTokens revokes every refresh token of the user issued before the
+	// instant given ("log out everywhere"): UserRecord.TokensNotBefore becomes it,
+	// unless it is already later. ErrUnknownUser.
+	RevokeUserTokens(ctx context.Context, userID string, before time.Time) error
 	// TokenRevoked reports whether the token id was revoked.
 	TokenRevoked(ctx context.Context, jti string) (bool, error)
 
@@ -105,6 +109,9 @@ type UserRecord struct {
 	// LastStep is the last accepted TOTP step, or -1 when none was accepted yet.
 	LastStep  int64
 	StepDrift int
+	// TokensNotBefore is when the user last logged out everywhere: refresh tokens
+	// issued before it are revoked. Zero when never.
+	TokensNotBefore time.Time
 }
 
 // SealedSeed is a TOTP seed as stored: encrypted (AES-256-GCM, the AAD binding user

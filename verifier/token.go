@@ -37,6 +37,9 @@ type tokenClaims struct {
 	jwt.RegisteredClaims
 	DRN string   `json:"drn"`
 	AMR []string `json:"amr,omitempty"`
+	// IssuedMs is a refresh token's issue time in unix milliseconds (iat has whole
+	// seconds), so that a logout everywhere revokes exactly the tokens issued before it.
+	IssuedMs int64 `json:"iat_ms,omitempty"`
 }
 
 // signer signs and verifies the tokens with the persisted key pair. Verification pins
@@ -194,6 +197,9 @@ func (s *signer) issue(iss, sub, drn, jti string, now time.Time, ttl time.Durati
 		},
 		DRN: drn,
 		AMR: []string{"totp"},
+	}
+	if drn == drnRefresh {
+		c.IssuedMs = now.UnixMilli()
 	}
 	t := jwt.NewWithClaims(s.method, c)
 	t.Header["kid"] = s.kid

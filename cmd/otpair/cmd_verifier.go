@@ -42,7 +42,7 @@ var verifierSteps = []struct {
 	{"delete-seed", "LOGIN_ID", "remove a user's seed (a management call)", (*verifierCmd).deleteSeed},
 	{"me", "", "show the user a refresh token belongs to", (*verifierCmd).me},
 	{"refresh", "", "issue a new session token from a refresh token", (*verifierCmd).refresh},
-	{"logout", "", "revoke a refresh token", (*verifierCmd).logout},
+	{"logout", "", "revoke a refresh token (--all: every session of its user)", (*verifierCmd).logout},
 }
 
 // backendFlags choose and configure the verifier backend; serve shares the local ones.
@@ -119,6 +119,7 @@ type verifierCmd struct {
 	phone        string
 	qr           bool
 	enroll       bool
+	all          bool // logout: every refresh token of the user
 }
 
 func runVerifier(ctx context.Context, e *env, args []string) error {
@@ -155,6 +156,8 @@ func runVerifier(ctx context.Context, e *env, args []string) error {
 	case "update":
 		fs.BoolVar(&v.qr, "qr", true, "draw the QR code in the terminal")
 		fs.BoolVar(&v.enroll, "enroll", false, "also add the new key to the authenticator vault")
+	case "logout":
+		fs.BoolVar(&v.all, "all", false, "log out everywhere: revoke every refresh token of the user issued until now")
 	}
 	if s.name == "update" || s.name == "me" || s.name == "refresh" || s.name == "logout" {
 		fs.StringVar(&v.refreshToken, "refresh-token", "", "the refresh token from signin, or - to read it from stdin (default $"+envRefreshToken+")")
@@ -200,7 +203,7 @@ func printVerifierHelp(w io.Writer) {
 	fmt.Fprintln(w, "  signup, update   {loginId, provisioningURL, key, image (base64 PNG), accountId (with --enroll)}")
 	fmt.Fprintln(w, "  signin, refresh  {sessionJwt, refreshJwt, sub, sessionExpires, refreshExpires, firstSeen, user}")
 	fmt.Fprintln(w, "  me               user: {userId, loginId, name, email, phone, created, totp, pending, lockedUntil, lastStep, stepDrift}")
-	fmt.Fprintln(w, "  delete-seed      {loginId, seedDeleted: true}      logout  {loggedOut: true}")
+	fmt.Fprintln(w, "  delete-seed      {loginId, seedDeleted: true}      logout  {loggedOut: true[, everywhere: true]}")
 	fmt.Fprintln(w, "  rotate-key       {kid, alg, published}")
 }
 
@@ -528,6 +531,20 @@ func (v *verifierCmd) me(ctx context.Context, _ []string) error {
 }
 
 func (v *verifierCmd) logout(ctx context.Context, _ []string) error {
+	if v.all {
+		all, ok := v.b.(verifier.LogoutAller)
+		if !ok {
+			return fmt.Errorf("logout --all: this backend cannot revoke every session")
+		}
+		if err := all.LogoutAll(ctx, v.refreshToken); err != nil {
+			return err
+		}
+		if v.json {
+			return v.printJSON(map[string]any{"loggedOut": true, "everywhere": true})
+		}
+		fmt.Fprintln(v.e.stdout, "logged out everywhere: every refresh token of the user issued until now is revoked")
+		return nil
+	}
 	if err := v.b.Logout(ctx, v.refreshToken); err != nil {
 		return err
 	}

@@ -96,9 +96,11 @@ func verifierLifecycle(t *testing.T, o *otpairRun, flags ...string) {
 	}
 	up := o.mustJSON(v("update", "alice@example.com")...)
 	code2 := totpCode(t, up["provisioningURL"].(string), o.now, 1)
-	if si2 := o.mustJSON(v("signin", "alice@example.com", code2)...); si2["firstSeen"] == true {
+	si2 := o.mustJSON(v("signin", "alice@example.com", code2)...)
+	if si2["firstSeen"] == true {
 		t.Errorf("a sign-in after update is not the first: %v", si2)
 	}
+	refresh2, _ := si2["refreshJwt"].(string)
 	rf := o.mustJSON(v("refresh")...)
 	if rf["sessionJwt"] == "" || rf["sub"] != si["sub"] {
 		t.Errorf("refresh --json: %v", rf)
@@ -112,6 +114,15 @@ func verifierLifecycle(t *testing.T, o *otpairRun, flags ...string) {
 	o.stdin = ""
 	if c, _, _ := o.run(v("me", "--refresh-token", refresh)...); c != 1 {
 		t.Errorf("me after logout: exit %d, want 1", c)
+	}
+	if c, _, _ := o.run(v("me", "--refresh-token", refresh2)...); c != 0 {
+		t.Errorf("me with the other session after a plain logout: exit %d, want 0", c)
+	}
+	if c, out, errs := o.run(v("logout", "--all", "--refresh-token", refresh2)...); c != 0 || !strings.Contains(out, "everywhere") {
+		t.Errorf("logout --all: exit %d %q %q", c, out, errs)
+	}
+	if c, _, _ := o.run(v("me", "--refresh-token", refresh2)...); c != 1 {
+		t.Errorf("me after logout --all: exit %d, want 1", c)
 	}
 	if c, out, errs := o.run(v("delete-seed", "alice@example.com")...); c != 0 || !strings.Contains(out, "deleted") {
 		t.Fatalf("delete-seed: exit %d %q %q", c, out, errs)

@@ -217,6 +217,14 @@ func TestGoSDKLifecycle(t *testing.T) {
 	_, _, err = dc.Auth.RefreshSessionWithToken(ctx, refresh)
 	wantCode(t, "refresh after logout", err, "E011004")
 
+	// Logout everywhere revokes the user's other sessions too (here the one opened
+	// with the new seed).
+	if err := dc.Auth.LogoutAllWithToken(info2.RefreshToken.JWT, nil); err != nil {
+		t.Fatalf("logout all: %v", err)
+	}
+	_, _, err = dc.Auth.RefreshSessionWithToken(ctx, info2.RefreshToken.JWT)
+	wantCode(t, "refresh after logout all", err, "E011004")
+
 	// Management: load the user, delete the seed, then a code that would have been
 	// good is refused.
 	u, err := dc.Management.User().Load(ctx, login)

@@ -131,6 +131,14 @@ test('node SDK drives the TOTP lifecycle', { skip }, async () => {
   assert.equal(meAfter.ok, false);
   assert.equal(meAfter.error.errorCode, 'E011004');
 
+  // Logout everywhere revokes the user's other sessions too (here the one opened with
+  // the new seed).
+  const all = await sdk.logoutAll(si2.data.refreshJwt);
+  assert.equal(all.ok, true, JSON.stringify(all.error));
+  const meAll = await sdk.me(si2.data.refreshJwt);
+  assert.equal(meAll.ok, false);
+  assert.equal(meAll.error.errorCode, 'E011004');
+
   // Management: delete the seed; a code that would have been good is then refused.
   const loaded = await sdk.management.user.load(login);
   assert.equal(loaded.ok, true, JSON.stringify(loaded.error));

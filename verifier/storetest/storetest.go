@@ -456,6 +456,27 @@ func testRevocation(t *testing.T, s verifier.Store) {
 			t.Fatalf("TokenRevoked(%s) = %v, %v; an unexpired revocation was dropped", j, r, err)
 		}
 	}
+
+	// Log out everywhere: the user's instant only moves forward.
+	if err := s.RevokeUserTokens(ctx(t), "U404", t0); !errors.Is(err, verifier.ErrUnknownUser) {
+		t.Fatalf("RevokeUserTokens(no user) = %v, want ErrUnknownUser", err)
+	}
+	mustCreate(t, s, user("U1", "alice", true))
+	if u := mustUser(t, s, "U1"); !u.TokensNotBefore.IsZero() {
+		t.Fatalf("a new user's tokens are revoked before %v", u.TokensNotBefore)
+	}
+	later := t0.Add(time.Hour)
+	for _, at := range []time.Time{later, t0} {
+		if err := s.RevokeUserTokens(ctx(t), "U1", at); err != nil {
+			t.Fatalf("RevokeUserTokens(%v): %v", at, err)
+		}
+	}
+	if u := mustUser(t, s, "U1"); !u.TokensNotBefore.Equal(later) {
+		t.Fatalf("tokens revoked before %v, want %v (an earlier instant must not move it back)", u.TokensNotBefore, later)
+	}
+	if _, err := s.UserByLoginID(ctx(t), "alice"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // parallel runs fn n times at once and counts the true results; errors fail the test.
