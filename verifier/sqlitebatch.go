@@ -161,9 +161,8 @@ func (b *writeBatcher) runTx(writes ...*batchedWrite) error {
 	return conn.Raw(func(dc any) error {
 		if b.conn == nil || b.conn.conn != dc {
 			// A new connection (the pool replaced a broken one): its own statements.
-			if b.conn != nil {
-				b.conn.closeStatements()
-			}
+			// The old ones are dropped, not closed: their connection is closed already,
+			// and the driver finalizes through the connection.
 			c, ok := dc.(driver.Conn)
 			if !ok {
 				return fmt.Errorf("sqlite driver connection %T", dc)
