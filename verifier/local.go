@@ -318,7 +318,7 @@ func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, erro
 	if e.active == nil && pending == nil { // the seeds changed under a cached entry
 		return Session{}, fmt.Errorf("sign in: %w", errNoLiveSeed(e))
 	}
-	m, err := l.match(rec.ID, code, now, e.active, pending)
+	m, err := l.match(rec.ID, code, now, rec.LastStep, e.active, pending)
 	if err != nil {
 		return Session{}, fmt.Errorf("sign in: %w", err)
 	}

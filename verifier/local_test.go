@@ -336,6 +336,35 @@ func TestPendingSeedExpires(t *testing.T) {
 	}
 }
 
+// TestCodeSharedWithTheUsedStep: a user's code for the current step that happens to
+// equal the already used code of the step before (once in a million) signs in; reusing
+// it is still refused.
+func TestCodeSharedWithTheUsedStep(t *testing.T) {
+	ctx := context.Background()
+	e := newLTEnv(t, LocalOptions{})
+	e.clock.Set(time.Unix((collisionStep-1)*30, 0))
+	now := e.clock.Now()
+	rec := UserRecord{ID: newUserID(), LoginID: "olaf", Created: now, LastStep: -1}
+	if err := e.st.CreateUser(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	ct, nonce := e.l.seal.seal(collisionKey.Secret, seedAAD(rec.ID))
+	if err := e.st.PutPendingSeed(ctx, rec.ID, SealedSeed{ID: "s1", Ciphertext: ct, Nonce: nonce, KeyID: e.l.seal.keyID,
+		Algorithm: "SHA1", Digits: 6, Period: 30, Created: now}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := e.l.SignIn(ctx, "olaf", collisionCode); err != nil || !s.FirstSeen || s.User.LastStep != collisionStep-1 {
+		t.Fatalf("confirming at step %d: last step %d, %v", collisionStep-1, s.User.LastStep, err)
+	}
+	e.clock.Add(30 * time.Second)
+	s, err := e.l.SignIn(ctx, "olaf", collisionCode)
+	if err != nil || s.User.LastStep != collisionStep || s.User.StepDrift != 0 {
+		t.Fatalf("the next step's code, equal to the used one: last step %d drift %d, %v", s.User.LastStep, s.User.StepDrift, err)
+	}
+	_, err = e.l.SignIn(ctx, "olaf", collisionCode)
+	ltWantErr(t, "the same code a third time", err, ErrCodeReused)
+}
+
 func TestWindowEdges(t *testing.T) {
 	cases := []struct {
 		name        string

@@ -152,3 +152,46 @@ func BenchmarkMatchStep(b *testing.B) {
 		}
 	})
 }
+
+// collisionKey is RFC 6238's SHA1 secret with 6 digits, whose steps 59061240 and
+// 59061241 (February 2026) share the code 963181: two neighbouring steps share a
+// 6-digit code about once in a million.
+var collisionKey = provisioning.Key{Type: provisioning.TOTP, Secret: []byte("12345678901234567890"),
+	Algorithm: provisioning.SHA1, Digits: 6, Period: 30}
+
+const (
+	collisionStep = 59061241
+	collisionCode = "963181"
+)
+
+func TestCollisionPremise(t *testing.T) {
+	for _, s := range []uint64{collisionStep - 1, collisionStep} {
+		if c, err := collisionKey.StepCode(s); err != nil || c != collisionCode {
+			t.Fatalf("step %d: code %s, %v; the collision tests need %s", s, c, err, collisionCode)
+		}
+	}
+}
+
+// TestMatchStepPrefersAStepNotYetUsed: when the code matches two steps of the window,
+// the step after the last accepted one is reported, so the replay guard sees the step
+// the code was meant for; without one the earliest match is reported (and refused).
+func TestMatchStepPrefersAStepNotYetUsed(t *testing.T) {
+	at := time.Unix(collisionStep*30, 0)
+	for _, c := range []struct {
+		last int64
+		want uint64
+	}{
+		{-1, collisionStep - 1},
+		{collisionStep - 2, collisionStep - 1},
+		{collisionStep - 1, collisionStep},
+		{collisionStep, collisionStep - 1},
+	} {
+		step, _, ok, err := matchStepAfter(collisionKey, collisionCode, at, 1, 1, c.last)
+		if err != nil || !ok || step != c.want {
+			t.Errorf("after step %d: matched %d, %v, %v; want %d", c.last, step, ok, err, c.want)
+		}
+	}
+	if step, _, ok, _ := MatchStep(collisionKey, collisionCode, at, 1, 1); !ok || step != collisionStep-1 {
+		t.Errorf("MatchStep = %d, %v; want the earliest match %d", step, ok, collisionStep-1)
+	}
+}
