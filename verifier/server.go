@@ -317,28 +317,26 @@ func (s *Server) refresh(r *http.Request, c call) (any, error) {
 }
 
 func (s *Server) logout(r *http.Request, c call) (any, error) {
-	var req refreshRequest
-	if err := s.decode(r, &req); err != nil {
-		return nil, err
-	}
-	if err := s.b.Logout(r.Context(), c.jwt); err != nil {
-		return nil, err
-	}
-	return struct{}{}, nil
+	return s.revoke(r, c, s.b.Logout)
 }
 
 // logoutAll revokes every refresh token of the user, or only this one when the backend
 // cannot (it is not a LogoutAller).
 func (s *Server) logoutAll(r *http.Request, c call) (any, error) {
-	all, ok := s.b.(LogoutAller)
-	if !ok {
-		return s.logout(r, c)
+	if all, ok := s.b.(LogoutAller); ok {
+		return s.revoke(r, c, all.LogoutAll)
 	}
+	return s.logout(r, c)
+}
+
+// revoke answers a logout call: the body is checked (the SDKs send {}), then the
+// refresh token goes to revoke.
+func (s *Server) revoke(r *http.Request, c call, revoke func(ctx context.Context, refreshJWT string) error) (any, error) {
 	var req refreshRequest
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
 	}
-	if err := all.LogoutAll(r.Context(), c.jwt); err != nil {
+	if err := revoke(r.Context(), c.jwt); err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil
