@@ -315,7 +315,7 @@ func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, erro
 	}
 	rec := e.rec
 	pending := l.livePending(e.pending, now)
-	if e.active == nil && pending == nil { // the seeds changed under a cached entry
+	if e.active == nil && pending == nil { // seeds read again after the charge, or the pending one just expired
 		return Session{}, fmt.Errorf("sign in: %w", errNoLiveSeed(e))
 	}
 	m, err := l.match(rec.ID, code, now, rec.LastStep, e.active, pending)
