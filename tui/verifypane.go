@@ -334,12 +334,12 @@ func (m *VerifyPane) handleKey(msg tea.KeyMsg) (VerifyPane, tea.Cmd) {
 		}
 	case key.Matches(msg, k.ScrollUp):
 		m.timeline.Height = max(1, m.common.Height-4)
-		m.timeline.LineUp(2)
+		m.timeline.ScrollUp(2)
 		m.scrolled = !m.timeline.AtBottom()
 		return *m, nil
 	case key.Matches(msg, k.ScrollDown):
 		m.timeline.Height = max(1, m.common.Height-4)
-		m.timeline.LineDown(2)
+		m.timeline.ScrollDown(2)
 		m.scrolled = !m.timeline.AtBottom()
 		return *m, nil
 	}

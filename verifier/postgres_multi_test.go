@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -136,8 +135,7 @@ func TestPostgresTwoInstances(t *testing.T) {
 func buildOtpair(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "otpair")
-	gocmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(gocmd, "build", "-o", bin, "github.com/otpair/otpair/cmd/otpair").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/otpair/otpair/cmd/otpair").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build ./cmd/otpair: %v\n%s", err, out)
 	}

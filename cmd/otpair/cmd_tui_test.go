@@ -274,7 +274,7 @@ func TestTUIEndToEndInTmux(t *testing.T) {
 	s.waitFor("Sign in")
 	s.text(code)
 	s.keys("Enter")
-	scr := s.waitFor("code already used", "E061102")
+	s.waitFor("code already used", "E061102")
 	// A wrong code: refused and counted.
 	s.text("000000")
 	s.keys("Enter")
@@ -284,7 +284,7 @@ func TestTUIEndToEndInTmux(t *testing.T) {
 
 	// Narrow: the panes stack.
 	s.run("resize-window", "-t", s.name, "-x", "60", "-y", "30")
-	scr = s.waitFor("Authenticator")
+	scr := s.waitFor("Authenticator")
 	lines := strings.Split(scr, "\n")
 	var authRow, verifyRow int
 	for i, l := range lines {
