@@ -32,6 +32,8 @@ type SystemClipboard struct {
 	Getenv   func(string) string
 	// Run runs a clipboard tool with text on its stdin; nil means exec.
 	Run func(ctx context.Context, name string, args []string, text string) error
+	// GOOS is the system whose tools are tried; empty means this one (tests set it).
+	GOOS string
 }
 
 var _ Clipboard = (*SystemClipboard)(nil)
@@ -73,10 +75,25 @@ func (c *SystemClipboard) tools() [][]string {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	var out [][]string
-	if runtime.GOOS == "darwin" {
-		out = append(out, []string{"pbcopy"})
+	goos := c.GOOS
+	if goos == "" {
+		goos = runtime.GOOS
 	}
+	var out [][]string
+	switch {
+	case goos == "darwin":
+		out = append(out, []string{"pbcopy"})
+	case goos == "windows":
+		out = append(out, []string{"clip.exe"})
+	case getenv("WSL_DISTRO_NAME") != "" || getenv("WSL_INTEROP") != "":
+		// WSL: the Windows clipboard is the one the user's terminal and browser share;
+		// clip.exe reaches it from inside Linux.
+		out = append(out, []string{"clip.exe"})
+	}
+	if goos == "windows" || goos == "darwin" {
+		return out
+	}
+	// Linux and the BSDs: the desktop's own clipboard, Wayland first.
 	if getenv("WAYLAND_DISPLAY") != "" {
 		out = append(out, []string{"wl-copy"})
 	}

@@ -43,6 +43,37 @@ func TestSystemClipboardWithNothingSaysWhatToInstall(t *testing.T) {
 	}
 }
 
+// Each platform tries its own native tool: the one its desktop's clipboard answers to.
+func TestSystemClipboardToolsPerPlatform(t *testing.T) {
+	for _, tc := range []struct {
+		goos string
+		env  map[string]string
+		want string
+	}{
+		{"darwin", nil, "pbcopy"},
+		{"windows", nil, "clip.exe"},
+		{"linux", map[string]string{"WSL_DISTRO_NAME": "Debian"}, "clip.exe"},
+		{"linux", map[string]string{"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, "wl-copy,xclip,xsel"},
+		{"freebsd", map[string]string{"DISPLAY": ":0"}, "xclip,xsel"},
+		{"openbsd", map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, "wl-copy"},
+		{"linux", nil, ""},
+	} {
+		var ran []string
+		cb := &SystemClipboard{
+			GOOS:   tc.goos,
+			Getenv: func(k string) string { return tc.env[k] },
+			Run: func(_ context.Context, name string, _ []string, _ string) error {
+				ran = append(ran, name)
+				return errors.New("not here")
+			},
+		}
+		_, _ = cb.Copy(context.Background(), "1")
+		if got := strings.Join(ran, ","); got != tc.want {
+			t.Errorf("%s %v: tried %q, want %q", tc.goos, tc.env, got, tc.want)
+		}
+	}
+}
+
 func TestCompletePath(t *testing.T) {
 	dir := t.TempDir()
 	for _, n := range []string{"qr-one.png", "qr-two.png", "other.txt", ".hidden"} {
