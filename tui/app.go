@@ -15,6 +15,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/otpair/otpair/internal/safetext"
 )
 
 // stackBelow is the terminal width under which the panes stack instead of sitting side
@@ -308,7 +310,7 @@ func (a App) View() string {
 // overlayView centres a full-screen view (a QR code) over the panes' area.
 func (a App) overlayView(o *overlay, w, h int) string {
 	s := a.common.Styles
-	box := lipgloss.JoinVertical(lipgloss.Center, s.FormTitle.Render(o.title), "", s.QR.Render(o.body), "", s.FormHint.Render(o.hint))
+	box := lipgloss.JoinVertical(lipgloss.Center, s.FormTitle.Render(safetext.Line(o.title)), "", s.QR.Render(o.body), "", s.FormHint.Render(o.hint))
 	if lipgloss.Height(box) > h || lipgloss.Width(box) > w {
 		box = s.ErrorTitle.Render("The QR code needs a bigger terminal") + "\n" +
 			s.Muted.Render(fmt.Sprintf("It is %dx%d; this window has %dx%d. Enlarge it or zoom out, then look again. esc closes.",
@@ -323,13 +325,13 @@ func (a App) statusView() string {
 	vault := "vault: opening…"
 	switch {
 	case a.auth.Mode() != "":
-		vault = "vault: " + a.auth.Mode()
+		vault = "vault: " + safetext.Line(a.auth.Mode())
 	case a.auth.state == authLocked:
 		vault = "vault: passphrase mode, locked"
 	case a.auth.state == authFailed:
 		vault = "vault: not open"
 	}
-	left := s.StatusKey.Render("otpair") + s.StatusText.Render(vault+" · backend: "+a.verify.Backend()+" · focus: "+a.focus.String())
+	left := s.StatusKey.Render("otpair") + s.StatusText.Render(vault+" · backend: "+safetext.Line(a.verify.Backend())+" · focus: "+a.focus.String())
 	right := ""
 	if d := a.auth.Shift(); d != 0 {
 		right = s.StatusKey.Render(fmt.Sprintf("clock %+ds", int(d.Seconds())))

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/list"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/provisioning"
 )
 
@@ -37,7 +38,7 @@ func (m AuthPane) listKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 			m.setNote("", errors.New("no code to copy yet: press enter for an HOTP code"))
 			return m, nil
 		}
-		return m, copyCmd(m.deps.Clipboard, it.acct.Key.Label(), code)
+		return m, copyCmd(m.deps.Clipboard, it.label, code)
 	case key.Matches(msg, m.keys.Add):
 		m.state = authAdding
 		m.input.Reset()
@@ -47,8 +48,11 @@ func (m AuthPane) listKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 		return m, nil
 	case key.Matches(msg, m.keys.Rename) && it != nil:
 		m.state, m.field = authRenaming, 0
-		m.issuer.SetValue(it.acct.Key.Issuer)
-		m.name.SetValue(it.acct.Key.Account)
+		// The fields start from the names as the list shows them: a name with
+		// characters a terminal acts on shows them escaped here too, and saving it
+		// unchanged keeps the visible, harmless spelling.
+		m.issuer.SetValue(safetext.Line(it.acct.Key.Issuer))
+		m.name.SetValue(safetext.Line(it.acct.Key.Account))
 		m.focusInputs()
 		return m, nil
 	case key.Matches(msg, m.keys.Delete) && it != nil:
@@ -59,7 +63,7 @@ func (m AuthPane) listKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 			m.setNote("", errors.New("this build cannot draw QR codes"))
 			return m, nil
 		}
-		return m, qrCmd(m.deps.QR, it.acct.Key.Label(), it.acct.Key.URI())
+		return m, qrCmd(m.deps.QR, it.label, it.acct.Key.URI())
 	case key.Matches(msg, m.keys.Back):
 		m.SetShift(m.shift - shiftStep)
 		return m, nil
@@ -165,18 +169,19 @@ func (m AuthPane) renameKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 func (m AuthPane) deleteKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 	it := m.selected()
 	if key.Matches(msg, m.keys.Confirm) && it != nil {
-		return m, deleteCmd(m.store, it.acct.ID, it.acct.Key.Label())
+		return m, deleteCmd(m.store, it.acct.ID, it.label)
 	}
 	m.state = authReady
 	m.setNote("kept "+labelOf(it), nil)
 	return m, nil
 }
 
+// labelOf is the label of the row as the screen shows it.
 func labelOf(it *accountItem) string {
 	if it == nil {
 		return ""
 	}
-	return it.acct.Key.Label()
+	return it.label
 }
 
 func looksLikePath(s string) bool {

@@ -258,7 +258,7 @@ func (m *AuthPane) setAccounts(accts []Account, sel string) {
 	items := make([]list.Item, len(accts))
 	selIdx := -1
 	for i, a := range accts {
-		it := &accountItem{acct: a, hotpCounter: a.Key.Counter}
+		it := newAccountItem(a)
 		if o, ok := old[a.ID]; ok && o.acct.Key.Type == provisioning.HOTP {
 			it.hotpCode, it.hotpCounter = o.hotpCode, o.hotpCounter
 		}
@@ -328,7 +328,7 @@ func (m AuthPane) Update(msg tea.Msg) (AuthPane, tea.Cmd) {
 			if it.acct.ID == msg.id {
 				it.hotpCode, it.hotpCounter = msg.code, msg.counter+1
 				it.acct.Key.Counter = msg.counter + 1
-				m.setNote(fmt.Sprintf("%s: code for counter %d (c copies)", it.acct.Key.Label(), msg.counter), nil)
+				m.setNote(fmt.Sprintf("%s: code for counter %d (c copies)", it.label, msg.counter), nil)
 			}
 		}
 		return m, nil

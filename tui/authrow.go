@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/bubbles/progress"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/provisioning"
 )
 
@@ -30,6 +31,11 @@ const (
 type accountItem struct {
 	acct Account
 
+	// The names as the screen shows them (safetext.Line), made once when the accounts
+	// arrive: they come from QR codes, URIs and backup files, and a terminal acts on
+	// some characters instead of showing them. acct keeps them as they are.
+	issuer, account, label string
+
 	step      uint64 // the step code and next belong to; valid only when computed
 	computed  bool
 	code      string
@@ -40,6 +46,16 @@ type accountItem struct {
 
 	hotpCode    string // the last code asked for (HOTP)
 	hotpCounter uint64
+}
+
+// newAccountItem is the row of a; the HOTP counter starts at the stored one.
+func newAccountItem(a Account) *accountItem {
+	issuer, account := a.Key.Issuer, a.Key.Account
+	if issuer == "" {
+		issuer, account = account, ""
+	}
+	return &accountItem{acct: a, hotpCounter: a.Key.Counter,
+		issuer: safetext.Line(issuer), account: safetext.Line(account), label: safetext.Line(a.Key.Label())}
 }
 
 // FilterValue implements list.Item.
@@ -150,10 +166,6 @@ func (d accountDelegate) Render(w io.Writer, m list.Model, index int, item list.
 	}
 	inner := width - 2
 	k := it.acct.Key
-	issuer, account := k.Issuer, k.Account
-	if issuer == "" {
-		issuer, account = k.Account, ""
-	}
 
 	var code, right2 string
 	switch {
@@ -179,7 +191,7 @@ func (d accountDelegate) Render(w io.Writer, m list.Model, index int, item list.
 		}
 		right2 = next + " " + bar.ViewAs(it.fraction) + " " + secStyle.render(fmt.Sprintf("%2ds", it.remaining))
 	}
-	line1 := marker + spread(s.issuer.render(issuer), code, inner)
-	line2 := "  " + spread(s.account.render(account), right2, inner)
+	line1 := marker + spread(s.issuer.render(it.issuer), code, inner)
+	line2 := "  " + spread(s.account.render(it.account), right2, inner)
 	fmt.Fprint(w, line1+"\n"+line2)
 }

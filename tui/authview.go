@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
+
+	"github.com/otpair/otpair/internal/safetext"
 )
 
 // overlay is a full-screen view a pane asks the root to show, such as a QR code.
@@ -52,7 +54,7 @@ func (m AuthPane) View() string {
 		title, action := "Vault locked", "enter unlock · ctrl+c quit"
 		lines := []string{s.FormHint.Render(wrap("This vault is protected by a passphrase (passphrase mode). OTPAIR_PASSPHRASE skips this prompt.", w))}
 		if m.passReason != "" && !m.passNew {
-			lines = append(lines, s.Muted.Render(wrap(m.passReason, w)))
+			lines = append(lines, s.Muted.Render(wrap(safetext.Block(m.passReason), w)))
 		}
 		if m.passNew {
 			title, action = "New vault: choose a passphrase", "enter next · ctrl+c quit"
@@ -61,12 +63,12 @@ func (m AuthPane) View() string {
 			}
 			lines = []string{s.FormHint.Render(wrap("No OS keyring here, so the new vault will be protected by a passphrase (passphrase mode). Type it twice; OTPAIR_PASSPHRASE skips this prompt.", w))}
 			if m.passReason != "" {
-				lines = append(lines, s.Muted.Render(wrap("Why: "+m.passReason, w)))
+				lines = append(lines, s.Muted.Render(wrap("Why: "+safetext.Block(m.passReason), w)))
 			}
 		}
 		body = strings.Join(append(append([]string{s.FormTitle.Render(title)}, lines...), "", m.input.View(), "", s.FormHint.Render(action)), "\n")
 	case authFailed:
-		body = s.ErrorTitle.Render("The vault did not open") + "\n" + s.ErrorBody.Render(wrap(errString(m.loadErr), w)) +
+		body = s.ErrorTitle.Render("The vault did not open") + "\n" + s.ErrorBody.Render(wrap(errBlock(m.loadErr), w)) +
 			"\n\n" + s.FormHint.Render("r retry · ctrl+c quit")
 	case authAdding:
 		body = strings.Join([]string{
@@ -96,27 +98,21 @@ func (m AuthPane) View() string {
 }
 
 // noteLine is the pane's one-line message: the delete question, the last result or
-// the last error.
+// the last error. Notes and errors name accounts and files, so they are shown through
+// safetext.Line.
 func (m AuthPane) noteLine() string {
 	s := m.common.Styles
 	switch {
 	case m.state == authConfirmDelete:
 		return s.Failure.Render("Delete "+labelOf(m.selected())+"?") + s.Muted.Render(" y deletes · any other key keeps it")
 	case m.noteErr != nil:
-		return s.ErrorTitle.Render("✗ ") + s.ErrorBody.Render(m.noteErr.Error())
+		return s.ErrorTitle.Render("✗ ") + s.ErrorBody.Render(errLine(m.noteErr))
 	case m.busy:
-		return m.spinner.View() + " " + s.Muted.Render(m.note)
+		return m.spinner.View() + " " + s.Muted.Render(safetext.Line(m.note))
 	case m.note != "":
-		return s.Success.Render("✓ ") + s.Muted.Render(m.note)
+		return s.Success.Render("✓ ") + s.Muted.Render(safetext.Line(m.note))
 	}
 	return ""
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 // ShortHelp implements help.KeyMap.

@@ -130,7 +130,7 @@ func (f *form) view(s *Styles, w int) string {
 		lines = append(lines, s.FormLabel.Render(f.labels[i]), f.inputs[i].View())
 	}
 	if f.err != nil {
-		lines = append(lines, s.ErrorTitle.Render("✗ ")+s.ErrorBody.Render(f.err.Error()))
+		lines = append(lines, s.ErrorTitle.Render("✗ ")+s.ErrorBody.Render(errLine(f.err)))
 	}
 	return strings.Join(lines, "\n")
 }

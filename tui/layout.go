@@ -5,6 +5,8 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/otpair/otpair/internal/safetext"
 )
 
 // fit makes s exactly w cells wide and h lines high: long lines are cut with an
@@ -73,6 +75,23 @@ func wrap(s string, w int) string {
 		return s
 	}
 	return ansi.Wrap(s, w, " ")
+}
+
+// errLine is an error's text for a one-line field. Errors quote what came from outside
+// (a file name, a URI, a server's message), so the text goes through safetext.Line.
+func errLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	return safetext.Line(err.Error())
+}
+
+// errBlock is an error's text for a body of several lines (safetext.Block).
+func errBlock(err error) string {
+	if err == nil {
+		return ""
+	}
+	return safetext.Block(err.Error())
 }
 
 // frame draws the box of style st (its border glyphs and horizontal padding, the

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/otpair/otpair/internal/safetext"
 )
 
 // requestTimeout bounds every store, keyring and backend call made from a command, so a
@@ -222,6 +224,11 @@ func completePath(prefix string) []string {
 	var out []string
 	for _, e := range entries {
 		name := e.Name()
+		if safetext.Line(name) != name {
+			// A file name a terminal would act on is not offered: the completion is
+			// drawn in the field as it is, and it could only be typed by hand anyway.
+			continue
+		}
 		if !strings.HasPrefix(name, base) || (strings.HasPrefix(name, ".") && !strings.HasPrefix(base, ".")) {
 			continue
 		}

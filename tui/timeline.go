@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/otpair/otpair/internal/safetext"
 )
 
 // verifyOp is a kind of verifier request.
@@ -124,13 +126,15 @@ func renderEntry(s *Styles, e entry, now time.Time, w int) string {
 	}
 	head := s.Time.Render(e.at.Format("15:04:05")) + " " + mark + " " + s.FormLabel.Render(e.op.String())
 	if e.loginID != "" {
-		head += " " + s.Muted.Render(e.loginID)
+		head += " " + s.Muted.Render(safetext.Line(e.loginID))
 	}
 	right := ""
 	if e.code != "" {
-		right = s.Failure.Render(e.code)
+		right = s.Failure.Render(safetext.Line(e.code))
 	}
-	detail := e.summary
+	// The summary quotes what the backend said (a user's name, an error message from
+	// a remote server): it keeps its lines, and nothing a terminal would act on.
+	detail := safetext.Block(e.summary)
 	if !e.expires.IsZero() {
 		detail += " · exp " + countdown(e.expires, now)
 	}

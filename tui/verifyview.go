@@ -6,6 +6,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/otpair/otpair/internal/safetext"
 )
 
 // header is the pane's title line and session line.
@@ -16,10 +18,11 @@ func (m VerifyPane) header() string {
 	if m.focused {
 		titleStyle = s.PaneTitleOn
 	}
-	right := s.Muted.Render(m.cfg.Label() + " backend")
+	backend := safetext.Line(m.cfg.Label())
+	right := s.Muted.Render(backend + " backend")
 	switch {
 	case m.connecting:
-		right = m.spinner.View() + s.Muted.Render(" connecting to "+m.cfg.Label())
+		right = m.spinner.View() + s.Muted.Render(" connecting to "+backend)
 	case m.busy:
 		right = m.spinner.View() + s.Pending.Render(" "+m.busyOp.String()+"…")
 	case m.connErr != nil:
@@ -28,7 +31,7 @@ func (m VerifyPane) header() string {
 	title := spread(titleStyle.Render("Verifier"), right, w)
 	sess := s.Muted.Render("○ not signed in")
 	if m.session != nil {
-		sess = s.Success.Render("● ") + s.FormLabel.Render("signed in as "+m.session.login())
+		sess = s.Success.Render("● ") + s.FormLabel.Render("signed in as "+safetext.Line(m.session.login()))
 		if !m.session.Expires.IsZero() {
 			sess += s.Muted.Render(" · session exp " + countdown(m.session.Expires, m.now))
 		}
@@ -77,11 +80,13 @@ func (m VerifyPane) resultView() string {
 	if r.op == opUpdate {
 		what = "Update"
 	}
+	// A remote backend chose the key and the URI: they are shown through safetext too.
+	key, uri := safetext.Line(r.res.Key), safetext.Line(r.res.URI)
 	head := []string{
-		s.FormTitle.Render(what + " of " + r.loginID),
-		s.FormLabel.Render("Key ") + s.Secret.Render(r.res.Key),
+		s.FormTitle.Render(what + " of " + safetext.Line(r.loginID)),
+		s.FormLabel.Render("Key ") + s.Secret.Render(key),
 	}
-	url := s.FormLabel.Render("URL ") + s.Secret.Render(wrap(r.res.URI, w-4))
+	url := s.FormLabel.Render("URL ") + s.Secret.Render(wrap(uri, w-4))
 	// Above the result the two header lines, under it the hint line (View drops the
 	// timeline when the QR leaves it no room).
 	free := m.common.Height - 3 - len(head)
@@ -90,14 +95,14 @@ func (m VerifyPane) resultView() string {
 	}
 	switch {
 	case r.qrErr != nil:
-		return strings.Join(append(head, url, s.ErrorBody.Render("QR: "+r.qrErr.Error())), "\n")
+		return strings.Join(append(head, url, s.ErrorBody.Render("QR: "+errLine(r.qrErr))), "\n")
 	case r.qr == "":
 		return strings.Join(append(head, url), "\n")
 	case qrFits(lipgloss.Height(url)):
 		return strings.Join(append(head, url, s.QR.Render(r.qr)), "\n")
 	case qrFits(1):
 		// The QR before the whole URL: it holds the URL, and z shows both in full.
-		short := s.FormLabel.Render("URL ") + s.Secret.Render(ansi.Truncate(r.res.URI, w-4, "…"))
+		short := s.FormLabel.Render("URL ") + s.Secret.Render(ansi.Truncate(uri, w-4, "…"))
 		return strings.Join(append(head, short, s.QR.Render(r.qr)), "\n")
 	}
 	return strings.Join(append(head, url, s.Muted.Render("z shows the QR full screen")), "\n")
@@ -109,7 +114,7 @@ func (m VerifyPane) usersView() string {
 	lines := []string{s.FormTitle.Render("Users")}
 	switch {
 	case m.usersErr != nil:
-		lines = append(lines, s.Muted.Render(wrap(m.usersErr.Error(), m.common.Width)))
+		lines = append(lines, s.Muted.Render(wrap(errBlock(m.usersErr), m.common.Width)))
 	case len(m.users) == 0:
 		lines = append(lines, s.Muted.Render("no users yet: s signs one up"))
 	}
@@ -125,7 +130,7 @@ func (m VerifyPane) usersView() string {
 		case u.Pending:
 			state = s.Pending.Render("pending first code")
 		}
-		lines = append(lines, spread("  "+s.FormLabel.Render(u.LoginID), state, m.common.Width))
+		lines = append(lines, spread("  "+s.FormLabel.Render(safetext.Line(u.LoginID)), state, m.common.Width))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -176,7 +181,7 @@ func (m VerifyPane) hintLine() string {
 	case m.result != nil:
 		return s.FormHint.Render("next: e enrols it in the authenticator")
 	case m.connErr != nil:
-		return s.ErrorTitle.Render("✗ ") + s.ErrorBody.Render(m.connErr.Error())
+		return s.ErrorTitle.Render("✗ ") + s.ErrorBody.Render(errLine(m.connErr))
 	case m.session != nil:
 		return s.FormHint.Render("signed in: u update · r refresh · m me · o logout")
 	case len(m.entries) <= 1:
