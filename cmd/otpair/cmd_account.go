@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base32"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/otpair/otpair/authenticator"
+	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/provisioning"
 )
 
@@ -47,19 +49,19 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	existed := v.Status().Exists
 	res, err := v.Import(ctx, sources, e.stdin)
 	for _, f := range res.Failed {
-		fmt.Fprintf(e.stderr, "otpair import: %s\n", sanitize(f.Error()))
+		safetext.Fprintf(e.stderr, "otpair import: %s\n", f.Error())
 	}
 	if err != nil {
 		return fmt.Errorf("nothing was stored: %w", err)
 	}
 	noteCreated(e, v, existed)
 	for _, a := range res.Added {
-		fmt.Fprintf(e.stdout, "added   %s (%s) from %s\n", sanitize(a.Account.Label()), a.Account.ID, sanitize(a.Source))
+		safetext.Fprintf(e.stdout, "added   %s (%s) from %s\n", a.Account.Label(), a.Account.ID, a.Source)
 	}
 	for _, d := range res.Duplicates {
-		fmt.Fprintf(e.stdout, "skipped %s: already in the vault as %s\n", sanitize(d.Account.Label()), d.Account.ID)
+		safetext.Fprintf(e.stdout, "skipped %s: already in the vault as %s\n", d.Account.Label(), d.Account.ID)
 	}
-	fmt.Fprintf(e.stderr, "otpair import: %d added, %d already there, %d failed\n", len(res.Added), len(res.Duplicates), len(res.Failed))
+	safetext.Fprintf(e.stderr, "otpair import: %d added, %d already there, %d failed\n", len(res.Added), len(res.Duplicates), len(res.Failed))
 	if len(res.Failed) > 0 {
 		return fmt.Errorf("%d source(s), line(s) or QR code(s) could not be imported (the rest were)", len(res.Failed))
 	}
@@ -90,7 +92,7 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 	}
 	secretText := *secretFlag
 	if secretText != "" {
-		fmt.Fprintln(e.stderr, "otpair add: warning: --secret puts the secret in your shell history and the process list; omit it to be asked, or pipe it on stdin")
+		safetext.Fprintln(e.stderr, "otpair add: warning: --secret puts the secret in your shell history and the process list; omit it to be asked, or pipe it on stdin")
 	} else if fd, ok := terminalFD(e.stdin); ok {
 		if secretText, err = readHidden(e, fd, "Secret (base32): "); err != nil {
 			return err
@@ -125,9 +127,9 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 	}
 	noteCreated(e, v, existed)
 	if len(res.Duplicates) > 0 {
-		return fmt.Errorf("%s is already in the vault as %s", sanitize(res.Duplicates[0].Existing.Label()), res.Duplicates[0].Existing.ID)
+		return fmt.Errorf("%s is already in the vault as %s", res.Duplicates[0].Existing.Label(), res.Duplicates[0].Existing.ID)
 	}
-	fmt.Fprintf(e.stdout, "added %s (%s)\n", sanitize(res.Added[0].Label()), res.Added[0].ID)
+	safetext.Fprintf(e.stdout, "added %s (%s)\n", res.Added[0].Label(), res.Added[0].ID)
 	return nil
 }
 
@@ -205,7 +207,7 @@ func runList(ctx context.Context, e *env, args []string) error {
 		return writeJSON(e.stdout, out)
 	}
 	if len(accounts) == 0 {
-		fmt.Fprintln(e.stderr, "otpair: no accounts yet: add some with 'otpair import' or 'otpair add'")
+		safetext.Fprintln(e.stderr, "otpair: no accounts yet: add some with 'otpair import' or 'otpair add'")
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
@@ -214,25 +216,23 @@ func runList(ctx context.Context, e *env, args []string) error {
 		if a.Key.Type == provisioning.HOTP {
 			kind = fmt.Sprintf("%s %dd #%d", a.Key.Type, a.Key.Digits, a.Key.Counter)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.ID, sanitize(a.Label()), kind)
+		safetext.Fprintf(tw, "%s\t%s\t%s\n", a.ID, a.Label(), kind)
 	}
 	return tw.Flush()
 }
 
-// sanitize makes a label safe to print: control characters (a terminal escape hidden
-// in an imported name) are shown escaped.
-func sanitize(s string) string {
-	if !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }) {
-		return s
-	}
-	q := strconv.Quote(s)
-	return q[1 : len(q)-1]
-}
-
+// writeJSON prints v as indented JSON for --json output: every --json printer goes
+// through it. The characters a terminal acts on that encoding/json leaves as they are
+// (DEL, C1 controls such as U+009B, bidi and zero-width characters) are written as \u
+// escapes (safetext.JSON), so piping to a terminal is as safe as to jq.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	if _, err := w.Write(safetext.JSON(buf.Bytes())); err != nil {
 		return fmt.Errorf("write json: %w", err)
 	}
 	return nil
@@ -252,9 +252,9 @@ func findOne(ctx context.Context, e *env, query string) (*authenticator.Vault, a
 	a, err := authenticator.Find(accounts, query)
 	var amb *authenticator.AmbiguousError
 	if errors.As(err, &amb) {
-		fmt.Fprintf(e.stderr, "otpair: %q matches %d accounts; name one of them:\n", query, len(amb.Candidates))
+		safetext.Fprintf(e.stderr, "otpair: %q matches %d accounts; name one of them:\n", query, len(amb.Candidates))
 		for _, c := range amb.Candidates {
-			fmt.Fprintf(e.stderr, "  %s  %s\n", c.ID, sanitize(c.Label()))
+			safetext.Fprintf(e.stderr, "  %s  %s\n", c.ID, c.Label())
 		}
 		return nil, a, fmt.Errorf("%q is ambiguous", query)
 	}
@@ -322,7 +322,7 @@ func runCode(ctx context.Context, e *env, args []string) error {
 	out := codeJSON{ID: a.ID, Label: a.Label(), Type: string(a.Key.Type)}
 	if a.Key.Type == provisioning.HOTP {
 		if *atFlag != "" {
-			fmt.Fprintln(e.stderr, "otpair code: --at does not apply to an HOTP account (its codes follow a counter)")
+			safetext.Fprintln(e.stderr, "otpair code: --at does not apply to an HOTP account (its codes follow a counter)")
 		}
 		code, counter, err := v.NextHOTP(ctx, a.ID)
 		if err != nil {
@@ -343,7 +343,7 @@ func runCode(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, out)
 	}
-	_, err = fmt.Fprintln(e.stdout, out.Code)
+	_, err = safetext.Fprintln(e.stdout, out.Code)
 	return err
 }
 
@@ -403,7 +403,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	}
 	if *format != "qr" {
 		for _, t := range texts {
-			fmt.Fprintln(e.stdout, t)
+			safetext.Fprintln(e.stdout, t)
 		}
 		return nil
 	}
@@ -411,14 +411,14 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if e.getenv("NO_COLOR") != "" {
 		style = provisioning.TerminalDarkBackground
 	}
-	fmt.Fprintln(e.stderr, "otpair export: these QR codes hold the secrets; clear the screen when done")
+	safetext.Fprintln(e.stderr, "otpair export: these QR codes hold the secrets; clear the screen when done")
 	for i, t := range texts {
 		drawing, err := provisioning.RenderQRTerminal(t, style)
 		if err != nil {
 			return err
 		}
 		if len(texts) > 1 {
-			fmt.Fprintf(e.stdout, "page %d of %d (scan with Google Authenticator: Transfer accounts > Import)\n", i+1, len(texts))
+			safetext.Fprintf(e.stdout, "page %d of %d (scan with Google Authenticator: Transfer accounts > Import)\n", i+1, len(texts))
 		}
 		if _, err := io.WriteString(e.stdout, drawing); err != nil {
 			return err
@@ -443,10 +443,10 @@ func runRm(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if !*yes {
-		fmt.Fprintf(e.stderr, "Remove %s (%s)? Its secret is deleted from the vault. [y/N] ", sanitize(a.Label()), a.ID)
+		safetext.Fprintf(e.stderr, "Remove %s (%s)? Its secret is deleted from the vault. [y/N] ", a.Label(), a.ID)
 		answer, err := readLine(e.stdin)
 		if err != nil {
-			fmt.Fprintln(e.stderr)
+			safetext.Fprintln(e.stderr)
 			return fmt.Errorf("not removed: no answer (%v); use --yes to skip the question", err)
 		}
 		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
@@ -456,7 +456,7 @@ func runRm(ctx context.Context, e *env, args []string) error {
 	if err := v.Delete(ctx, a.ID); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "removed %s (%s)\n", sanitize(a.Label()), a.ID)
+	safetext.Fprintf(e.stdout, "removed %s (%s)\n", a.Label(), a.ID)
 	return nil
 }
 
@@ -492,6 +492,6 @@ func runRename(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "renamed %s to %s (%s)\n", sanitize(a.Label()), sanitize(renamed.Label()), a.ID)
+	safetext.Fprintf(e.stdout, "renamed %s to %s (%s)\n", a.Label(), renamed.Label(), a.ID)
 	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/provisioning"
 )
 
@@ -132,7 +132,7 @@ func runDecode(ctx context.Context, e *env, args []string) error {
 		}
 		for _, c := range codes {
 			if c.Kind == "otpauth" || c.Kind == "otpauth-migration" {
-				fmt.Fprintln(e.stdout, c.URI)
+				safetext.Fprintln(e.stdout, c.URI)
 			}
 		}
 	}
@@ -140,10 +140,8 @@ func runDecode(ctx context.Context, e *env, args []string) error {
 		if out == nil {
 			out = []decodedCode{}
 		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return fmt.Errorf("write json: %w", err)
+		if err := writeJSON(e.stdout, out); err != nil {
+			return err
 		}
 	}
 	if failed > 0 {
@@ -163,7 +161,7 @@ func decodeFile(e *env, file string, showSecrets bool) (codes []decodedCode, ok 
 		texts, err = provisioning.DecodeQRBytes(data)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "otpair decode: %s: %v\n", file, err)
+		safetext.Fprintf(e.stderr, "otpair decode: %s: %v\n", file, err)
 		return []decodedCode{{File: file, Error: err.Error()}}, false
 	}
 	for _, text := range texts {
@@ -183,11 +181,11 @@ func decodeFile(e *env, file string, showSecrets bool) (codes []decodedCode, ok 
 			}
 		default:
 			c.URI, c.Text = "", text
-			fmt.Fprintf(e.stderr, "otpair decode: %s: a QR code holds %s, not an otpauth URI\n", file, quoteShort(text))
+			safetext.Fprintf(e.stderr, "otpair decode: %s: a QR code holds %s, not an otpauth URI\n", file, quoteShort(text))
 		}
 		if c.Error != "" {
 			// The error names the field, never the secret (provisioning's rule).
-			fmt.Fprintf(e.stderr, "otpair decode: %s: %v\n", file, c.Error)
+			safetext.Fprintf(e.stderr, "otpair decode: %s: %v\n", file, c.Error)
 		} else if c.Kind != "other" {
 			ok = true
 		}

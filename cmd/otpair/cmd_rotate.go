@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 
+	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/verifier"
 )
 
@@ -50,7 +50,7 @@ func (v *verifierCmd) rotateKey(ctx context.Context, _ []string) error {
 	if v.json {
 		return v.printJSON(out)
 	}
-	fmt.Fprintln(v.e.stdout, kid)
-	fmt.Fprintf(v.e.stderr, "new %s signing key; %d key(s) published, the retired ones until their tokens expire\n", out.Alg, len(out.Published))
+	safetext.Fprintln(v.e.stdout, kid)
+	safetext.Fprintf(v.e.stderr, "new %s signing key; %d key(s) published, the retired ones until their tokens expire\n", out.Alg, len(out.Published))
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/verifier"
 )
 
@@ -101,12 +102,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// The first lines on stdout are for people and scripts (scripts/ci.d/60-compat.sh
 	// reads the URL): where it listens and what the SDKs need.
 	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(e.stdout, "otpair verifier listening on %s\n", url)
-	fmt.Fprintf(e.stdout, "project id: %s\n", l.ProjectID())
+	safetext.Fprintf(e.stdout, "otpair verifier listening on %s\n", url)
+	safetext.Fprintf(e.stdout, "project id: %s\n", l.ProjectID())
 	if mgmtSource == "generated" {
-		fmt.Fprintf(e.stdout, "management key (shown once, saved in %s): %s\n", filepath.Join(info.home, managementKeyFile), mgmtKey)
+		safetext.Fprintf(e.stdout, "management key (shown once, saved in %s): %s\n", filepath.Join(info.home, managementKeyFile), mgmtKey)
 	} else {
-		fmt.Fprintf(e.stdout, "management key: from %s\n", mgmtSource)
+		safetext.Fprintf(e.stdout, "management key: from %s\n", mgmtSource)
 	}
 	logger.Info("serving", "url", url, "project_id", l.ProjectID(), "db", info.db, "seed_key", info.seedKeySource,
 		"management_key", mgmtSource)

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/otpair/otpair/authenticator"
+	"github.com/otpair/otpair/internal/safetext"
 )
 
 func init() {
@@ -53,9 +53,9 @@ func openVaultWith(ctx context.Context, e *env, pass authenticator.PassphraseFun
 	}
 	if st := v.Status(); st.Protection == authenticator.ProtectionPassphrase {
 		if st.Exists {
-			fmt.Fprintf(e.stderr, "otpair: vault protected by a passphrase (%s)\n", st.Reason)
+			safetext.Fprintf(e.stderr, "otpair: vault protected by a passphrase (%s)\n", st.Reason)
 		} else {
-			fmt.Fprintf(e.stderr, "otpair: passphrase mode: %s, so a new vault is protected by a passphrase (age scrypt)\n", st.Reason)
+			safetext.Fprintf(e.stderr, "otpair: passphrase mode: %s, so a new vault is protected by a passphrase (age scrypt)\n", st.Reason)
 		}
 	}
 	return v, nil
@@ -69,9 +69,9 @@ func noteCreated(e *env, v *authenticator.Vault, existed bool) {
 	}
 	switch st.Protection {
 	case authenticator.ProtectionKeyring:
-		fmt.Fprintf(e.stderr, "otpair: created vault %s; its key is in the OS keyring (service %s, username %s)\n", st.Path, st.KeyringService, st.KeyringUser)
+		safetext.Fprintf(e.stderr, "otpair: created vault %s; its key is in the OS keyring (service %s, username %s)\n", st.Path, st.KeyringService, st.KeyringUser)
 	default:
-		fmt.Fprintf(e.stderr, "otpair: created vault %s, protected by a passphrase\n", st.Path)
+		safetext.Fprintf(e.stderr, "otpair: created vault %s, protected by a passphrase\n", st.Path)
 	}
 }
 
@@ -114,9 +114,9 @@ func terminalFD(r io.Reader) (int, bool) {
 }
 
 func readHidden(e *env, fd int, prompt string) (string, error) {
-	fmt.Fprint(e.stderr, prompt)
+	safetext.Fprint(e.stderr, prompt)
 	b, err := term.ReadPassword(fd)
-	fmt.Fprintln(e.stderr)
+	safetext.Fprintln(e.stderr)
 	if err != nil {
 		return "", fmt.Errorf("read from the terminal: %w", err)
 	}
@@ -145,7 +145,7 @@ func runVault(ctx context.Context, e *env, args []string) error {
 	case "rekey":
 		return runVaultRekey(ctx, e, args[1:])
 	case "-h", "-help", "--help":
-		fmt.Fprintln(e.stderr, "Usage: otpair vault info [--json] | otpair vault rekey --keyring|--passphrase")
+		safetext.Fprintln(e.stderr, "Usage: otpair vault info [--json] | otpair vault rekey --keyring|--passphrase")
 		return flag.ErrHelp
 	}
 	return usageError("unknown vault command %q (want info or rekey)", args[0])
@@ -223,26 +223,24 @@ func runVaultInfo(ctx context.Context, e *env, args []string) error {
 		info.Error, info.Accounts = openErr.Error(), -1
 	}
 	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(info); err != nil {
+		if err := writeJSON(e.stdout, info); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintf(e.stdout, "vault:      %s\n", info.Path)
+		safetext.Fprintf(e.stdout, "vault:      %s\n", info.Path)
 		switch {
 		case !info.Exists && info.WillUse != "":
-			fmt.Fprintf(e.stdout, "protection: none yet (no vault); a new vault will use the %s: %s\n", describeProtection(info.WillUse), info.Reason)
+			safetext.Fprintf(e.stdout, "protection: none yet (no vault); a new vault will use the %s: %s\n", describeProtection(info.WillUse), info.Reason)
 		case !info.Exists:
-			fmt.Fprintf(e.stdout, "protection: none yet (no vault)\n")
+			safetext.Fprintf(e.stdout, "protection: none yet (no vault)\n")
 		default:
-			fmt.Fprintf(e.stdout, "protection: %s\n", describeProtection(info.Protection))
+			safetext.Fprintf(e.stdout, "protection: %s\n", describeProtection(info.Protection))
 		}
 		if info.KeyringUser != "" {
-			fmt.Fprintf(e.stdout, "keyring:    service %s, username %s\n", info.KeyringService, info.KeyringUser)
+			safetext.Fprintf(e.stdout, "keyring:    service %s, username %s\n", info.KeyringService, info.KeyringUser)
 		}
 		if info.Accounts >= 0 {
-			fmt.Fprintf(e.stdout, "accounts:   %d\n", info.Accounts)
+			safetext.Fprintf(e.stdout, "accounts:   %d\n", info.Accounts)
 		}
 	}
 	if openErr != nil {
@@ -307,9 +305,9 @@ func runVaultRekey(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	st := v.Status()
-	fmt.Fprintf(e.stdout, "vault %s is now protected by the %s\n", st.Path, describeProtection(protectionName(to)))
+	safetext.Fprintf(e.stdout, "vault %s is now protected by the %s\n", st.Path, describeProtection(protectionName(to)))
 	if note != "" {
-		fmt.Fprintf(e.stderr, "otpair: %s\n", note)
+		safetext.Fprintf(e.stderr, "otpair: %s\n", note)
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/otpair/otpair/authenticator"
+	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/verifier"
 )
@@ -190,21 +190,21 @@ func plural(n int, args string) string {
 }
 
 func printVerifierHelp(w io.Writer) {
-	fmt.Fprintln(w, "Usage: otpair verifier STEP [flags] [args]   (--backend local|URL, --json)")
-	fmt.Fprintln(w)
+	safetext.Fprintln(w, "Usage: otpair verifier STEP [flags] [args]   (--backend local|URL, --json)")
+	safetext.Fprintln(w)
 	for _, s := range verifierSteps {
-		fmt.Fprintf(w, "  %-12s %-14s %s\n", s.name, s.args, s.summary)
+		safetext.Fprintf(w, "  %-12s %-14s %s\n", s.name, s.args, s.summary)
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "The refresh token comes from --refresh-token (- reads stdin) or $"+envRefreshToken+".")
-	fmt.Fprintln(w, "Against a URL: --project-id or $"+envProjectID+", --management-key or $"+envManagementKey+".")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "--json output (stable):")
-	fmt.Fprintln(w, "  signup, update   {loginId, provisioningURL, key, image (base64 PNG), accountId (with --enroll)}")
-	fmt.Fprintln(w, "  signin, refresh  {sessionJwt, refreshJwt, sub, sessionExpires, refreshExpires, firstSeen, user}")
-	fmt.Fprintln(w, "  me               user: {userId, loginId, name, email, phone, created, totp, pending, lockedUntil, lastStep, stepDrift}")
-	fmt.Fprintln(w, "  delete-seed      {loginId, seedDeleted: true}      logout  {loggedOut: true[, everywhere: true]}")
-	fmt.Fprintln(w, "  rotate-key       {kid, alg, published}")
+	safetext.Fprintln(w)
+	safetext.Fprintln(w, "The refresh token comes from --refresh-token (- reads stdin) or $"+envRefreshToken+".")
+	safetext.Fprintln(w, "Against a URL: --project-id or $"+envProjectID+", --management-key or $"+envManagementKey+".")
+	safetext.Fprintln(w)
+	safetext.Fprintln(w, "--json output (stable):")
+	safetext.Fprintln(w, "  signup, update   {loginId, provisioningURL, key, image (base64 PNG), accountId (with --enroll)}")
+	safetext.Fprintln(w, "  signin, refresh  {sessionJwt, refreshJwt, sub, sessionExpires, refreshExpires, firstSeen, user}")
+	safetext.Fprintln(w, "  me               user: {userId, loginId, name, email, phone, created, totp, pending, lockedUntil, lastStep, stepDrift}")
+	safetext.Fprintln(w, "  delete-seed      {loginId, seedDeleted: true}      logout  {loggedOut: true[, everywhere: true]}")
+	safetext.Fprintln(w, "  rotate-key       {kid, alg, published}")
 }
 
 // readRefreshToken finds the refresh token of the steps that need one: the flag, "-"
@@ -404,11 +404,7 @@ func userOut(u verifier.User) userJSON {
 		TOTP: u.TOTP, Pending: u.Pending, LockedUntil: u.LockedUntil, LastStep: u.LastStep, StepDrift: u.StepDrift}
 }
 
-func (v *verifierCmd) printJSON(x any) error {
-	enc := json.NewEncoder(v.e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(x)
-}
+func (v *verifierCmd) printJSON(x any) error { return writeJSON(v.e.stdout, x) }
 
 func (v *verifierCmd) signUp(ctx context.Context, args []string) error {
 	en, err := v.b.SignUp(ctx, args[0], verifier.UserInfo{Name: v.name, Email: v.email, Phone: v.phone})
@@ -445,18 +441,18 @@ func (v *verifierCmd) printEnrollment(ctx context.Context, loginID string, en ve
 		return v.printJSON(out)
 	}
 	w := v.e.stdout
-	fmt.Fprintf(w, "provisioning URL: %s\n", en.ProvisioningURL)
-	fmt.Fprintf(w, "key:              %s\n", en.Key)
+	safetext.Fprintf(w, "provisioning URL: %s\n", en.ProvisioningURL)
+	safetext.Fprintf(w, "key:              %s\n", en.Key)
 	if v.qr {
 		qr, err := provisioning.RenderQRTerminal(en.ProvisioningURL, provisioning.TerminalColor)
 		if err != nil {
 			return fmt.Errorf("draw the QR code: %w", err)
 		}
-		fmt.Fprintln(w)
-		fmt.Fprint(w, qr)
-		fmt.Fprintln(w)
+		safetext.Fprintln(w)
+		io.WriteString(w, qr) // our drawing, with its colour codes: not outside text
+		safetext.Fprintln(w)
 	}
-	fmt.Fprintln(w, next)
+	safetext.Fprintln(w, next)
 	return nil
 }
 
@@ -486,13 +482,13 @@ func (v *verifierCmd) printSession(s verifier.Session) error {
 	if s.FirstSeen {
 		first = " (enrolment complete)"
 	}
-	fmt.Fprintf(w, "signed in as %s (user %s)%s\n", s.User.LoginID, s.SessionClaims.Subject, first)
-	fmt.Fprintf(w, "session token expires %s\n", s.SessionClaims.Expires.UTC().Format(time.RFC3339))
+	safetext.Fprintf(w, "signed in as %s (user %s)%s\n", s.User.LoginID, s.SessionClaims.Subject, first)
+	safetext.Fprintf(w, "session token expires %s\n", s.SessionClaims.Expires.UTC().Format(time.RFC3339))
 	if s.User.StepDrift != 0 {
-		fmt.Fprintf(w, "the code was %+d steps from the verifier's clock\n", s.User.StepDrift)
+		safetext.Fprintf(w, "the code was %+d steps from the verifier's clock\n", s.User.StepDrift)
 	}
-	fmt.Fprintf(w, "session token: %s\n", s.SessionJWT)
-	fmt.Fprintf(w, "refresh token: %s\n", s.RefreshJWT)
+	safetext.Fprintf(w, "session token: %s\n", s.SessionJWT)
+	safetext.Fprintf(w, "refresh token: %s\n", s.RefreshJWT)
 	return nil
 }
 
@@ -503,7 +499,7 @@ func (v *verifierCmd) deleteSeed(ctx context.Context, args []string) error {
 	if v.json {
 		return v.printJSON(map[string]any{"loginId": args[0], "seedDeleted": true})
 	}
-	fmt.Fprintf(v.e.stdout, "deleted the TOTP seed of %s\n", args[0])
+	safetext.Fprintf(v.e.stdout, "deleted the TOTP seed of %s\n", args[0])
 	return nil
 }
 
@@ -516,16 +512,16 @@ func (v *verifierCmd) me(ctx context.Context, _ []string) error {
 		return v.printJSON(userOut(u))
 	}
 	w := v.e.stdout
-	fmt.Fprintf(w, "login id: %s\nuser id:  %s\n", u.LoginID, u.ID)
+	safetext.Fprintf(w, "login id: %s\nuser id:  %s\n", u.LoginID, u.ID)
 	if u.Name != "" {
-		fmt.Fprintf(w, "name:     %s\n", u.Name)
+		safetext.Fprintf(w, "name:     %s\n", u.Name)
 	}
 	if u.Email != "" {
-		fmt.Fprintf(w, "email:    %s\n", u.Email)
+		safetext.Fprintf(w, "email:    %s\n", u.Email)
 	}
-	fmt.Fprintf(w, "TOTP:     %s\n", map[bool]string{true: "enrolled", false: "not enrolled"}[u.TOTP])
+	safetext.Fprintf(w, "TOTP:     %s\n", map[bool]string{true: "enrolled", false: "not enrolled"}[u.TOTP])
 	if u.Pending {
-		fmt.Fprintln(w, "pending:  a new seed waits for its first code")
+		safetext.Fprintln(w, "pending:  a new seed waits for its first code")
 	}
 	return nil
 }
@@ -542,7 +538,7 @@ func (v *verifierCmd) logout(ctx context.Context, _ []string) error {
 		if v.json {
 			return v.printJSON(map[string]any{"loggedOut": true, "everywhere": true})
 		}
-		fmt.Fprintln(v.e.stdout, "logged out everywhere: every refresh token of the user issued until now is revoked")
+		safetext.Fprintln(v.e.stdout, "logged out everywhere: every refresh token of the user issued until now is revoked")
 		return nil
 	}
 	if err := v.b.Logout(ctx, v.refreshToken); err != nil {
@@ -551,6 +547,6 @@ func (v *verifierCmd) logout(ctx context.Context, _ []string) error {
 	if v.json {
 		return v.printJSON(map[string]any{"loggedOut": true})
 	}
-	fmt.Fprintln(v.e.stdout, "logged out: the refresh token is revoked")
+	safetext.Fprintln(v.e.stdout, "logged out: the refresh token is revoked")
 	return nil
 }

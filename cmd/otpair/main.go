@@ -32,6 +32,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/otpair/otpair/internal/safetext"
 )
 
 // env is what every subcommand is handed instead of reaching for globals, so tests can
@@ -93,7 +95,7 @@ func run(ctx context.Context, e *env, args []string) int {
 	}
 	c, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(e.stderr, "otpair: unknown command %q\n\n", name)
+		safetext.Fprintf(e.stderr, "otpair: unknown command %q\n\n", name)
 		printHelp(e.stderr)
 		return 2
 	}
@@ -104,38 +106,39 @@ func run(ctx context.Context, e *env, args []string) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(e.stderr, "otpair %s: %v\n", name, err)
+		safetext.Fprintf(e.stderr, "otpair %s: %v\n", name, err)
 		return 2
 	default:
-		fmt.Fprintf(e.stderr, "otpair %s: %v\n", name, err)
+		safetext.Fprintf(e.stderr, "otpair %s: %v\n", name, err)
 		return 1
 	}
 }
 
 func printHelp(w io.Writer) {
-	fmt.Fprintln(w, "otpair: both sides of TOTP, in one terminal")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Usage: otpair [command] [flags]   (no command: the TUI)")
-	fmt.Fprintln(w)
+	safetext.Fprintln(w, "otpair: both sides of TOTP, in one terminal")
+	safetext.Fprintln(w)
+	safetext.Fprintln(w, "Usage: otpair [command] [flags]   (no command: the TUI)")
+	safetext.Fprintln(w)
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+		safetext.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'otpair COMMAND -h' for a command's flags. OTPAIR_HOME moves all state into one folder.")
+	safetext.Fprintln(w)
+	safetext.Fprintln(w, "Run 'otpair COMMAND -h' for a command's flags. OTPAIR_HOME moves all state into one folder.")
 }
 
 // newFlagSet returns a flag set for a subcommand whose errors come back to run instead of
 // exiting, and whose usage goes to the command's stderr.
 func newFlagSet(e *env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet("otpair "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	// The flag package prints its errors itself, quoting the argument it refused.
+	fs.SetOutput(safetext.Writer(e.stderr))
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: otpair %s %s\n", name, synopsis)
+		safetext.Fprintf(e.stderr, "Usage: otpair %s %s\n", name, synopsis)
 		fs.PrintDefaults()
 	}
 	return fs
