@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -47,6 +46,9 @@ func runTUI(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := requireTerminal(e, "the TUI"); err != nil {
+		return err
+	}
 	ctx, stop := hangupContext(ctx)
 	defer stop()
 	w, err := wireTUI(ctx, e, f)
@@ -74,6 +76,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	if *delay <= 0 {
 		return usageError("--delay must be positive, got %v", *delay)
+	}
+	if err := requireTerminal(e, "otpair demo"); err != nil {
+		return err
 	}
 	ctx, stop := hangupContext(ctx)
 	defer stop()
@@ -155,12 +160,7 @@ func runProgram(ctx context.Context, e *env, opts tui.Options) error {
 	common := tui.Common{Styles: tui.DefaultStyles(r), KeyMap: tui.DefaultKeyMap(), Now: e.now}
 	// 120 frames a second at most: a frame goes out within about 8 ms of a change
 	// (the first one included), and nothing is drawn while nothing changes.
-	p := tea.NewProgram(tui.New(common, opts), tea.WithAltScreen(), tea.WithContext(ctx),
-		tea.WithInput(e.stdin), tea.WithOutput(e.stdout), tea.WithFPS(120))
-	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
-		return fmt.Errorf("tui: %w", err)
-	}
-	return nil
+	return runTea(ctx, e, tui.New(common, opts), tea.WithAltScreen(), tea.WithFPS(120))
 }
 
 // tuiHome is the folder all state lives in: $OTPAIR_HOME, else the user's data
