@@ -130,7 +130,7 @@ type UserState struct {
 }
 
 // Verifier is the part of the verifier backend the verifier pane uses; cmd adapts
-// verifier.Local and verifier.Remote to it. Errors should be, or wrap, *RequestError so
+// verifier.Local and httpapi.Remote to it. Errors should be, or wrap, *RequestError so
 // the timeline can explain them.
 type Verifier interface {
 	SignUp(ctx context.Context, loginID, name, email string) (SignUpResult, error)

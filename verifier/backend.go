@@ -1,13 +1,12 @@
 // Package verifier is the service side of a TOTP enrolment: sign-up, sign-in (verify),
 // update and seed deletion, plus the session calls that follow a sign-in. One Backend
-// interface has two implementations: Local (in-process, over a Store) and Remote (an
-// HTTP client of otpair serve or of Descope itself); Server serves any Backend with the
-// Descope-compatible API of shared/API.md.
+// interface has two implementations: Local (in-process, over a Store) and
+// httpapi.Remote (an HTTP client of otpair serve or of Descope itself); httpapi.Server
+// serves any Backend with the Descope-compatible API of shared/API.md.
 package verifier
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -51,8 +50,8 @@ type LogoutAller interface {
 	LogoutAll(ctx context.Context, refreshJWT string) error
 }
 
-// UserLister is implemented by backends that can list every user (Local can; Remote
-// cannot, since Descope's search API is out of scope).
+// UserLister is implemented by backends that can list every user (Local can;
+// httpapi.Remote cannot, since Descope's search API is out of scope).
 type UserLister interface {
 	Users(ctx context.Context) ([]User, error)
 }
@@ -139,63 +138,3 @@ type JWK struct {
 	X   string `json:"x,omitempty"`
 	Y   string `json:"y,omitempty"`
 }
-
-// Sentinel errors callers branch on with errors.Is. Each maps to one API error code
-// (see ErrorCode); messages never contain codes, secrets or tokens.
-var (
-	ErrWrongCode   = errors.New("wrong code")                               // E061102, 401
-	ErrCodeReused  = errors.New("code already used")                        // E061102, 401
-	ErrLocked      = errors.New("too many failed attempts")                 // E061103, 429; see *LockedError
-	ErrUnknownUser = errors.New("unknown user")                             // E062108 (auth), E112102 (management), 400
-	ErrUserExists  = errors.New("user already exists")                      // E062107, 400
-	ErrNoSeed      = errors.New("user has no TOTP seed")                    // E061102, 401
-	ErrBadToken    = errors.New("missing, invalid or expired token or key") // E011004, 401
-	ErrBadRequest  = errors.New("bad request")                              // E011001/E011002/E011003, 400
-)
-
-// LockedError says until when sign-in is locked. It wraps ErrLocked.
-type LockedError struct {
-	Until time.Time
-}
-
-func (e *LockedError) Error() string {
-	return fmt.Sprintf("%v: locked until %s", ErrLocked, e.Until.UTC().Format(time.RFC3339))
-}
-
-// Unwrap makes errors.Is(err, ErrLocked) true.
-func (e *LockedError) Unwrap() error { return ErrLocked }
-
-// WrongCodeError is a refused code with what it cost: how many attempts are left and,
-// for the attempt that used the last one, until when sign-in is now locked. It wraps
-// ErrWrongCode (not ErrLocked: this attempt was checked, and answers E061102).
-type WrongCodeError struct {
-	Left        int       // attempts left before the lock
-	LockedUntil time.Time // non-zero when this attempt started a lock
-}
-
-func (e *WrongCodeError) Error() string {
-	switch {
-	case !e.LockedUntil.IsZero():
-		return fmt.Sprintf("%v (locked until %s)", ErrWrongCode, e.LockedUntil.UTC().Format(time.RFC3339))
-	case e.Left == 1:
-		return fmt.Sprintf("%v (1 attempt left)", ErrWrongCode)
-	default:
-		return fmt.Sprintf("%v (%d attempts left)", ErrWrongCode, e.Left)
-	}
-}
-
-// Unwrap makes errors.Is(err, ErrWrongCode) true.
-func (e *WrongCodeError) Unwrap() error { return ErrWrongCode }
-
-// API error codes, as Descope's SDKs know them (shared/API.md).
-const (
-	CodeBadRequest      = "E011001"
-	CodeMissingArgument = "E011002"
-	CodeInvalidRequest  = "E011003"
-	CodeBadToken        = "E011004"
-	CodeWrongCode       = "E061102"
-	CodeTooManyAttempts = "E061103"
-	CodeUserExists      = "E062107"
-	CodeUnknownUser     = "E062108"
-	CodeMgmtUnknownUser = "E112102"
-)

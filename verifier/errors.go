@@ -3,8 +3,55 @@ package verifier
 import (
 	"errors"
 	"fmt"
-	"net/http"
+	"time"
 )
+
+// Sentinel errors callers branch on with errors.Is. Each maps to one API error code
+// (httpapi.StatusAndCode); messages never contain codes, secrets or tokens.
+var (
+	ErrWrongCode   = errors.New("wrong code")                               // E061102, 401
+	ErrCodeReused  = errors.New("code already used")                        // E061102, 401
+	ErrLocked      = errors.New("too many failed attempts")                 // E061103, 429; see *LockedError
+	ErrUnknownUser = errors.New("unknown user")                             // E062108 (auth), E112102 (management), 400
+	ErrUserExists  = errors.New("user already exists")                      // E062107, 400
+	ErrNoSeed      = errors.New("user has no TOTP seed")                    // E061102, 401
+	ErrBadToken    = errors.New("missing, invalid or expired token or key") // E011004, 401
+	ErrBadRequest  = errors.New("bad request")                              // E011001/E011002/E011003, 400
+)
+
+// LockedError says until when sign-in is locked. It wraps ErrLocked.
+type LockedError struct {
+	Until time.Time
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("%v: locked until %s", ErrLocked, e.Until.UTC().Format(time.RFC3339))
+}
+
+// Unwrap makes errors.Is(err, ErrLocked) true.
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
+// WrongCodeError is a refused code with what it cost: how many attempts are left and,
+// for the attempt that used the last one, until when sign-in is now locked. It wraps
+// ErrWrongCode (not ErrLocked: this attempt was checked, and answers E061102).
+type WrongCodeError struct {
+	Left        int       // attempts left before the lock
+	LockedUntil time.Time // non-zero when this attempt started a lock
+}
+
+func (e *WrongCodeError) Error() string {
+	switch {
+	case !e.LockedUntil.IsZero():
+		return fmt.Sprintf("%v (locked until %s)", ErrWrongCode, e.LockedUntil.UTC().Format(time.RFC3339))
+	case e.Left == 1:
+		return fmt.Sprintf("%v (1 attempt left)", ErrWrongCode)
+	default:
+		return fmt.Sprintf("%v (%d attempts left)", ErrWrongCode, e.Left)
+	}
+}
+
+// Unwrap makes errors.Is(err, ErrWrongCode) true.
+func (e *WrongCodeError) Unwrap() error { return ErrWrongCode }
 
 // Finer kinds of ErrBadRequest: errors.Is(err, ErrBadRequest) holds for both, and each
 // maps to its own API code.
@@ -12,39 +59,3 @@ var (
 	ErrMissingArgument = fmt.Errorf("%w: missing argument", ErrBadRequest) // E011002
 	ErrInvalidArgument = fmt.Errorf("%w: invalid argument", ErrBadRequest) // E011003
 )
-
-// CodeInternal is otpair's code for a failure that is not the caller's (storage,
-// cancelled request): status 500, never 503 or 52x, which Descope's Go SDK retries.
-const CodeInternal = "E010000"
-
-// StatusAndCode maps an error from a Backend to the HTTP status and API error code that
-// shared/API.md fixes. management selects the management form of "unknown user"
-// (E112102 instead of E062108). A nil error gives 200 and "". Errors that are none of
-// the sentinels give 500 and CodeInternal.
-func StatusAndCode(err error, management bool) (int, string) {
-	switch {
-	case err == nil:
-		return http.StatusOK, ""
-	case errors.Is(err, ErrLocked):
-		return http.StatusTooManyRequests, CodeTooManyAttempts
-	case errors.Is(err, ErrWrongCode), errors.Is(err, ErrCodeReused), errors.Is(err, ErrNoSeed):
-		return http.StatusUnauthorized, CodeWrongCode
-	case errors.Is(err, ErrBadToken):
-		return http.StatusUnauthorized, CodeBadToken
-	case errors.Is(err, ErrUnknownUser):
-		if management {
-			return http.StatusBadRequest, CodeMgmtUnknownUser
-		}
-		return http.StatusBadRequest, CodeUnknownUser
-	case errors.Is(err, ErrUserExists):
-		return http.StatusBadRequest, CodeUserExists
-	case errors.Is(err, ErrMissingArgument):
-		return http.StatusBadRequest, CodeMissingArgument
-	case errors.Is(err, ErrInvalidArgument):
-		return http.StatusBadRequest, CodeInvalidRequest
-	case errors.Is(err, ErrBadRequest):
-		return http.StatusBadRequest, CodeBadRequest
-	default:
-		return http.StatusInternalServerError, CodeInternal
-	}
-}

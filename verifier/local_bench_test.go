@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -76,10 +77,8 @@ func BenchmarkSignInRejected(b *testing.B) {
 	lat.report(b)
 }
 
-func isWrong(err error) bool { return err != nil && statusCode(err) == CodeWrongCode }
-
-// statusCode is StatusAndCode's code alone, for the benchmarks' checks.
-func statusCode(err error) string { _, c := StatusAndCode(err, false); return c }
+// isWrong reports whether a sign-in failed for a wrong code.
+func isWrong(err error) bool { return errors.Is(err, ErrWrongCode) }
 
 // BenchmarkSignInSuccess is a right code end to end: the same as a rejection plus the
 // replay-guard write and signing a session and a refresh token. Each sign-in is a

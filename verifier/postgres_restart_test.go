@@ -11,6 +11,7 @@ import (
 
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/httpapi"
 )
 
 // TestPostgresRestartMidLoad restarts PostgreSQL (a private cluster) while sign-ups and
@@ -33,7 +34,7 @@ func TestPostgresRestartMidLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(verifier.NewServer(local, verifier.ServerOptions{Clock: clock}))
+	srv := httptest.NewServer(httpapi.NewServer(local, httpapi.ServerOptions{Clock: clock}))
 	defer srv.Close()
 	api := &apiClient{base: srv.URL, pid: local.ProjectID()}
 
@@ -68,7 +69,7 @@ func TestPostgresRestartMidLoad(t *testing.T) {
 			if r.status != http.StatusInternalServerError {
 				return r, retried, true
 			}
-			if r.str("errorCode") != verifier.CodeInternal {
+			if r.str("errorCode") != httpapi.CodeInternal {
 				problem("%s: 500 with errorCode %q", what, r.str("errorCode"))
 			}
 			failures.Add(1)
@@ -171,8 +172,8 @@ func TestPostgresRestartMidLoad(t *testing.T) {
 		if err != nil {
 			t.Fatalf("request while PostgreSQL is down: %v", err)
 		}
-		if r.status != http.StatusInternalServerError || r.str("errorCode") != verifier.CodeInternal {
-			t.Fatalf("request while PostgreSQL is down = %d %v, want 500 %s", r.status, r.body, verifier.CodeInternal)
+		if r.status != http.StatusInternalServerError || r.str("errorCode") != httpapi.CodeInternal {
+			t.Fatalf("request while PostgreSQL is down = %d %v, want 500 %s", r.status, r.body, httpapi.CodeInternal)
 		}
 	}
 	// Keep it down until the load itself has met the outage (or a while has passed).

@@ -18,6 +18,7 @@ import (
 	"github.com/otpair/otpair/internal/testclock"
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/httpapi"
 )
 
 // countingStore counts Meta reads, the reads a key reload makes.
@@ -408,7 +409,7 @@ func (s *gatedStore) InitMeta(ctx context.Context, name string, value []byte) ([
 func testRotationHTTP(t *testing.T, e *rotEnv) {
 	ctx := t.Context()
 	l := e.instance(t, nil)
-	srv := httptest.NewServer(verifier.NewServer(l, verifier.ServerOptions{Clock: e.clock.Now}))
+	srv := httptest.NewServer(httpapi.NewServer(l, httpapi.ServerOptions{Clock: e.clock.Now}))
 	defer srv.Close()
 	get := func() []string {
 		t.Helper()

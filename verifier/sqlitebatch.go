@@ -36,6 +36,19 @@ type writeBatcher struct {
 	commits, writes atomic.Int64
 }
 
+// WriteStats is how many group commits a SQLiteStore's write batch ran and how many
+// writes they held: Writes/Commits is how well concurrent sign-ins share a commit.
+type WriteStats struct {
+	Commits int64 // transactions the batch ran
+	Writes  int64 // attempt charges and replay guards in them
+}
+
+// WriteStats reports the store's group commits so far (BenchmarkServer reports them as
+// writes/commit).
+func (s *SQLiteStore) WriteStats() WriteStats {
+	return WriteStats{Commits: s.writes.commits.Load(), Writes: s.writes.writes.Load()}
+}
+
 // batchedWrite is one caller's write. run executes its statement inside the batch's
 // transaction and keeps the result for the caller; it may run twice (see runBatch),
 // so it must reset what it sets.

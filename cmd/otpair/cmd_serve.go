@@ -18,6 +18,7 @@ import (
 
 	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/httpapi"
 )
 
 func init() {
@@ -78,7 +79,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer closeFn()
 	if e.getenv("GOGC") == "" {
-		debug.SetGCPercent(verifier.ServerGCPercent)
+		debug.SetGCPercent(httpapi.ServerGCPercent)
 	}
 	mgmtKey, mgmtSource, err := managementKey(e, bf.mgmtKey, info.home)
 	if err != nil {
@@ -90,7 +91,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{
-		Handler:           verifier.NewServer(l, verifier.ServerOptions{ManagementKey: mgmtKey, Logger: logger, Clock: clock}),
+		Handler:           httpapi.NewServer(l, httpapi.ServerOptions{ManagementKey: mgmtKey, Logger: logger, Clock: clock}),
 		ReadHeaderTimeout: serveReadHeaderTimeout,
 		ReadTimeout:       serveReadTimeout,
 		WriteTimeout:      serveWriteTimeout,

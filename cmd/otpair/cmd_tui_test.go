@@ -28,6 +28,7 @@ import (
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/tui"
 	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/httpapi"
 )
 
 // tmuxSession drives the real otpair binary inside a private tmux server: keys go in
@@ -507,13 +508,13 @@ func lifecycleThroughAdapter(t *testing.T, b tui.Verifier, now func() time.Time)
 		t.Fatalf("me = %q, %v", me, err)
 	}
 	wantFailure(t, "replay", func() error { _, err := b.SignIn(ctx, "gina@example.com", code); return err },
-		tui.ReasonCodeUsed, verifier.CodeWrongCode)
+		tui.ReasonCodeUsed, httpapi.CodeWrongCode)
 	wantFailure(t, "unknown user", func() error { _, err := b.SignIn(ctx, "nobody@example.com", code); return err },
-		tui.ReasonUnknownUser, verifier.CodeUnknownUser)
+		tui.ReasonUnknownUser, httpapi.CodeUnknownUser)
 	wantFailure(t, "user exists", func() error { _, err := b.SignUp(ctx, "gina@example.com", "", ""); return err },
-		tui.ReasonUserExists, verifier.CodeUserExists)
+		tui.ReasonUserExists, httpapi.CodeUserExists)
 	wantFailure(t, "bad token", func() error { _, err := b.Refresh(ctx, "not-a-token"); return err },
-		tui.ReasonUnauthorized, verifier.CodeBadToken)
+		tui.ReasonUnauthorized, httpapi.CodeBadToken)
 	wrong := "000000"
 	if code == wrong {
 		wrong = "111111"
@@ -527,7 +528,7 @@ func lifecycleThroughAdapter(t *testing.T, b tui.Verifier, now func() time.Time)
 		}
 		switch re.Reason {
 		case tui.ReasonWrongCode:
-			if re.Code != verifier.CodeWrongCode || (re.LockedUntil.IsZero() && !strings.Contains(re.Message, " left")) {
+			if re.Code != httpapi.CodeWrongCode || (re.LockedUntil.IsZero() && !strings.Contains(re.Message, " left")) {
 				t.Fatalf("attempt %d: %+v", i, re)
 			}
 		case tui.ReasonLocked:
@@ -536,14 +537,14 @@ func lifecycleThroughAdapter(t *testing.T, b tui.Verifier, now func() time.Time)
 			t.Fatalf("attempt %d: reason %v (%v)", i, re.Reason, err)
 		}
 	}
-	if locked == nil || locked.Code != verifier.CodeTooManyAttempts || locked.LockedUntil.Before(now().Add(4*time.Minute)) {
+	if locked == nil || locked.Code != httpapi.CodeTooManyAttempts || locked.LockedUntil.Before(now().Add(4*time.Minute)) {
 		t.Fatalf("no lockout with its end after %d wrong codes: %+v", verifier.DefaultMaxAttempts+1, locked)
 	}
 	if err := b.DeleteSeed(ctx, "gina@example.com"); err != nil {
 		t.Fatalf("delete seed: %v", err)
 	}
 	wantFailure(t, "delete unknown", func() error { return b.DeleteSeed(ctx, "nobody@example.com") },
-		tui.ReasonUnknownUser, verifier.CodeMgmtUnknownUser)
+		tui.ReasonUnknownUser, httpapi.CodeMgmtUnknownUser)
 }
 
 func wantFailure(t *testing.T, what string, call func() error, reason tui.Reason, code string) {
@@ -584,7 +585,7 @@ func TestVerifierAdapterRemote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(verifier.NewServer(local, verifier.ServerOptions{ManagementKey: "mk"}))
+	srv := httptest.NewServer(httpapi.NewServer(local, httpapi.ServerOptions{ManagementKey: "mk"}))
 	defer srv.Close()
 	w, _ := realDeps(t, time.Now)
 	if _, err := w.openBackend(ctx, tui.BackendConfig{Remote: true, BaseURL: "http://127.0.0.1:1", ProjectID: local.ProjectID()}); err == nil {
@@ -609,11 +610,11 @@ func TestRequestErrorWords(t *testing.T) {
 		msg    string
 		until  time.Time
 	}{
-		{fmt.Errorf("sign in: %w (3 attempts left)", verifier.ErrWrongCode), tui.ReasonWrongCode, verifier.CodeWrongCode, "3 attempts left", time.Time{}},
-		{fmt.Errorf("sign in: %w (locked until %s)", verifier.ErrWrongCode, until.Format(time.RFC3339)), tui.ReasonWrongCode, verifier.CodeWrongCode, "", until},
-		{fmt.Errorf("sign in: %w", &verifier.LockedError{Until: until}), tui.ReasonLocked, verifier.CodeTooManyAttempts, "", until},
-		{fmt.Errorf("sign in: %w", verifier.ErrCodeReused), tui.ReasonCodeUsed, verifier.CodeWrongCode, "", time.Time{}},
-		{fmt.Errorf("sign in: %w", verifier.ErrNoSeed), tui.ReasonNoSeed, verifier.CodeWrongCode, "", time.Time{}},
+		{fmt.Errorf("sign in: %w (3 attempts left)", verifier.ErrWrongCode), tui.ReasonWrongCode, httpapi.CodeWrongCode, "3 attempts left", time.Time{}},
+		{fmt.Errorf("sign in: %w (locked until %s)", verifier.ErrWrongCode, until.Format(time.RFC3339)), tui.ReasonWrongCode, httpapi.CodeWrongCode, "", until},
+		{fmt.Errorf("sign in: %w", &verifier.LockedError{Until: until}), tui.ReasonLocked, httpapi.CodeTooManyAttempts, "", until},
+		{fmt.Errorf("sign in: %w", verifier.ErrCodeReused), tui.ReasonCodeUsed, httpapi.CodeWrongCode, "", time.Time{}},
+		{fmt.Errorf("sign in: %w", verifier.ErrNoSeed), tui.ReasonNoSeed, httpapi.CodeWrongCode, "", time.Time{}},
 		{fmt.Errorf("sign up: %w: login id too long", verifier.ErrInvalidArgument), tui.ReasonBadRequest, "E011003", "invalid argument: login id too long", time.Time{}},
 		{errors.New("open database: disk full"), tui.ReasonOther, "", "open database: disk full", time.Time{}},
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/tui"
 	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/httpapi"
 )
 
 // tuiWiring is what cmd builds for the TUI: the concrete vault, backends and QR
@@ -255,7 +256,7 @@ func backendOpener(w *tuiWiring, e *env, openLocal func(context.Context) (verifi
 	)
 	return func(ctx context.Context, cfg tui.BackendConfig) (tui.Verifier, error) {
 		if cfg.Remote {
-			r, err := verifier.NewRemote(cfg.BaseURL, cfg.ProjectID, cfg.ManagementKey, verifier.WithRemoteClock(clock))
+			r, err := httpapi.NewRemote(cfg.BaseURL, cfg.ProjectID, cfg.ManagementKey, httpapi.WithRemoteClock(clock))
 			if err != nil {
 				return nil, err
 			}
@@ -419,12 +420,12 @@ func requestError(err error, management bool) error {
 			break
 		}
 	}
-	var api *verifier.APIError
+	var api *httpapi.APIError
 	switch {
 	case errors.As(err, &api):
 		re.Code = api.Code
 	case matched:
-		_, re.Code = verifier.StatusAndCode(err, management)
+		_, re.Code = httpapi.StatusAndCode(err, management)
 	}
 	if !matched {
 		re.Message = err.Error()
@@ -462,5 +463,5 @@ func extraWords(msg, sentinel string) string {
 	return strings.Trim(after, ":() ")
 }
 
-// apiSuffix is how verifier.APIError ends its message: " (E061102, HTTP 401)".
+// apiSuffix is how httpapi.APIError ends its message: " (E061102, HTTP 401)".
 var apiSuffix = regexp.MustCompile(`\s*\(E\d{6}, HTTP \d{3}\)\s*$`)

@@ -17,6 +17,7 @@ import (
 	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/httpapi"
 )
 
 func init() {
@@ -247,7 +248,7 @@ func openBackend(ctx context.Context, e *env, f backendFlags) (verifier.Backend,
 	if pid == "" {
 		return nil, nil, usageError("--backend %s needs --project-id or $%s", f.backend, envProjectID)
 	}
-	r, err := verifier.NewRemote(f.backend, pid, firstNonEmpty(f.mgmtKey, e.getenv(envManagementKey)), verifier.WithRemoteClock(e.now))
+	r, err := httpapi.NewRemote(f.backend, pid, firstNonEmpty(f.mgmtKey, e.getenv(envManagementKey)), httpapi.WithRemoteClock(e.now))
 	if err != nil {
 		return nil, nil, usageError("--backend: %v", err)
 	}

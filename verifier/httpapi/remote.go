@@ -1,4 +1,4 @@
-package verifier
+package httpapi
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/otpair/otpair/verifier"
 )
 
 // Remote is a Backend over HTTP: a client of otpair serve or of a Descope project. It
@@ -22,15 +24,15 @@ type Remote struct {
 	pid     string
 	mgmtKey string
 	client  *http.Client
-	now     Clock
+	now     verifier.Clock
 
 	mu   sync.Mutex
-	keys map[string]JWK // the server's public keys by kid, fetched when a kid is unknown
+	keys map[string]verifier.JWK // the server's public keys by kid, fetched when a kid is unknown
 }
 
 var (
-	_ Backend     = (*Remote)(nil)
-	_ LogoutAller = (*Remote)(nil)
+	_ verifier.Backend     = (*Remote)(nil)
+	_ verifier.LogoutAller = (*Remote)(nil)
 )
 
 // RemoteOption configures a Remote.
@@ -40,7 +42,7 @@ type RemoteOption func(*Remote)
 func WithHTTPClient(c *http.Client) RemoteOption { return func(r *Remote) { r.client = c } }
 
 // WithRemoteClock sets the clock that token expiry and Retry-After are read against.
-func WithRemoteClock(now Clock) RemoteOption { return func(r *Remote) { r.now = now } }
+func WithRemoteClock(now verifier.Clock) RemoteOption { return func(r *Remote) { r.now = now } }
 
 // DefaultRemoteTimeout bounds each request unless WithHTTPClient says otherwise.
 const DefaultRemoteTimeout = 15 * time.Second
@@ -66,7 +68,7 @@ func NewRemote(baseURL, projectID, managementKey string, opts ...RemoteOption) (
 		return nil, errors.New("remote backend: project id and management key cannot contain ':'")
 	}
 	r := &Remote{base: u, pid: projectID, mgmtKey: managementKey,
-		client: &http.Client{Timeout: DefaultRemoteTimeout}, now: time.Now, keys: map[string]JWK{}}
+		client: &http.Client{Timeout: DefaultRemoteTimeout}, now: time.Now, keys: map[string]verifier.JWK{}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -77,47 +79,47 @@ func NewRemote(baseURL, projectID, managementKey string, opts ...RemoteOption) (
 func (r *Remote) ProjectID() string { return r.pid }
 
 // SignUp implements Backend.
-func (r *Remote) SignUp(ctx context.Context, loginID string, info UserInfo) (Enrollment, error) {
+func (r *Remote) SignUp(ctx context.Context, loginID string, info verifier.UserInfo) (verifier.Enrollment, error) {
 	req := signUpRequest{LoginID: loginID}
-	if info != (UserInfo{}) {
+	if info != (verifier.UserInfo{}) {
 		req.User = &signUpUser{Name: info.Name, Email: info.Email, Phone: info.Phone}
 	}
 	var resp totpResponse
 	if err := r.do(ctx, http.MethodPost, "/v1/auth/totp/signup", "", req, &resp); err != nil {
-		return Enrollment{}, wrapOp("sign up", err)
+		return verifier.Enrollment{}, wrapOp("sign up", err)
 	}
 	e, err := resp.enrollment()
 	if err != nil {
-		return Enrollment{}, fmt.Errorf("sign up: the QR image is not base64: %w", err)
+		return verifier.Enrollment{}, fmt.Errorf("sign up: the QR image is not base64: %w", err)
 	}
 	return e, nil
 }
 
 // SignIn implements Backend.
-func (r *Remote) SignIn(ctx context.Context, loginID, code string) (Session, error) {
+func (r *Remote) SignIn(ctx context.Context, loginID, code string) (verifier.Session, error) {
 	var resp jwtResponse
 	if err := r.do(ctx, http.MethodPost, "/v1/auth/totp/verify", "", verifyRequest{LoginID: loginID, Code: code}, &resp); err != nil {
-		return Session{}, wrapOp("sign in", err)
+		return verifier.Session{}, wrapOp("sign in", err)
 	}
 	s, err := r.session(ctx, resp, "")
 	if err != nil {
-		return Session{}, fmt.Errorf("sign in: %w", err)
+		return verifier.Session{}, fmt.Errorf("sign in: %w", err)
 	}
 	return s, nil
 }
 
 // Update implements Backend.
-func (r *Remote) Update(ctx context.Context, loginID, refreshJWT string) (Enrollment, error) {
+func (r *Remote) Update(ctx context.Context, loginID, refreshJWT string) (verifier.Enrollment, error) {
 	if err := checkToken(refreshJWT); err != nil {
-		return Enrollment{}, fmt.Errorf("update: %w", err)
+		return verifier.Enrollment{}, fmt.Errorf("update: %w", err)
 	}
 	var resp totpResponse
 	if err := r.do(ctx, http.MethodPost, "/v1/auth/totp/update", refreshJWT, loginIDRequest{LoginID: loginID}, &resp); err != nil {
-		return Enrollment{}, wrapOp("update", err)
+		return verifier.Enrollment{}, wrapOp("update", err)
 	}
 	e, err := resp.enrollment()
 	if err != nil {
-		return Enrollment{}, fmt.Errorf("update: the QR image is not base64: %w", err)
+		return verifier.Enrollment{}, fmt.Errorf("update: the QR image is not base64: %w", err)
 	}
 	return e, nil
 }
@@ -132,29 +134,29 @@ func (r *Remote) DeleteSeed(ctx context.Context, loginID string) error {
 
 // Refresh implements Backend. When the server sends no new refresh token the old one
 // stays in the session.
-func (r *Remote) Refresh(ctx context.Context, refreshJWT string) (Session, error) {
+func (r *Remote) Refresh(ctx context.Context, refreshJWT string) (verifier.Session, error) {
 	if err := checkToken(refreshJWT); err != nil {
-		return Session{}, fmt.Errorf("refresh: %w", err)
+		return verifier.Session{}, fmt.Errorf("refresh: %w", err)
 	}
 	var resp jwtResponse
 	if err := r.do(ctx, http.MethodPost, "/v1/auth/refresh", refreshJWT, struct{}{}, &resp); err != nil {
-		return Session{}, wrapOp("refresh", err)
+		return verifier.Session{}, wrapOp("refresh", err)
 	}
 	s, err := r.session(ctx, resp, refreshJWT)
 	if err != nil {
-		return Session{}, fmt.Errorf("refresh: %w", err)
+		return verifier.Session{}, fmt.Errorf("refresh: %w", err)
 	}
 	return s, nil
 }
 
 // Me implements Backend.
-func (r *Remote) Me(ctx context.Context, refreshJWT string) (User, error) {
+func (r *Remote) Me(ctx context.Context, refreshJWT string) (verifier.User, error) {
 	if err := checkToken(refreshJWT); err != nil {
-		return User{}, fmt.Errorf("me: %w", err)
+		return verifier.User{}, fmt.Errorf("me: %w", err)
 	}
 	var resp userResponse
 	if err := r.do(ctx, http.MethodGet, "/v1/auth/me", refreshJWT, nil, &resp); err != nil {
-		return User{}, wrapOp("me", err)
+		return verifier.User{}, wrapOp("me", err)
 	}
 	return resp.user(), nil
 }
@@ -181,20 +183,20 @@ func (r *Remote) revoke(ctx context.Context, op, path, refreshJWT string) error 
 }
 
 // LoadUser implements Backend.
-func (r *Remote) LoadUser(ctx context.Context, loginID string) (User, error) {
+func (r *Remote) LoadUser(ctx context.Context, loginID string) (verifier.User, error) {
 	var resp userWrapper
 	if err := r.mgmt(ctx, http.MethodGet, "/v1/mgmt/user?loginId="+url.QueryEscape(loginID), nil, &resp); err != nil {
-		return User{}, wrapOp("load user", err)
+		return verifier.User{}, wrapOp("load user", err)
 	}
 	return resp.User.user(), nil
 }
 
 // CreateUser implements Backend.
-func (r *Remote) CreateUser(ctx context.Context, loginID string, info UserInfo) (User, error) {
+func (r *Remote) CreateUser(ctx context.Context, loginID string, info verifier.UserInfo) (verifier.User, error) {
 	req := createUserRequest{LoginID: loginID, DisplayName: info.Name, Email: info.Email, Phone: info.Phone}
 	var resp userWrapper
 	if err := r.mgmt(ctx, http.MethodPost, "/v1/mgmt/user/create", req, &resp); err != nil {
-		return User{}, wrapOp("create user", err)
+		return verifier.User{}, wrapOp("create user", err)
 	}
 	return resp.User.user(), nil
 }
@@ -208,17 +210,17 @@ func (r *Remote) DeleteUser(ctx context.Context, loginID string) error {
 }
 
 // Keys implements Backend: the server's JWKS, fetched now.
-func (r *Remote) Keys(ctx context.Context) (JWKS, error) {
-	var set JWKS
+func (r *Remote) Keys(ctx context.Context) (verifier.JWKS, error) {
+	var set verifier.JWKS
 	if err := r.do(ctx, http.MethodGet, "/v2/keys/"+url.PathEscape(r.pid), "", nil, &set); err != nil {
-		return JWKS{}, wrapOp("keys", err)
+		return verifier.JWKS{}, wrapOp("keys", err)
 	}
 	return set, nil
 }
 
 func (r *Remote) mgmt(ctx context.Context, method, path string, body, out any) error {
 	if r.mgmtKey == "" {
-		return fmt.Errorf("%w: no management key configured", ErrBadToken)
+		return fmt.Errorf("%w: no management key configured", verifier.ErrBadToken)
 	}
 	return r.do(ctx, method, path, r.mgmtKey, body, out)
 }
@@ -226,7 +228,7 @@ func (r *Remote) mgmt(ctx context.Context, method, path string, body, out any) e
 // checkToken refuses what cannot be a JWT before it goes into a header.
 func checkToken(t string) error {
 	if t == "" || strings.Count(t, ".") != 2 || strings.ContainsAny(t, ": \r\n") {
-		return fmt.Errorf("%w: not a refresh token", ErrBadToken)
+		return fmt.Errorf("%w: not a refresh token", verifier.ErrBadToken)
 	}
 	return nil
 }
@@ -336,41 +338,41 @@ func (r *Remote) apiError(resp *http.Response, data []byte) error {
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests || body.ErrorCode == CodeTooManyAttempts:
 		secs := retryAfter(resp.Header.Get("Retry-After"), body.RetryAfter)
-		return &remoteLocked{LockedError: LockedError{Until: r.now().Add(time.Duration(secs) * time.Second)}, api: e}
+		return &remoteLocked{LockedError: verifier.LockedError{Until: r.now().Add(time.Duration(secs) * time.Second)}, api: e}
 	case body.ErrorCode == CodeWrongCode:
 		switch {
 		case strings.Contains(text, "already used"):
-			e.sentinel = ErrCodeReused
+			e.sentinel = verifier.ErrCodeReused
 		case strings.Contains(text, "no totp seed") || strings.Contains(text, "no seed"):
-			e.sentinel = ErrNoSeed
+			e.sentinel = verifier.ErrNoSeed
 		case body.AttemptsLeft != nil:
-			wce := &WrongCodeError{Left: *body.AttemptsLeft}
+			wce := &verifier.WrongCodeError{Left: *body.AttemptsLeft}
 			if body.LockedUntil > 0 {
 				wce.LockedUntil = time.Unix(body.LockedUntil, 0).UTC()
 			}
 			e.sentinel = wce
 		default:
-			e.sentinel = ErrWrongCode
+			e.sentinel = verifier.ErrWrongCode
 		}
 	case body.ErrorCode == CodeUnknownUser || body.ErrorCode == CodeMgmtUnknownUser:
-		e.sentinel = ErrUnknownUser
+		e.sentinel = verifier.ErrUnknownUser
 	case body.ErrorCode == CodeUserExists:
-		e.sentinel = ErrUserExists
+		e.sentinel = verifier.ErrUserExists
 	case body.ErrorCode == CodeMissingArgument:
-		e.sentinel = ErrMissingArgument
+		e.sentinel = verifier.ErrMissingArgument
 	case body.ErrorCode == CodeInvalidRequest:
-		e.sentinel = ErrInvalidArgument
+		e.sentinel = verifier.ErrInvalidArgument
 	case body.ErrorCode == CodeBadRequest:
-		e.sentinel = ErrBadRequest
+		e.sentinel = verifier.ErrBadRequest
 	case body.ErrorCode == CodeBadToken || resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		e.sentinel = ErrBadToken
+		e.sentinel = verifier.ErrBadToken
 	}
 	return e
 }
 
 // remoteLocked is a *LockedError that also carries the server's answer.
 type remoteLocked struct {
-	LockedError
+	verifier.LockedError
 	api *APIError
 }
 

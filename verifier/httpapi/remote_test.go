@@ -1,4 +1,4 @@
-package verifier
+package httpapi
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/otpair/otpair/verifier"
 )
 
 // remoteOver returns a Remote talking to a Server over f, with the test clock.
@@ -28,9 +30,11 @@ func remoteOver(t *testing.T, f *fakeBackend, mgmtKey string) *Remote {
 func TestRemoteMapsErrorsToSentinels(t *testing.T) {
 	var next error
 	f := &fakeBackend{
-		SignInFn: func(context.Context, string, string) (Session, error) { return Session{}, next },
-		SignUpFn: func(context.Context, string, UserInfo) (Enrollment, error) { return Enrollment{}, next },
-		LoadFn:   func(context.Context, string) (User, error) { return User{}, next },
+		SignInFn: func(context.Context, string, string) (verifier.Session, error) { return verifier.Session{}, next },
+		SignUpFn: func(context.Context, string, verifier.UserInfo) (verifier.Enrollment, error) {
+			return verifier.Enrollment{}, next
+		},
+		LoadFn: func(context.Context, string) (verifier.User, error) { return verifier.User{}, next },
 	}
 	r := remoteOver(t, f, testMgmtKey)
 	ctx := context.Background()
@@ -40,14 +44,14 @@ func TestRemoteMapsErrorsToSentinels(t *testing.T) {
 		want error
 		not  error
 	}{
-		{ErrWrongCode, func() error { _, err := r.SignIn(ctx, "a", "1"); return err }, ErrWrongCode, ErrCodeReused},
-		{ErrCodeReused, func() error { _, err := r.SignIn(ctx, "a", "1"); return err }, ErrCodeReused, ErrWrongCode},
-		{ErrNoSeed, func() error { _, err := r.SignIn(ctx, "a", "1"); return err }, ErrNoSeed, ErrWrongCode},
-		{ErrUnknownUser, func() error { _, err := r.SignIn(ctx, "a", "1"); return err }, ErrUnknownUser, nil},
-		{ErrUnknownUser, func() error { _, err := r.LoadUser(ctx, "a"); return err }, ErrUnknownUser, nil},
-		{ErrUserExists, func() error { _, err := r.SignUp(ctx, "a", UserInfo{}); return err }, ErrUserExists, nil},
-		{ErrBadToken, func() error { _, err := r.SignIn(ctx, "a", "1"); return err }, ErrBadToken, nil},
-		{fmt.Errorf("x: %w", ErrInvalidArgument), func() error { _, err := r.SignUp(ctx, "a", UserInfo{}); return err }, ErrInvalidArgument, ErrMissingArgument},
+		{verifier.ErrWrongCode, func() error { _, err := r.SignIn(ctx, "a", "1"); return err }, verifier.ErrWrongCode, verifier.ErrCodeReused},
+		{verifier.ErrCodeReused, func() error { _, err := r.SignIn(ctx, "a", "1"); return err }, verifier.ErrCodeReused, verifier.ErrWrongCode},
+		{verifier.ErrNoSeed, func() error { _, err := r.SignIn(ctx, "a", "1"); return err }, verifier.ErrNoSeed, verifier.ErrWrongCode},
+		{verifier.ErrUnknownUser, func() error { _, err := r.SignIn(ctx, "a", "1"); return err }, verifier.ErrUnknownUser, nil},
+		{verifier.ErrUnknownUser, func() error { _, err := r.LoadUser(ctx, "a"); return err }, verifier.ErrUnknownUser, nil},
+		{verifier.ErrUserExists, func() error { _, err := r.SignUp(ctx, "a", verifier.UserInfo{}); return err }, verifier.ErrUserExists, nil},
+		{verifier.ErrBadToken, func() error { _, err := r.SignIn(ctx, "a", "1"); return err }, verifier.ErrBadToken, nil},
+		{fmt.Errorf("x: %w", verifier.ErrInvalidArgument), func() error { _, err := r.SignUp(ctx, "a", verifier.UserInfo{}); return err }, verifier.ErrInvalidArgument, verifier.ErrMissingArgument},
 	} {
 		t.Run(tc.err.Error(), func(t *testing.T) {
 			next = tc.err
@@ -65,21 +69,21 @@ func TestRemoteMapsErrorsToSentinels(t *testing.T) {
 		})
 	}
 	// A missing argument is caught by the server before the backend is called.
-	if _, err := r.SignIn(ctx, "a", ""); !errors.Is(err, ErrMissingArgument) {
+	if _, err := r.SignIn(ctx, "a", ""); !errors.Is(err, verifier.ErrMissingArgument) {
 		t.Errorf("empty code: %v, want ErrMissingArgument", err)
 	}
 }
 
 func TestRemoteLockedUntilFromRetryAfter(t *testing.T) {
-	f := &fakeBackend{SignInFn: func(context.Context, string, string) (Session, error) {
-		return Session{}, &LockedError{Until: testNow.Add(90 * time.Second)}
+	f := &fakeBackend{SignInFn: func(context.Context, string, string) (verifier.Session, error) {
+		return verifier.Session{}, &verifier.LockedError{Until: testNow.Add(90 * time.Second)}
 	}}
 	r := remoteOver(t, f, "")
 	// Remote's clock runs 10 s behind the server's: Until is its own now + Retry-After.
 	r.now = func() time.Time { return testNow.Add(-10 * time.Second) }
 	_, err := r.SignIn(context.Background(), "a", "1")
-	var le *LockedError
-	if !errors.As(err, &le) || !errors.Is(err, ErrLocked) {
+	var le *verifier.LockedError
+	if !errors.As(err, &le) || !errors.Is(err, verifier.ErrLocked) {
 		t.Fatalf("got %v, want a *LockedError", err)
 	}
 	if want := testNow.Add(80 * time.Second); !le.Until.Equal(want) {
@@ -90,7 +94,7 @@ func TestRemoteLockedUntilFromRetryAfter(t *testing.T) {
 func TestRemoteManagementWithoutKeyDoesNotCall(t *testing.T) {
 	f := &fakeBackend{}
 	r := remoteOver(t, f, "")
-	if err := r.DeleteSeed(context.Background(), "a"); !errors.Is(err, ErrBadToken) {
+	if err := r.DeleteSeed(context.Background(), "a"); !errors.Is(err, verifier.ErrBadToken) {
 		t.Errorf("got %v, want ErrBadToken", err)
 	}
 	if len(f.Calls()) != 0 {
@@ -119,14 +123,14 @@ func TestRemoteVerifiesTokens(t *testing.T) {
 	good := newRSASigner(t, "k1")
 	ec := newECSigner(t, "e1")
 	other := newECSigner(t, "k1") // same kid, another key
-	u := User{ID: "U1", LoginID: "alice"}
-	var sess Session
+	u := verifier.User{ID: "U1", LoginID: "alice"}
+	var sess verifier.Session
 	var keys atomic.Int32
 	f := &fakeBackend{
-		SignInFn: func(context.Context, string, string) (Session, error) { return sess, nil },
-		KeysFn: func(context.Context) (JWKS, error) {
+		SignInFn: func(context.Context, string, string) (verifier.Session, error) { return sess, nil },
+		KeysFn: func(context.Context) (verifier.JWKS, error) {
 			keys.Add(1)
-			return JWKS{Keys: []JWK{good.jwk, ec.jwk}}, nil
+			return verifier.JWKS{Keys: []verifier.JWK{good.jwk, ec.jwk}}, nil
 		},
 	}
 	r := remoteOver(t, f, "")
@@ -134,28 +138,28 @@ func TestRemoteVerifiesTokens(t *testing.T) {
 	claims := fmt.Sprintf(`{"iss":%q,"sub":"U1","drn":"DS","iat":%d,"exp":%d}`, testPID, testNow.Unix(), testNow.Add(time.Hour).Unix())
 	for _, tc := range []struct {
 		name    string
-		session Session
+		session verifier.Session
 		ok      bool
 	}{
 		{"RS256", good.session(t, testPID, u, testNow), true},
 		{"ES256", ec.session(t, testPID, u, testNow), true},
-		{"issuer URL", Session{SessionJWT: good.token(t, "https://api.example.com/"+testPID, "U1", "DS", testNow, time.Hour),
+		{"issuer URL", verifier.Session{SessionJWT: good.token(t, "https://api.example.com/"+testPID, "U1", "DS", testNow, time.Hour),
 			RefreshJWT: good.token(t, testPID, "U1", "DSR", testNow, time.Hour)}, true},
 		{"another key", other.session(t, testPID, u, testNow), false},
-		{"alg none", Session{SessionJWT: noneToken(claims), RefreshJWT: good.token(t, testPID, "U1", "DSR", testNow, time.Hour)}, false},
+		{"alg none", verifier.Session{SessionJWT: noneToken(claims), RefreshJWT: good.token(t, testPID, "U1", "DSR", testNow, time.Hour)}, false},
 		{"expired", good.session(t, testPID, u, testNow.Add(-time.Hour)), false},
 		{"from the future", good.session(t, testPID, u, testNow.Add(time.Minute)), false},
 		{"other project", good.session(t, "P2other", u, testNow), false},
-		{"refresh as session", Session{SessionJWT: good.token(t, testPID, "U1", "DSR", testNow, time.Hour),
+		{"refresh as session", verifier.Session{SessionJWT: good.token(t, testPID, "U1", "DSR", testNow, time.Hour),
 			RefreshJWT: good.token(t, testPID, "U1", "DSR", testNow, time.Hour)}, false},
-		{"no session token", Session{RefreshJWT: good.token(t, testPID, "U1", "DSR", testNow, time.Hour)}, false},
-		{"garbage", Session{SessionJWT: "a.b.c"}, false},
+		{"no session token", verifier.Session{RefreshJWT: good.token(t, testPID, "U1", "DSR", testNow, time.Hour)}, false},
+		{"garbage", verifier.Session{SessionJWT: "a.b.c"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sess = tc.session
 			got, err := r.SignIn(ctx, "alice", "123456")
 			if !tc.ok {
-				if !errors.Is(err, ErrBadToken) {
+				if !errors.Is(err, verifier.ErrBadToken) {
 					t.Fatalf("got %v, want ErrBadToken", err)
 				}
 				return
@@ -176,12 +180,14 @@ func TestRemoteVerifiesTokens(t *testing.T) {
 func TestRemoteRefetchesKeysForNewKid(t *testing.T) {
 	k1, k2 := newRSASigner(t, "k1"), newECSigner(t, "k2")
 	current := k1
-	u := User{ID: "U1", LoginID: "alice"}
+	u := verifier.User{ID: "U1", LoginID: "alice"}
 	f := &fakeBackend{
-		SignInFn: func(context.Context, string, string) (Session, error) {
+		SignInFn: func(context.Context, string, string) (verifier.Session, error) {
 			return current.session(t, testPID, u, testNow), nil
 		},
-		KeysFn: func(context.Context) (JWKS, error) { return JWKS{Keys: []JWK{current.jwk}}, nil },
+		KeysFn: func(context.Context) (verifier.JWKS, error) {
+			return verifier.JWKS{Keys: []verifier.JWK{current.jwk}}, nil
+		},
 	}
 	r := remoteOver(t, f, "")
 	for _, s := range []*testSigner{k1, k2} {
@@ -207,7 +213,7 @@ func TestRemoteSendsWhatTheSDKsSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	r.SignUp(ctx, "a@x", UserInfo{Name: "A"})
+	r.SignUp(ctx, "a@x", verifier.UserInfo{Name: "A"})
 	r.Logout(ctx, "h.p.s")
 	r.DeleteSeed(ctx, "a@x")
 	r.LoadUser(ctx, "a@x")
@@ -221,7 +227,7 @@ func TestRemoteSendsWhatTheSDKsSend(t *testing.T) {
 		t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// A token that could break the header is refused before sending.
-	if _, err := r.Me(ctx, "a:b.c.d"); !errors.Is(err, ErrBadToken) {
+	if _, err := r.Me(ctx, "a:b.c.d"); !errors.Is(err, verifier.ErrBadToken) {
 		t.Errorf("Me with a colon token: %v", err)
 	}
 }

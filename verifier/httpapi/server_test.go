@@ -1,4 +1,4 @@
-package verifier
+package httpapi
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/otpair/otpair/verifier"
 )
 
 const (
@@ -111,11 +113,11 @@ func TestServerAuthorizationHeader(t *testing.T) {
 	signer := newRSASigner(t, "k1")
 	refresh := signer.token(t, testPID, "U1", "DSR", testNow, time.Hour)
 	f := &fakeBackend{
-		MeFn: func(_ context.Context, r string) (User, error) {
+		MeFn: func(_ context.Context, r string) (verifier.User, error) {
 			if r != refresh {
 				t.Errorf("Me got another token than the header's")
 			}
-			return User{ID: "U1", LoginID: "alice"}, nil
+			return verifier.User{ID: "U1", LoginID: "alice"}, nil
 		},
 		DeleteFn: func(context.Context, string) error { return nil },
 	}
@@ -183,11 +185,11 @@ func TestServerManagementDisabledWithoutKey(t *testing.T) {
 func TestServerBodies(t *testing.T) {
 	var got []string
 	var mu sync.Mutex
-	f := &fakeBackend{SignInFn: func(_ context.Context, l, c string) (Session, error) {
+	f := &fakeBackend{SignInFn: func(_ context.Context, l, c string) (verifier.Session, error) {
 		mu.Lock()
 		got = append(got, l+"/"+c)
 		mu.Unlock()
-		return Session{}, ErrWrongCode
+		return verifier.Session{}, verifier.ErrWrongCode
 	}}
 	url, _ := newFakeServer(t, f)
 	verify := url + "/v1/auth/totp/verify"
@@ -249,7 +251,7 @@ func TestServerBodies(t *testing.T) {
 func TestServerErrorMapping(t *testing.T) {
 	var next error
 	f := &fakeBackend{
-		SignInFn:  func(context.Context, string, string) (Session, error) { return Session{}, next },
+		SignInFn:  func(context.Context, string, string) (verifier.Session, error) { return verifier.Session{}, next },
 		DeleteFn:  func(context.Context, string) error { return next },
 		DelUserFn: func(context.Context, string) error { return next },
 	}
@@ -261,14 +263,14 @@ func TestServerErrorMapping(t *testing.T) {
 		code   string
 		desc   string
 	}{
-		{fmt.Errorf("sign in alice: %w", ErrWrongCode), false, 401, CodeWrongCode, "wrong code"},
-		{fmt.Errorf("sign in alice: %w", ErrCodeReused), false, 401, CodeWrongCode, "code already used"},
-		{ErrNoSeed, false, 401, CodeWrongCode, "user has no TOTP seed"},
-		{ErrUnknownUser, false, 400, CodeUnknownUser, "unknown user"},
-		{ErrUnknownUser, true, 400, CodeMgmtUnknownUser, "unknown user"},
-		{ErrUserExists, false, 400, CodeUserExists, "user already exists"},
-		{ErrBadToken, false, 401, CodeBadToken, ErrBadToken.Error()},
-		{fmt.Errorf("login id: %w", ErrInvalidArgument), false, 400, CodeInvalidRequest, "bad request"},
+		{fmt.Errorf("sign in alice: %w", verifier.ErrWrongCode), false, 401, CodeWrongCode, "wrong code"},
+		{fmt.Errorf("sign in alice: %w", verifier.ErrCodeReused), false, 401, CodeWrongCode, "code already used"},
+		{verifier.ErrNoSeed, false, 401, CodeWrongCode, "user has no TOTP seed"},
+		{verifier.ErrUnknownUser, false, 400, CodeUnknownUser, "unknown user"},
+		{verifier.ErrUnknownUser, true, 400, CodeMgmtUnknownUser, "unknown user"},
+		{verifier.ErrUserExists, false, 400, CodeUserExists, "user already exists"},
+		{verifier.ErrBadToken, false, 401, CodeBadToken, verifier.ErrBadToken.Error()},
+		{fmt.Errorf("login id: %w", verifier.ErrInvalidArgument), false, 400, CodeInvalidRequest, "bad request"},
 		{errors.New("disk on fire"), false, 500, CodeInternal, "internal error"},
 		{context.Canceled, true, 500, CodeInternal, "internal error"},
 	} {
@@ -293,8 +295,8 @@ func TestServerErrorMapping(t *testing.T) {
 
 func TestServerLockedAnswersRetryAfter(t *testing.T) {
 	until := testNow.Add(4*time.Minute + 500*time.Millisecond)
-	f := &fakeBackend{SignInFn: func(context.Context, string, string) (Session, error) {
-		return Session{}, fmt.Errorf("sign in: %w", &LockedError{Until: until})
+	f := &fakeBackend{SignInFn: func(context.Context, string, string) (verifier.Session, error) {
+		return verifier.Session{}, fmt.Errorf("sign in: %w", &verifier.LockedError{Until: until})
 	}}
 	url, _ := newFakeServer(t, f)
 	a := send(t, "POST", url+"/v1/auth/totp/verify", "Bearer "+testPID, jsonCT, `{"loginId":"a","code":"1"}`)
@@ -309,21 +311,23 @@ func TestServerLockedAnswersRetryAfter(t *testing.T) {
 
 func TestServerShapes(t *testing.T) {
 	signer := newRSASigner(t, "k1")
-	u := User{ID: "U1", LoginID: "alice@example.com", Name: "Alice", Email: "alice@example.com", Created: testNow.Add(-time.Hour), TOTP: true, LastStep: 59, StepDrift: -1}
+	u := verifier.User{ID: "U1", LoginID: "alice@example.com", Name: "Alice", Email: "alice@example.com", Created: testNow.Add(-time.Hour), TOTP: true, LastStep: 59, StepDrift: -1}
 	sess := signer.session(t, testPID, u, testNow)
 	sess.RefreshExpires = testNow.Add(100 * 365 * 24 * time.Hour) // past 2038: must clamp
 	png := []byte("\x89PNG\r\n\x1a\nfake")
 	f := &fakeBackend{
-		SignUpFn: func(_ context.Context, l string, i UserInfo) (Enrollment, error) {
-			if l != "alice@example.com" || i != (UserInfo{Name: "Alice Liddell", Email: "alice@example.com", Phone: "+1555"}) {
+		SignUpFn: func(_ context.Context, l string, i verifier.UserInfo) (verifier.Enrollment, error) {
+			if l != "alice@example.com" || i != (verifier.UserInfo{Name: "Alice Liddell", Email: "alice@example.com", Phone: "+1555"}) {
 				t.Errorf("SignUp got %q %+v", l, i)
 			}
-			return Enrollment{ProvisioningURL: "otpauth://totp/x?secret=AAAA", Key: "AAAA", Image: png}, nil
+			return verifier.Enrollment{ProvisioningURL: "otpauth://totp/x?secret=AAAA", Key: "AAAA", Image: png}, nil
 		},
-		SignInFn: func(context.Context, string, string) (Session, error) { return sess, nil },
-		MeFn:     func(context.Context, string) (User, error) { return u, nil },
-		LoadFn:   func(context.Context, string) (User, error) { return u, nil },
-		KeysFn:   func(context.Context) (JWKS, error) { return JWKS{Keys: []JWK{signer.jwk}}, nil },
+		SignInFn: func(context.Context, string, string) (verifier.Session, error) { return sess, nil },
+		MeFn:     func(context.Context, string) (verifier.User, error) { return u, nil },
+		LoadFn:   func(context.Context, string) (verifier.User, error) { return u, nil },
+		KeysFn: func(context.Context) (verifier.JWKS, error) {
+			return verifier.JWKS{Keys: []verifier.JWK{signer.jwk}}, nil
+		},
 		LogoutFn: func(context.Context, string) error { return nil },
 	}
 	url, _ := newFakeServer(t, f)
@@ -386,12 +390,12 @@ func TestServerUnknownRoutesAndMethods(t *testing.T) {
 
 func TestServerSurvivesPanic(t *testing.T) {
 	calls := 0
-	f := &fakeBackend{SignInFn: func(context.Context, string, string) (Session, error) {
+	f := &fakeBackend{SignInFn: func(context.Context, string, string) (verifier.Session, error) {
 		calls++
 		if calls == 1 {
 			panic("secret-in-panic 123456")
 		}
-		return Session{}, ErrWrongCode
+		return verifier.Session{}, verifier.ErrWrongCode
 	}}
 	url, logs := newFakeServer(t, f)
 	a := send(t, "POST", url+"/v1/auth/totp/verify", "Bearer "+testPID, jsonCT, `{"loginId":"a","code":"123456"}`)
@@ -403,7 +407,9 @@ func TestServerSurvivesPanic(t *testing.T) {
 }
 
 func TestServerLogLines(t *testing.T) {
-	f := &fakeBackend{SignInFn: func(context.Context, string, string) (Session, error) { return Session{}, ErrWrongCode }}
+	f := &fakeBackend{SignInFn: func(context.Context, string, string) (verifier.Session, error) {
+		return verifier.Session{}, verifier.ErrWrongCode
+	}}
 	url, logs := newFakeServer(t, f)
 	send(t, "POST", url+"/v1/auth/totp/verify", "Bearer "+testPID+":"+testMgmtKey, jsonCT, `{"loginId":"bob","code":"987654"}`)
 	var line map[string]any
@@ -425,10 +431,10 @@ func TestServerLogLines(t *testing.T) {
 // accepted (Go sends nulls for unset lists, node an invitation's options), and a
 // credential otpair cannot import is refused rather than dropped.
 func TestServerCreateUserBodies(t *testing.T) {
-	var got []UserInfo
-	f := &fakeBackend{CreateFn: func(_ context.Context, l string, i UserInfo) (User, error) {
+	var got []verifier.UserInfo
+	f := &fakeBackend{CreateFn: func(_ context.Context, l string, i verifier.UserInfo) (verifier.User, error) {
 		got = append(got, i)
-		return User{ID: "U1", LoginID: l, Name: i.Name, Email: i.Email}, nil
+		return verifier.User{ID: "U1", LoginID: l, Name: i.Name, Email: i.Email}, nil
 	}}
 	url, _ := newFakeServer(t, f)
 	auth := "Bearer " + testPID + ":" + testMgmtKey
@@ -443,7 +449,7 @@ func TestServerCreateUserBodies(t *testing.T) {
 			t.Errorf("create %s: %d %s", body, a.status, a.raw)
 		}
 	}
-	if len(got) != 3 || got[0] != (UserInfo{Name: "A", Email: "a@x"}) {
+	if len(got) != 3 || got[0] != (verifier.UserInfo{Name: "A", Email: "a@x"}) {
 		t.Errorf("backend got %+v", got)
 	}
 	for _, field := range []string{`"seed":"JBSWY3DPEHPK3PXP"`, `"password":"hunter2"`, `"hashedPassword":{"bcrypt":{"hash":"x"}}`} {

@@ -1,4 +1,4 @@
-package verifier
+package httpapi
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/otpair/otpair/verifier"
 )
 
 // tokenLeeway is the clock skew Remote tolerates on exp and iat, as Descope's SDKs do.
@@ -28,23 +30,23 @@ type remoteClaims struct {
 
 // session builds a Session from a sign-in or refresh answer, verifying both tokens.
 // oldRefresh stands in when the answer has no refresh token (Descope may omit it).
-func (r *Remote) session(ctx context.Context, resp jwtResponse, oldRefresh string) (Session, error) {
+func (r *Remote) session(ctx context.Context, resp jwtResponse, oldRefresh string) (verifier.Session, error) {
 	if resp.SessionJWT == "" {
-		return Session{}, fmt.Errorf("%w: the answer has no session token", ErrBadToken)
+		return verifier.Session{}, fmt.Errorf("%w: the answer has no session token", verifier.ErrBadToken)
 	}
 	sc, err := r.verifyToken(ctx, resp.SessionJWT, "DS")
 	if err != nil {
-		return Session{}, fmt.Errorf("session token: %w", err)
+		return verifier.Session{}, fmt.Errorf("session token: %w", err)
 	}
 	refresh := resp.RefreshJWT
 	if refresh == "" {
 		refresh = oldRefresh
 	}
-	s := Session{SessionJWT: resp.SessionJWT, RefreshJWT: refresh, SessionClaims: sc, User: resp.User.user(), FirstSeen: resp.FirstSeen}
+	s := verifier.Session{SessionJWT: resp.SessionJWT, RefreshJWT: refresh, SessionClaims: sc, User: resp.User.user(), FirstSeen: resp.FirstSeen}
 	if refresh != "" {
 		rc, err := r.verifyToken(ctx, refresh, "DSR")
 		if err != nil {
-			return Session{}, fmt.Errorf("refresh token: %w", err)
+			return verifier.Session{}, fmt.Errorf("refresh token: %w", err)
 		}
 		s.RefreshExpires = rc.Expires
 	}
@@ -57,7 +59,7 @@ func (r *Remote) session(ctx context.Context, resp jwtResponse, oldRefresh strin
 // verifyToken checks a token's signature against the server's JWKS, its expiry and
 // issue time against Remote's clock, its issuer against the project id (Descope's rule:
 // the id itself, or a URL whose last or second-to-last segment is the id) and its drn.
-func (r *Remote) verifyToken(ctx context.Context, token, drn string) (Claims, error) {
+func (r *Remote) verifyToken(ctx context.Context, token, drn string) (verifier.Claims, error) {
 	p := jwt.NewParser(
 		jwt.WithValidMethods([]string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}),
 		jwt.WithTimeFunc(r.now), jwt.WithLeeway(tokenLeeway), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
@@ -78,15 +80,15 @@ func (r *Remote) verifyToken(ctx context.Context, token, drn string) (Claims, er
 		return publicKey(k)
 	})
 	if err != nil {
-		return Claims{}, fmt.Errorf("%w: %v", ErrBadToken, err)
+		return verifier.Claims{}, fmt.Errorf("%w: %v", verifier.ErrBadToken, err)
 	}
 	if !issuerMatches(c.Issuer, r.pid) {
-		return Claims{}, fmt.Errorf("%w: the token was issued for another project", ErrBadToken)
+		return verifier.Claims{}, fmt.Errorf("%w: the token was issued for another project", verifier.ErrBadToken)
 	}
 	if c.DRN != "" && c.DRN != drn {
-		return Claims{}, fmt.Errorf("%w: expected a %s token, got %s", ErrBadToken, drn, c.DRN)
+		return verifier.Claims{}, fmt.Errorf("%w: expected a %s token, got %s", verifier.ErrBadToken, drn, c.DRN)
 	}
-	out := Claims{Issuer: c.Issuer, Subject: c.Subject, AMR: c.AMR}
+	out := verifier.Claims{Issuer: c.Issuer, Subject: c.Subject, AMR: c.AMR}
 	if c.IssuedAt != nil {
 		out.IssuedAt = c.IssuedAt.Time
 	}
@@ -108,7 +110,7 @@ func issuerMatches(iss, pid string) bool {
 
 // key returns the server's public key kid, fetching the JWKS again when kid is not
 // known yet (keys rotate).
-func (r *Remote) key(ctx context.Context, kid string) (JWK, error) {
+func (r *Remote) key(ctx context.Context, kid string) (verifier.JWK, error) {
 	r.mu.Lock()
 	k, ok := r.keys[kid]
 	r.mu.Unlock()
@@ -117,11 +119,11 @@ func (r *Remote) key(ctx context.Context, kid string) (JWK, error) {
 	}
 	set, err := r.Keys(ctx)
 	if err != nil {
-		return JWK{}, err
+		return verifier.JWK{}, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.keys = make(map[string]JWK, len(set.Keys))
+	r.keys = make(map[string]verifier.JWK, len(set.Keys))
 	for _, k := range set.Keys {
 		if k.Kid != "" && (k.Use == "" || k.Use == "sig") {
 			r.keys[k.Kid] = k
@@ -129,13 +131,13 @@ func (r *Remote) key(ctx context.Context, kid string) (JWK, error) {
 	}
 	k, ok = r.keys[kid]
 	if !ok {
-		return JWK{}, errors.New("the server has no key with the token's kid")
+		return verifier.JWK{}, errors.New("the server has no key with the token's kid")
 	}
 	return k, nil
 }
 
 // publicKey turns an RSA or EC JWK into a public key.
-func publicKey(k JWK) (crypto.PublicKey, error) {
+func publicKey(k verifier.JWK) (crypto.PublicKey, error) {
 	switch k.Kty {
 	case "RSA":
 		n, err1 := b64int(k.N)

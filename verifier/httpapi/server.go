@@ -1,4 +1,4 @@
-package verifier
+package httpapi
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/otpair/otpair/verifier"
 )
 
 // DefaultMaxBody is the largest request body Server reads unless ServerOptions says
@@ -36,19 +38,19 @@ type ServerOptions struct {
 	MaxBody int64
 	// Clock gives Retry-After and cookie lifetimes their "now"; time.Now when nil.
 	// It should be the backend's clock.
-	Clock Clock
+	Clock verifier.Clock
 }
 
 // Server serves a Backend with the Descope-compatible API of shared/API.md. It is an
 // http.Handler; every response, errors included, is JSON.
 type Server struct {
-	b       Backend
+	b       verifier.Backend
 	pid     string
 	mgmtKey [sha256.Size]byte // hash of the management key, so comparing leaks no length
 	hasMgmt bool
 	log     *slog.Logger
 	maxBody int64
-	now     Clock
+	now     verifier.Clock
 	mux     *http.ServeMux
 	methods map[string][]string // path -> methods, to answer 405 in JSON
 }
@@ -73,7 +75,7 @@ type call struct {
 type handlerFunc func(r *http.Request, c call) (any, error)
 
 // NewServer returns a Server for b.
-func NewServer(b Backend, opts ServerOptions) *Server {
+func NewServer(b verifier.Backend, opts ServerOptions) *Server {
 	s := &Server{
 		b: b, pid: b.ProjectID(), log: opts.Logger, maxBody: opts.MaxBody, now: opts.Clock,
 		mux: http.NewServeMux(), methods: map[string][]string{},
@@ -218,7 +220,7 @@ func (s *Server) authorize(r *http.Request, a access) (call, error) {
 }
 
 func badToken(msg string) error {
-	return apiErr(http.StatusUnauthorized, CodeBadToken, ErrBadToken.Error(), msg)
+	return apiErr(http.StatusUnauthorized, CodeBadToken, verifier.ErrBadToken.Error(), msg)
 }
 
 func (s *Server) signUp(r *http.Request, _ call) (any, error) {
@@ -299,7 +301,7 @@ func (s *Server) deleteSeed(r *http.Request, _ call) (any, error) {
 
 func (s *Server) keys(r *http.Request, _ call) (any, error) {
 	if r.PathValue("pid") != s.pid {
-		return nil, apiErr(http.StatusBadRequest, CodeInvalidRequest, ErrBadRequest.Error(), "unknown project id")
+		return nil, apiErr(http.StatusBadRequest, CodeInvalidRequest, verifier.ErrBadRequest.Error(), "unknown project id")
 	}
 	return s.b.Keys(r.Context())
 }
@@ -323,7 +325,7 @@ func (s *Server) logout(r *http.Request, c call) (any, error) {
 // logoutAll revokes every refresh token of the user, or only this one when the backend
 // cannot (it is not a LogoutAller).
 func (s *Server) logoutAll(r *http.Request, c call) (any, error) {
-	if all, ok := s.b.(LogoutAller); ok {
+	if all, ok := s.b.(verifier.LogoutAller); ok {
 		return s.revoke(r, c, all.LogoutAll)
 	}
 	return s.logout(r, c)
@@ -354,7 +356,7 @@ func (s *Server) loadUser(r *http.Request, _ call) (any, error) {
 	q := r.URL.Query()
 	loginID := q.Get("loginId")
 	if loginID == "" && q.Get("userId") != "" {
-		return nil, apiErr(http.StatusBadRequest, CodeInvalidRequest, ErrBadRequest.Error(), "loading a user by userId is not supported; give loginId")
+		return nil, apiErr(http.StatusBadRequest, CodeInvalidRequest, verifier.ErrBadRequest.Error(), "loading a user by userId is not supported; give loginId")
 	}
 	if err := required("loginId", loginID); err != nil {
 		return nil, err
@@ -375,7 +377,7 @@ func (s *Server) createUser(r *http.Request, _ call) (any, error) {
 		return nil, err
 	}
 	if name := req.unsupported(); name != "" {
-		return nil, apiErr(http.StatusBadRequest, CodeInvalidRequest, ErrBadRequest.Error(), "otpair cannot import a "+name+"; create the user, then enrol TOTP")
+		return nil, apiErr(http.StatusBadRequest, CodeInvalidRequest, verifier.ErrBadRequest.Error(), "otpair cannot import a "+name+"; create the user, then enrol TOTP")
 	}
 	u, err := s.b.CreateUser(r.Context(), req.LoginID, req.info())
 	if err != nil {
@@ -390,7 +392,7 @@ func (s *Server) deleteUser(r *http.Request, _ call) (any, error) {
 		return nil, err
 	}
 	if req.LoginID == "" && req.UserID != "" {
-		return nil, apiErr(http.StatusBadRequest, CodeInvalidRequest, ErrBadRequest.Error(), "deleting a user by userId is not supported; give loginId")
+		return nil, apiErr(http.StatusBadRequest, CodeInvalidRequest, verifier.ErrBadRequest.Error(), "deleting a user by userId is not supported; give loginId")
 	}
 	if err := required("loginId", req.LoginID); err != nil {
 		return nil, err
@@ -407,7 +409,7 @@ func (s *Server) license(r *http.Request, _ call) (any, error) {
 
 func required(field, v string) error {
 	if v == "" {
-		return apiErr(http.StatusBadRequest, CodeMissingArgument, ErrBadRequest.Error(), field+" is required")
+		return apiErr(http.StatusBadRequest, CodeMissingArgument, verifier.ErrBadRequest.Error(), field+" is required")
 	}
 	return nil
 }

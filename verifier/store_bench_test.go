@@ -1,6 +1,4 @@
-//go:build unix
-
-package verifier
+package verifier_test
 
 import (
 	"context"
@@ -19,6 +17,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/otpair/otpair/provisioning"
+	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/httpapi"
+	"github.com/otpair/otpair/verifier/internal/bench"
 )
 
 // BenchmarkStoreSignIn measures Local.SignIn over each Store in the same run, so the
@@ -32,8 +33,8 @@ func BenchmarkStoreSignIn(b *testing.B) {
 		b.Run(st.name+"/rejected", func(b *testing.B) {
 			s := st.open(b)
 			defer s.Close()
-			l, code := benchLocal(b, s, 64, LocalOptions{MaxAttempts: 1 << 30})
-			bad := ltWrongCode(code)
+			l, code := benchLocal(b, s, 64, verifier.LocalOptions{MaxAttempts: 1 << 30})
+			bad := verifier.WrongCodeForTest(code)
 			var next atomic.Int64
 			b.ReportAllocs()
 			b.SetParallelism(16)
@@ -41,7 +42,7 @@ func BenchmarkStoreSignIn(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				login := fmt.Sprintf("b%d", next.Add(1)%64)
 				for pb.Next() {
-					if _, err := l.SignIn(context.Background(), login, bad); !isWrong(err) {
+					if _, err := l.SignIn(context.Background(), login, bad); !verifier.IsWrongForTest(err) {
 						b.Fatalf("SignIn: %v, want a wrong code", err)
 					}
 				}
@@ -51,7 +52,7 @@ func BenchmarkStoreSignIn(b *testing.B) {
 		b.Run(st.name+"/success", func(b *testing.B) {
 			s := st.open(b)
 			defer s.Close()
-			l, code := benchLocal(b, s, b.N, LocalOptions{})
+			l, code := benchLocal(b, s, b.N, verifier.LocalOptions{})
 			var next atomic.Int64
 			b.ReportAllocs()
 			b.SetParallelism(16)
@@ -74,21 +75,21 @@ func BenchmarkStoreSignIn(b *testing.B) {
 // of OTPAIR_TEST_POSTGRES (skipped when that is unset).
 var benchStores = []struct {
 	name string
-	open func(b *testing.B) Store
+	open func(b *testing.B) verifier.Store
 }{
-	{"sqlite", func(b *testing.B) Store {
-		s, err := OpenSQLite(context.Background(), b.TempDir()+"/verifier.db")
+	{"sqlite", func(b *testing.B) verifier.Store {
+		s, err := verifier.OpenSQLite(context.Background(), b.TempDir()+"/verifier.db")
 		if err != nil {
 			b.Fatal(err)
 		}
 		return s
 	}},
-	{"postgres", func(b *testing.B) Store {
+	{"postgres", func(b *testing.B) verifier.Store {
 		base := os.Getenv("OTPAIR_TEST_POSTGRES")
 		if base == "" {
 			b.Skip("OTPAIR_TEST_POSTGRES is unset: run through scripts/test.sh or point it at a server")
 		}
-		s, err := OpenPostgres(context.Background(), benchSchema(b, base))
+		s, err := verifier.OpenPostgres(context.Background(), benchSchema(b, base))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -97,7 +98,7 @@ var benchStores = []struct {
 }
 
 // BenchmarkServerStore is BenchmarkServer's rejected and ES256 sign-in cases (the same
-// runBench: loopback HTTP, 16 clients, req/s, p99-ms, cpu-us/op) over each store in
+// bench.Run: loopback HTTP, 16 clients, req/s, p99-ms, cpu-us/op) over each store in
 // one run. Users are written straight through the Store; each successful sign-in is a
 // distinct user at the clock's step.
 func BenchmarkServerStore(b *testing.B) {
@@ -105,38 +106,44 @@ func BenchmarkServerStore(b *testing.B) {
 		b.Run(st.name+"/rejected", func(b *testing.B) {
 			s := st.open(b)
 			defer s.Close()
-			l, code := benchLocal(b, s, 64, LocalOptions{MaxAttempts: 1 << 30, ProjectID: testPID})
-			bad := ltWrongCode(code)
-			ts := httptest.NewServer(NewServer(l, ServerOptions{Clock: l.now}))
+			l, code := benchLocal(b, s, 64, verifier.LocalOptions{MaxAttempts: 1 << 30, ProjectID: benchPID})
+			bad := verifier.WrongCodeForTest(code)
+			ts := httptest.NewServer(httpapi.NewServer(l, httpapi.ServerOptions{Clock: benchClock}))
 			defer ts.Close()
-			runBench(b, netHTTPClient, ts.URL+"/v1/auth/totp/verify", func(i int64) string {
+			bench.Run(b, bench.NetHTTP, ts.URL+"/v1/auth/totp/verify", benchPID, func(i int64) string {
 				return `{"loginId":"b` + strconv.FormatInt(i%64, 10) + `","code":"` + bad + `"}`
 			}, http.StatusUnauthorized)
 		})
 		b.Run(st.name+"/signin-ES256", func(b *testing.B) {
 			s := st.open(b)
 			defer s.Close()
-			l, code := benchLocal(b, s, b.N, LocalOptions{ProjectID: testPID})
-			ts := httptest.NewServer(NewServer(l, ServerOptions{Clock: l.now}))
+			l, code := benchLocal(b, s, b.N, verifier.LocalOptions{ProjectID: benchPID})
+			ts := httptest.NewServer(httpapi.NewServer(l, httpapi.ServerOptions{Clock: benchClock}))
 			defer ts.Close()
-			runBench(b, netHTTPClient, ts.URL+"/v1/auth/totp/verify", func(i int64) string {
+			bench.Run(b, bench.NetHTTP, ts.URL+"/v1/auth/totp/verify", benchPID, func(i int64) string {
 				return `{"loginId":"b` + strconv.FormatInt(i, 10) + `","code":"` + code + `"}`
 			}, http.StatusOK)
 		})
 	}
 }
 
+// benchPID is the project of the benchmarks' servers.
+const benchPID = "P2otpairTestProject"
+
+// benchClock is the benchmarks' fixed clock.
+func benchClock() time.Time { return time.Date(2026, 11, 25, 12, 0, 10, 0, time.UTC) }
+
 // benchLocal builds a Local (ES256, a fixed clock) on s with n active users b0…b(n-1)
 // sharing one secret, written straight through the Store, and returns the code that
 // signs any of them in.
-func benchLocal(b *testing.B, s Store, n int, opts LocalOptions) (*Local, string) {
+func benchLocal(b *testing.B, s verifier.Store, n int, opts verifier.LocalOptions) (*verifier.Local, string) {
 	b.Helper()
 	ctx := context.Background()
-	now := time.Date(2026, 11, 25, 12, 0, 10, 0, time.UTC)
-	opts.Clock = func() time.Time { return now }
-	opts.SeedKey = NewSeedKey()
-	opts.SigningAlg = ES256
-	l, err := NewLocal(ctx, s, opts)
+	now := benchClock()
+	opts.Clock = benchClock
+	opts.SeedKey = verifier.NewSeedKey()
+	opts.SigningAlg = verifier.ES256
+	l, err := verifier.NewLocal(ctx, s, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -147,12 +154,12 @@ func benchLocal(b *testing.B, s Store, n int, opts LocalOptions) (*Local, string
 	key := provisioning.Key{Type: provisioning.TOTP, Secret: secret, Algorithm: provisioning.SHA1, Digits: 6, Period: 30}
 	step := key.Step(now)
 	for i := range n {
-		rec := UserRecord{ID: fmt.Sprintf("Ub%d", i), LoginID: fmt.Sprintf("b%d", i), Created: now, LastStep: -1}
+		rec := verifier.UserRecord{ID: fmt.Sprintf("Ub%d", i), LoginID: fmt.Sprintf("b%d", i), Created: now, LastStep: -1}
 		if err := s.CreateUser(ctx, rec); err != nil {
 			b.Fatal(err)
 		}
-		ct, nonce := l.seal.seal(secret, seedAAD(rec.ID))
-		seed := SealedSeed{ID: "s", Ciphertext: ct, Nonce: nonce, KeyID: l.seal.keyID, Algorithm: "SHA1", Digits: 6, Period: 30, Created: now}
+		ct, nonce, keyID := l.SealSeedForTest(rec.ID, secret)
+		seed := verifier.SealedSeed{ID: "s", Ciphertext: ct, Nonce: nonce, KeyID: keyID, Algorithm: "SHA1", Digits: 6, Period: 30, Created: now}
 		if err := s.PutPendingSeed(ctx, rec.ID, seed); err != nil {
 			b.Fatal(err)
 		}

@@ -1,10 +1,18 @@
-package verifier
+// Package httpapi is both sides of the verifier's wire: Server serves any
+// verifier.Backend with the Descope-compatible REST API of shared/API.md, and Remote is
+// a verifier.Backend that calls that API (on otpair serve or on Descope itself). They
+// share the JSON shapes below and one mapping of the verifier's errors to HTTP statuses
+// and API error codes (StatusAndCode), so what Server answers Remote turns back into the
+// same sentinel errors.
+package httpapi
 
 import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
 	"time"
+
+	"github.com/otpair/otpair/verifier"
 )
 
 // The JSON shapes of the Descope-compatible API (shared/API.md and
@@ -32,11 +40,11 @@ type signUpUser struct {
 
 // info turns a sign-up profile into the backend's UserInfo; a name made of its parts
 // stands in when the full name is missing.
-func (u *signUpUser) info() UserInfo {
+func (u *signUpUser) info() verifier.UserInfo {
 	if u == nil {
-		return UserInfo{}
+		return verifier.UserInfo{}
 	}
-	return UserInfo{Name: joinName(u.Name, u.GivenName, u.MiddleName, u.FamilyName), Email: u.Email, Phone: u.Phone}
+	return verifier.UserInfo{Name: joinName(u.Name, u.GivenName, u.MiddleName, u.FamilyName), Email: u.Email, Phone: u.Phone}
 }
 
 func joinName(full string, parts ...string) string {
@@ -139,12 +147,12 @@ func (c *createUserRequest) unsupported() string {
 	return ""
 }
 
-func (c *createUserRequest) info() UserInfo {
+func (c *createUserRequest) info() verifier.UserInfo {
 	name := joinName(c.Name, c.GivenName, c.MiddleName, c.FamilyName)
 	if c.DisplayName != "" {
 		name = c.DisplayName
 	}
-	return UserInfo{Name: name, Email: c.Email, Phone: c.Phone}
+	return verifier.UserInfo{Name: name, Email: c.Email, Phone: c.Phone}
 }
 
 // totpResponse is what sign-up and update answer.
@@ -154,16 +162,16 @@ type totpResponse struct {
 	Key             string `json:"key"`
 }
 
-func totpResponseOf(e Enrollment) totpResponse {
+func totpResponseOf(e verifier.Enrollment) totpResponse {
 	return totpResponse{ProvisioningURL: e.ProvisioningURL, Image: base64.StdEncoding.EncodeToString(e.Image), Key: e.Key}
 }
 
-func (t totpResponse) enrollment() (Enrollment, error) {
+func (t totpResponse) enrollment() (verifier.Enrollment, error) {
 	img, err := base64.StdEncoding.DecodeString(t.Image)
 	if err != nil {
-		return Enrollment{}, err
+		return verifier.Enrollment{}, err
 	}
-	return Enrollment{ProvisioningURL: t.ProvisioningURL, Key: t.Key, Image: img}, nil
+	return verifier.Enrollment{ProvisioningURL: t.ProvisioningURL, Key: t.Key, Image: img}, nil
 }
 
 // userResponse is Descope's UserResponse: the fields otpair has, the rest empty but
@@ -203,7 +211,7 @@ type userExtra struct {
 	StepDrift   int    `json:"stepDrift,omitempty"`
 }
 
-func userResponseOf(u User) userResponse {
+func userResponseOf(u verifier.User) userResponse {
 	r := userResponse{
 		LoginIDs: []string{u.LoginID}, UserID: u.ID, Name: u.Name, Email: u.Email, Phone: u.Phone,
 		RoleNames: []string{}, UserTenants: []any{}, Status: "enabled", ExternalIDs: []string{u.LoginID},
@@ -216,8 +224,8 @@ func userResponseOf(u User) userResponse {
 	return r
 }
 
-func (r userResponse) user() User {
-	u := User{ID: r.UserID, Name: r.Name, Email: r.Email, Phone: r.Phone, TOTP: r.TOTP}
+func (r userResponse) user() verifier.User {
+	u := verifier.User{ID: r.UserID, Name: r.Name, Email: r.Email, Phone: r.Phone, TOTP: r.TOTP}
 	if len(r.LoginIDs) > 0 {
 		u.LoginID = r.LoginIDs[0]
 	}
@@ -252,7 +260,7 @@ type jwtResponse struct {
 	FirstSeen         bool         `json:"firstSeen"`
 }
 
-func jwtResponseOf(s Session, now time.Time) jwtResponse {
+func jwtResponseOf(s verifier.Session, now time.Time) jwtResponse {
 	maxAge := int64(s.RefreshExpires.Sub(now) / time.Second)
 	if maxAge < 0 {
 		maxAge = 0

@@ -1,4 +1,4 @@
-package verifier
+package httpapi
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otpair/otpair/verifier"
 )
 
 // fuzzRoutes are the calls that read a JSON body, with the Authorization each needs.
@@ -26,15 +28,25 @@ var fuzzRoutes = []struct{ path, auth string }{
 // permissiveBackend answers every call with a wrong-code error, so fuzzed requests that
 // decode go through the whole handler.
 func permissiveBackend() *fakeBackend {
-	errFn := func(context.Context, string) error { return ErrUnknownUser }
+	errFn := func(context.Context, string) error { return verifier.ErrUnknownUser }
 	return &fakeBackend{pid: testPID,
-		SignUpFn:  func(context.Context, string, UserInfo) (Enrollment, error) { return Enrollment{}, ErrUserExists },
-		SignInFn:  func(context.Context, string, string) (Session, error) { return Session{}, ErrWrongCode },
-		UpdateFn:  func(context.Context, string, string) (Enrollment, error) { return Enrollment{}, ErrBadToken },
-		DeleteFn:  errFn,
-		RefreshFn: func(context.Context, string) (Session, error) { return Session{}, ErrBadToken },
-		LogoutFn:  func(context.Context, string) error { return ErrBadToken },
-		CreateFn:  func(context.Context, string, UserInfo) (User, error) { return User{}, ErrUserExists },
+		SignUpFn: func(context.Context, string, verifier.UserInfo) (verifier.Enrollment, error) {
+			return verifier.Enrollment{}, verifier.ErrUserExists
+		},
+		SignInFn: func(context.Context, string, string) (verifier.Session, error) {
+			return verifier.Session{}, verifier.ErrWrongCode
+		},
+		UpdateFn: func(context.Context, string, string) (verifier.Enrollment, error) {
+			return verifier.Enrollment{}, verifier.ErrBadToken
+		},
+		DeleteFn: errFn,
+		RefreshFn: func(context.Context, string) (verifier.Session, error) {
+			return verifier.Session{}, verifier.ErrBadToken
+		},
+		LogoutFn: func(context.Context, string) error { return verifier.ErrBadToken },
+		CreateFn: func(context.Context, string, verifier.UserInfo) (verifier.User, error) {
+			return verifier.User{}, verifier.ErrUserExists
+		},
 		DelUserFn: errFn,
 	}
 }

@@ -1,4 +1,4 @@
-package verifier
+package httpapi
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/otpair/otpair/verifier"
 )
 
 // fakeBackend is a Backend of function fields (wtf's mock style): each test sets the
@@ -20,22 +22,22 @@ import (
 type fakeBackend struct {
 	t         testing.TB
 	pid       string
-	SignUpFn  func(ctx context.Context, loginID string, info UserInfo) (Enrollment, error)
-	SignInFn  func(ctx context.Context, loginID, code string) (Session, error)
-	UpdateFn  func(ctx context.Context, loginID, refreshJWT string) (Enrollment, error)
+	SignUpFn  func(ctx context.Context, loginID string, info verifier.UserInfo) (verifier.Enrollment, error)
+	SignInFn  func(ctx context.Context, loginID, code string) (verifier.Session, error)
+	UpdateFn  func(ctx context.Context, loginID, refreshJWT string) (verifier.Enrollment, error)
 	DeleteFn  func(ctx context.Context, loginID string) error
-	RefreshFn func(ctx context.Context, refreshJWT string) (Session, error)
-	MeFn      func(ctx context.Context, refreshJWT string) (User, error)
+	RefreshFn func(ctx context.Context, refreshJWT string) (verifier.Session, error)
+	MeFn      func(ctx context.Context, refreshJWT string) (verifier.User, error)
 	LogoutFn  func(ctx context.Context, refreshJWT string) error
-	LoadFn    func(ctx context.Context, loginID string) (User, error)
-	CreateFn  func(ctx context.Context, loginID string, info UserInfo) (User, error)
+	LoadFn    func(ctx context.Context, loginID string) (verifier.User, error)
+	CreateFn  func(ctx context.Context, loginID string, info verifier.UserInfo) (verifier.User, error)
 	DelUserFn func(ctx context.Context, loginID string) error
-	KeysFn    func(ctx context.Context) (JWKS, error)
+	KeysFn    func(ctx context.Context) (verifier.JWKS, error)
 	mu        sync.Mutex
 	calls     []string
 }
 
-var _ Backend = (*fakeBackend)(nil)
+var _ verifier.Backend = (*fakeBackend)(nil)
 
 func (f *fakeBackend) called(name string, fn any) error {
 	f.mu.Lock()
@@ -43,7 +45,7 @@ func (f *fakeBackend) called(name string, fn any) error {
 	f.mu.Unlock()
 	if fn == nil {
 		f.t.Errorf("unexpected backend call %s", name)
-		return ErrBadRequest
+		return verifier.ErrBadRequest
 	}
 	return nil
 }
@@ -61,21 +63,21 @@ func (f *fakeBackend) Calls() []string {
 	return append([]string(nil), f.calls...)
 }
 
-func (f *fakeBackend) SignUp(ctx context.Context, l string, i UserInfo) (Enrollment, error) {
+func (f *fakeBackend) SignUp(ctx context.Context, l string, i verifier.UserInfo) (verifier.Enrollment, error) {
 	if err := f.called("SignUp", f.SignUpFn); err != nil {
-		return Enrollment{}, err
+		return verifier.Enrollment{}, err
 	}
 	return f.SignUpFn(ctx, l, i)
 }
-func (f *fakeBackend) SignIn(ctx context.Context, l, c string) (Session, error) {
+func (f *fakeBackend) SignIn(ctx context.Context, l, c string) (verifier.Session, error) {
 	if err := f.called("SignIn", f.SignInFn); err != nil {
-		return Session{}, err
+		return verifier.Session{}, err
 	}
 	return f.SignInFn(ctx, l, c)
 }
-func (f *fakeBackend) Update(ctx context.Context, l, r string) (Enrollment, error) {
+func (f *fakeBackend) Update(ctx context.Context, l, r string) (verifier.Enrollment, error) {
 	if err := f.called("Update", f.UpdateFn); err != nil {
-		return Enrollment{}, err
+		return verifier.Enrollment{}, err
 	}
 	return f.UpdateFn(ctx, l, r)
 }
@@ -85,15 +87,15 @@ func (f *fakeBackend) DeleteSeed(ctx context.Context, l string) error {
 	}
 	return f.DeleteFn(ctx, l)
 }
-func (f *fakeBackend) Refresh(ctx context.Context, r string) (Session, error) {
+func (f *fakeBackend) Refresh(ctx context.Context, r string) (verifier.Session, error) {
 	if err := f.called("Refresh", f.RefreshFn); err != nil {
-		return Session{}, err
+		return verifier.Session{}, err
 	}
 	return f.RefreshFn(ctx, r)
 }
-func (f *fakeBackend) Me(ctx context.Context, r string) (User, error) {
+func (f *fakeBackend) Me(ctx context.Context, r string) (verifier.User, error) {
 	if err := f.called("Me", f.MeFn); err != nil {
-		return User{}, err
+		return verifier.User{}, err
 	}
 	return f.MeFn(ctx, r)
 }
@@ -103,15 +105,15 @@ func (f *fakeBackend) Logout(ctx context.Context, r string) error {
 	}
 	return f.LogoutFn(ctx, r)
 }
-func (f *fakeBackend) LoadUser(ctx context.Context, l string) (User, error) {
+func (f *fakeBackend) LoadUser(ctx context.Context, l string) (verifier.User, error) {
 	if err := f.called("LoadUser", f.LoadFn); err != nil {
-		return User{}, err
+		return verifier.User{}, err
 	}
 	return f.LoadFn(ctx, l)
 }
-func (f *fakeBackend) CreateUser(ctx context.Context, l string, i UserInfo) (User, error) {
+func (f *fakeBackend) CreateUser(ctx context.Context, l string, i verifier.UserInfo) (verifier.User, error) {
 	if err := f.called("CreateUser", f.CreateFn); err != nil {
-		return User{}, err
+		return verifier.User{}, err
 	}
 	return f.CreateFn(ctx, l, i)
 }
@@ -121,9 +123,9 @@ func (f *fakeBackend) DeleteUser(ctx context.Context, l string) error {
 	}
 	return f.DelUserFn(ctx, l)
 }
-func (f *fakeBackend) Keys(ctx context.Context) (JWKS, error) {
+func (f *fakeBackend) Keys(ctx context.Context) (verifier.JWKS, error) {
 	if err := f.called("Keys", f.KeysFn); err != nil {
-		return JWKS{}, err
+		return verifier.JWKS{}, err
 	}
 	return f.KeysFn(ctx)
 }
@@ -135,7 +137,7 @@ type testSigner struct {
 	kid    string
 	method jwt.SigningMethod
 	priv   any
-	jwk    JWK
+	jwk    verifier.JWK
 }
 
 var (
@@ -156,7 +158,7 @@ func newRSASigner(t testing.TB, kid string) *testSigner {
 }
 
 func rsaSignerFor(kid string, k *rsa.PrivateKey) *testSigner {
-	return &testSigner{kid: kid, method: jwt.SigningMethodRS256, priv: k, jwk: JWK{
+	return &testSigner{kid: kid, method: jwt.SigningMethodRS256, priv: k, jwk: verifier.JWK{
 		Kty: "RSA", Kid: kid, Alg: "RS256", Use: "sig",
 		N: base64.RawURLEncoding.EncodeToString(k.N.Bytes()),
 		E: base64.RawURLEncoding.EncodeToString(big.NewInt(int64(k.E)).Bytes()),
@@ -173,7 +175,7 @@ func newECSigner(t testing.TB, kid string) *testSigner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testSigner{kid: kid, method: jwt.SigningMethodES256, priv: k, jwk: JWK{
+	return &testSigner{kid: kid, method: jwt.SigningMethodES256, priv: k, jwk: verifier.JWK{
 		Kty: "EC", Kid: kid, Alg: "ES256", Use: "sig", Crv: "P-256",
 		X: base64.RawURLEncoding.EncodeToString(b[1:33]), Y: base64.RawURLEncoding.EncodeToString(b[33:]),
 	}}
@@ -195,11 +197,11 @@ func (s *testSigner) token(t testing.TB, iss, sub, drn string, iat time.Time, tt
 }
 
 // session is a Session with tokens from s.
-func (s *testSigner) session(t testing.TB, pid string, u User, now time.Time) Session {
-	return Session{
+func (s *testSigner) session(t testing.TB, pid string, u verifier.User, now time.Time) verifier.Session {
+	return verifier.Session{
 		SessionJWT: s.token(t, pid, u.ID, "DS", now, 10*time.Minute),
 		RefreshJWT: s.token(t, pid, u.ID, "DSR", now, 24*time.Hour),
-		SessionClaims: Claims{Issuer: pid, Subject: u.ID, AMR: []string{"totp"}, IssuedAt: now,
+		SessionClaims: verifier.Claims{Issuer: pid, Subject: u.ID, AMR: []string{"totp"}, IssuedAt: now,
 			Expires: now.Add(10 * time.Minute)},
 		RefreshExpires: now.Add(24 * time.Hour), User: u, FirstSeen: true,
 	}

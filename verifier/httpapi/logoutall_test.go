@@ -1,4 +1,4 @@
-package verifier
+package httpapi
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otpair/otpair/verifier"
 )
 
 // TestLogoutAllOverHTTP: /v1/auth/logoutall, through Remote, Server and Local on a
@@ -15,10 +17,10 @@ import (
 // second instance on the same database) and no one else's; tokens issued afterwards
 // work.
 func TestLogoutAllOverHTTP(t *testing.T) {
-	s := newLocalServer(t, LocalOptions{SigningAlg: ES256})
+	s := newLocalServer(t, verifier.LocalOptions{SigningAlg: verifier.ES256})
 	r := s.remote(t)
 	ctx := context.Background()
-	signIn := func(login string, e Enrollment) Session {
+	signIn := func(login string, e verifier.Enrollment) verifier.Session {
 		t.Helper()
 		sess, err := r.SignIn(ctx, login, enrolCode(t, e, s.clock.Now(), 0))
 		if err != nil {
@@ -26,11 +28,11 @@ func TestLogoutAllOverHTTP(t *testing.T) {
 		}
 		return sess
 	}
-	alice, err := r.SignUp(ctx, "alice", UserInfo{})
+	alice, err := r.SignUp(ctx, "alice", verifier.UserInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bob, err := r.SignUp(ctx, "bob", UserInfo{})
+	bob, err := r.SignUp(ctx, "bob", verifier.UserInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,30 +43,30 @@ func TestLogoutAllOverHTTP(t *testing.T) {
 	if err := r.LogoutAll(ctx, first.RefreshJWT); err != nil {
 		t.Fatalf("logout all: %v", err)
 	}
-	st, err := OpenSQLite(ctx, s.db)
+	st, err := verifier.OpenSQLite(ctx, s.db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	other, err := NewLocal(ctx, st, LocalOptions{Clock: s.clock.Now, SeedKey: s.local.opts.SeedKey, SigningAlg: ES256})
+	other, err := verifier.NewLocal(ctx, st, verifier.LocalOptions{Clock: s.clock.Now, SeedKey: s.seedKey, SigningAlg: verifier.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, tok := range map[string]string{"the token logged out with": first.RefreshJWT, "another session": second.RefreshJWT} {
-		if _, err := r.Refresh(ctx, tok); !errors.Is(err, ErrBadToken) || !strings.Contains(err.Error(), "everywhere") {
+		if _, err := r.Refresh(ctx, tok); !errors.Is(err, verifier.ErrBadToken) || !strings.Contains(err.Error(), "everywhere") {
 			t.Errorf("refresh with %s: %v, want ErrBadToken saying why", name, err)
 		}
-		if _, err := r.Me(ctx, tok); !errors.Is(err, ErrBadToken) {
+		if _, err := r.Me(ctx, tok); !errors.Is(err, verifier.ErrBadToken) {
 			t.Errorf("me with %s: %v, want ErrBadToken", name, err)
 		}
-		if _, err := r.Update(ctx, "alice", tok); !errors.Is(err, ErrBadToken) {
+		if _, err := r.Update(ctx, "alice", tok); !errors.Is(err, verifier.ErrBadToken) {
 			t.Errorf("update with %s: %v, want ErrBadToken", name, err)
 		}
-		if _, err := other.Refresh(ctx, tok); !errors.Is(err, ErrBadToken) {
+		if _, err := other.Refresh(ctx, tok); !errors.Is(err, verifier.ErrBadToken) {
 			t.Errorf("refresh with %s on another instance: %v, want ErrBadToken", name, err)
 		}
 	}
-	if err := r.LogoutAll(ctx, second.RefreshJWT); !errors.Is(err, ErrBadToken) {
+	if err := r.LogoutAll(ctx, second.RefreshJWT); !errors.Is(err, verifier.ErrBadToken) {
 		t.Errorf("logout all with a revoked token: %v, want ErrBadToken", err)
 	}
 	if _, err := r.Refresh(ctx, bobs.RefreshJWT); err != nil {

@@ -1,4 +1,4 @@
-package verifier
+package httpapi
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/otpair/otpair/verifier"
 )
 
 // apiError is an error the server answers with exactly this status and body. Handlers
@@ -158,12 +160,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error, m
 			}
 		}
 	}
-	var wrong *WrongCodeError
+	var wrong *verifier.WrongCodeError
 	if errors.As(err, &wrong) {
 		left := wrong.Left
 		body.AttemptsLeft, body.LockedUntil = &left, unixOrZero(wrong.LockedUntil)
 	}
-	var locked *LockedError
+	var locked *verifier.LockedError
 	if errors.As(err, &locked) {
 		secs := int64(math.Ceil(locked.Until.Sub(s.now()).Seconds()))
 		if secs < 1 {
@@ -180,7 +182,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error, m
 
 // describe is the short, fixed description of an error: the sentinel it wraps.
 func describe(err error) string {
-	for _, s := range []error{ErrCodeReused, ErrWrongCode, ErrNoSeed, ErrLocked, ErrUnknownUser, ErrUserExists, ErrBadToken, ErrBadRequest} {
+	for _, s := range []error{verifier.ErrCodeReused, verifier.ErrWrongCode, verifier.ErrNoSeed, verifier.ErrLocked, verifier.ErrUnknownUser, verifier.ErrUserExists, verifier.ErrBadToken, verifier.ErrBadRequest} {
 		if errors.Is(err, s) {
 			return s.Error()
 		}

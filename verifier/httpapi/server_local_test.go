@@ -1,4 +1,4 @@
-package verifier
+package httpapi
 
 import (
 	"bytes"
@@ -20,32 +20,34 @@ import (
 
 	"github.com/otpair/otpair/internal/testclock"
 	"github.com/otpair/otpair/provisioning"
+	"github.com/otpair/otpair/verifier"
 )
 
 // localServer is the real stack: Local over a SQLite file, served on loopback.
 type localServer struct {
-	url   string
-	local *Local
-	db    string
-	logs  *syncBuffer
-	clock *testclock.Clock
+	url     string
+	local   *verifier.Local
+	db      string
+	seedKey []byte
+	logs    *syncBuffer
+	clock   *testclock.Clock
 }
 
-func newLocalServer(t testing.TB, opts LocalOptions) *localServer {
+func newLocalServer(t testing.TB, opts verifier.LocalOptions) *localServer {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "verifier.db")
-	st, err := OpenSQLite(ctx, db)
+	st, err := verifier.OpenSQLite(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	clock := testclock.New(testNow)
 	opts.Clock = clock.Now
-	opts.SeedKey = NewSeedKey()
+	opts.SeedKey = verifier.NewSeedKey()
 	opts.ProjectID = testPID
-	l, err := NewLocal(ctx, st, opts)
+	l, err := verifier.NewLocal(ctx, st, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +56,7 @@ func newLocalServer(t testing.TB, opts LocalOptions) *localServer {
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &localServer{url: ts.URL, local: l, db: db, logs: logs, clock: clock}
+	return &localServer{url: ts.URL, local: l, db: db, seedKey: opts.SeedKey, logs: logs, clock: clock}
 }
 
 func (s *localServer) remote(t testing.TB) *Remote {
@@ -68,7 +70,7 @@ func (s *localServer) remote(t testing.TB) *Remote {
 
 // enrolCode is the code of an enrolment's key at step offset from now, computed
 // independently of the verifier from the provisioning URL.
-func enrolCode(t testing.TB, e Enrollment, now time.Time, steps int) string {
+func enrolCode(t testing.TB, e verifier.Enrollment, now time.Time, steps int) string {
 	t.Helper()
 	k, err := provisioning.ParseURI(e.ProvisioningURL)
 	if err != nil {
@@ -83,7 +85,7 @@ func enrolCode(t testing.TB, e Enrollment, now time.Time, steps int) string {
 
 // users is what the store holds about every user, to show that bad requests change
 // nothing.
-func (s *localServer) users(t testing.TB) []User {
+func (s *localServer) users(t testing.TB) []verifier.User {
 	t.Helper()
 	us, err := s.local.Users(context.Background())
 	if err != nil {
@@ -96,12 +98,12 @@ func (s *localServer) users(t testing.TB) []User {
 // Local on a SQLite file, then checks that no code, secret, token or the management
 // key reached the log or the database file in plain text.
 func TestServerLifecycleOverHTTP(t *testing.T) {
-	s := newLocalServer(t, LocalOptions{SigningAlg: ES256})
+	s := newLocalServer(t, verifier.LocalOptions{SigningAlg: verifier.ES256})
 	r := s.remote(t)
 	ctx := context.Background()
 	var secrets []string // everything that must never be logged
 
-	e, err := r.SignUp(ctx, "alice@example.com", UserInfo{Name: "Alice"})
+	e, err := r.SignUp(ctx, "alice@example.com", verifier.UserInfo{Name: "Alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,11 +111,11 @@ func TestServerLifecycleOverHTTP(t *testing.T) {
 		t.Fatalf("enrolment %v has no PNG or key", e)
 	}
 	secrets = append(secrets, e.Key, e.ProvisioningURL)
-	if _, err := r.SignUp(ctx, "alice@example.com", UserInfo{}); err != nil {
+	if _, err := r.SignUp(ctx, "alice@example.com", verifier.UserInfo{}); err != nil {
 		t.Fatalf("a pending sign-up may start again: %v", err)
 	}
 	// That replaced the seed: enrol again and use the latest one.
-	e, err = r.SignUp(ctx, "alice@example.com", UserInfo{Name: "Alice"})
+	e, err = r.SignUp(ctx, "alice@example.com", verifier.UserInfo{Name: "Alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,10 +130,10 @@ func TestServerLifecycleOverHTTP(t *testing.T) {
 		t.Errorf("first session %+v user %+v", sess, sess.User)
 	}
 	secrets = append(secrets, sess.SessionJWT, sess.RefreshJWT)
-	if _, err := r.SignUp(ctx, "alice@example.com", UserInfo{}); !errors.Is(err, ErrUserExists) {
+	if _, err := r.SignUp(ctx, "alice@example.com", verifier.UserInfo{}); !errors.Is(err, verifier.ErrUserExists) {
 		t.Errorf("sign-up of a user: %v, want ErrUserExists", err)
 	}
-	if _, err := r.SignIn(ctx, "alice@example.com", code); !errors.Is(err, ErrCodeReused) {
+	if _, err := r.SignIn(ctx, "alice@example.com", code); !errors.Is(err, verifier.ErrCodeReused) {
 		t.Errorf("reused code: %v, want ErrCodeReused", err)
 	}
 	wrong := "000000"
@@ -139,12 +141,12 @@ func TestServerLifecycleOverHTTP(t *testing.T) {
 		wrong = "999999"
 	}
 	_, err = r.SignIn(ctx, "alice@example.com", wrong)
-	var wce *WrongCodeError
+	var wce *verifier.WrongCodeError
 	// The attempts left come through HTTP (the reused code may have counted too).
-	if !errors.As(err, &wce) || !errors.Is(err, ErrWrongCode) || wce.Left <= 0 || wce.Left >= DefaultMaxAttempts || !wce.LockedUntil.IsZero() {
-		t.Errorf("wrong code: %v (%+v), want a *WrongCodeError with 1-%d attempts left", err, wce, DefaultMaxAttempts-1)
+	if !errors.As(err, &wce) || !errors.Is(err, verifier.ErrWrongCode) || wce.Left <= 0 || wce.Left >= verifier.DefaultMaxAttempts || !wce.LockedUntil.IsZero() {
+		t.Errorf("wrong code: %v (%+v), want a *WrongCodeError with 1-%d attempts left", err, wce, verifier.DefaultMaxAttempts-1)
 	}
-	if _, err := r.SignIn(ctx, "nobody", wrong); !errors.Is(err, ErrUnknownUser) {
+	if _, err := r.SignIn(ctx, "nobody", wrong); !errors.Is(err, verifier.ErrUnknownUser) {
 		t.Errorf("unknown user: %v, want ErrUnknownUser", err)
 	}
 
@@ -163,7 +165,7 @@ func TestServerLifecycleOverHTTP(t *testing.T) {
 	secrets = append(secrets, sess2.SessionJWT, sess2.RefreshJWT)
 	old := enrolCode(t, e, s.clock.Now(), 1)
 	if old != enrolCode(t, e2, s.clock.Now(), 1) {
-		if _, err := r.SignIn(ctx, "alice@example.com", old); !errors.Is(err, ErrWrongCode) {
+		if _, err := r.SignIn(ctx, "alice@example.com", old); !errors.Is(err, verifier.ErrWrongCode) {
 			t.Errorf("old seed after the new one verified: %v, want ErrWrongCode", err)
 		}
 	}
@@ -183,10 +185,10 @@ func TestServerLifecycleOverHTTP(t *testing.T) {
 	if err := r.Logout(ctx, sess2.RefreshJWT); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Refresh(ctx, sess2.RefreshJWT); !errors.Is(err, ErrBadToken) {
+	if _, err := r.Refresh(ctx, sess2.RefreshJWT); !errors.Is(err, verifier.ErrBadToken) {
 		t.Errorf("refresh after logout: %v, want ErrBadToken", err)
 	}
-	if _, err := r.Me(ctx, sess2.RefreshJWT); !errors.Is(err, ErrBadToken) {
+	if _, err := r.Me(ctx, sess2.RefreshJWT); !errors.Is(err, verifier.ErrBadToken) {
 		t.Errorf("me after logout: %v, want ErrBadToken", err)
 	}
 
@@ -200,20 +202,20 @@ func TestServerLifecycleOverHTTP(t *testing.T) {
 	s.clock.Add(30 * time.Second) // a fresh step: the code would be good but for the deletion
 	code3 := enrolCode(t, e2, s.clock.Now(), 1)
 	secrets = append(secrets, code3)
-	if _, err := r.SignIn(ctx, "alice@example.com", code3); !errors.Is(err, ErrNoSeed) {
+	if _, err := r.SignIn(ctx, "alice@example.com", code3); !errors.Is(err, verifier.ErrNoSeed) {
 		t.Errorf("sign-in after seed deletion: %v, want ErrNoSeed", err)
 	}
-	if err := r.DeleteSeed(ctx, "nobody"); !errors.Is(err, ErrUnknownUser) {
+	if err := r.DeleteSeed(ctx, "nobody"); !errors.Is(err, verifier.ErrUnknownUser) {
 		t.Errorf("delete seed of nobody: %v, want ErrUnknownUser", err)
 	}
-	created, err := r.CreateUser(ctx, "bob", UserInfo{Name: "Bob", Email: "bob@example.com"})
+	created, err := r.CreateUser(ctx, "bob", verifier.UserInfo{Name: "Bob", Email: "bob@example.com"})
 	if err != nil || created.LoginID != "bob" || created.Email != "bob@example.com" {
 		t.Errorf("create user: %+v %v", created, err)
 	}
 	if err := r.DeleteUser(ctx, "bob"); err != nil {
 		t.Errorf("delete user: %v", err)
 	}
-	if _, err := r.LoadUser(ctx, "bob"); !errors.Is(err, ErrUnknownUser) {
+	if _, err := r.LoadUser(ctx, "bob"); !errors.Is(err, verifier.ErrUnknownUser) {
 		t.Errorf("load deleted user: %v", err)
 	}
 
@@ -247,18 +249,18 @@ func readAll(t testing.TB, db string) []byte {
 }
 
 func TestServerLockoutOverHTTP(t *testing.T) {
-	s := newLocalServer(t, LocalOptions{MaxAttempts: 3, LockDuration: 2 * time.Minute})
+	s := newLocalServer(t, verifier.LocalOptions{MaxAttempts: 3, LockDuration: 2 * time.Minute})
 	r := s.remote(t)
 	ctx := context.Background()
-	e, err := r.SignUp(ctx, "carol", UserInfo{})
+	e, err := r.SignUp(ctx, "carol", verifier.UserInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.SignIn(ctx, "carol", enrolCode(t, e, s.clock.Now(), 0)); err != nil {
 		t.Fatal(err)
 	}
-	var locked *LockedError
-	var lastWrong *WrongCodeError
+	var locked *verifier.LockedError
+	var lastWrong *verifier.WrongCodeError
 	for i := 0; i < 10 && locked == nil; i++ {
 		_, err = r.SignIn(ctx, "carol", "000000")
 		if !errors.As(err, &locked) && !errors.As(err, &lastWrong) {
@@ -277,7 +279,7 @@ func TestServerLockoutOverHTTP(t *testing.T) {
 	}
 	// The right code is refused too while the lock lasts, and accepted after it.
 	s.clock.Add(time.Minute)
-	if _, err := r.SignIn(ctx, "carol", enrolCode(t, e, s.clock.Now(), 0)); !errors.Is(err, ErrLocked) {
+	if _, err := r.SignIn(ctx, "carol", enrolCode(t, e, s.clock.Now(), 0)); !errors.Is(err, verifier.ErrLocked) {
 		t.Errorf("during the lock: %v, want ErrLocked", err)
 	}
 	s.clock.Add(61 * time.Second)
@@ -289,10 +291,10 @@ func TestServerLockoutOverHTTP(t *testing.T) {
 // TestServerHostileInput sends what an attacker would: every answer is a JSON error,
 // the server stays up, and nothing stored changes.
 func TestServerHostileInput(t *testing.T) {
-	s := newLocalServer(t, LocalOptions{})
+	s := newLocalServer(t, verifier.LocalOptions{})
 	r := s.remote(t)
 	ctx := context.Background()
-	e, err := r.SignUp(ctx, "dave", UserInfo{})
+	e, err := r.SignUp(ctx, "dave", verifier.UserInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +308,11 @@ func TestServerHostileInput(t *testing.T) {
 	}
 	sub := sess.User.ID
 	foreign := newRSASigner(t, "k-foreign")
-	sameKid := rsaSignerFor(s.local.sign.jwk.Kid, foreignKey(t))
+	keys, err := s.local.Keys(ctx)
+	if err != nil || len(keys.Keys) != 1 {
+		t.Fatalf("keys %+v, %v; want the one signing key", keys, err)
+	}
+	sameKid := rsaSignerFor(keys.Keys[0].Kid, foreignKey(t))
 	claims := `{"iss":"` + testPID + `","sub":"` + sub + `","drn":"DSR","iat":` + itoa(testNow.Unix()) + `,"exp":` + itoa(testNow.Add(time.Hour).Unix()) + `}`
 	badTokens := map[string]string{
 		"foreign key":          foreign.token(t, testPID, sub, "DSR", testNow, time.Hour),
@@ -382,10 +388,10 @@ func tamper(tok string) string {
 // exactly one session; 200 wrong guesses at once get no more than the attempt limit
 // past the check.
 func TestServerConcurrentSignIns(t *testing.T) {
-	s := newLocalServer(t, LocalOptions{})
+	s := newLocalServer(t, verifier.LocalOptions{})
 	r := s.remote(t)
 	ctx := context.Background()
-	e, err := r.SignUp(ctx, "erin", UserInfo{})
+	e, err := r.SignUp(ctx, "erin", verifier.UserInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +405,7 @@ func TestServerConcurrentSignIns(t *testing.T) {
 		t.Errorf("50 sign-ins with one code: %v, want exactly one 200 and 49 refusals", statuses)
 	}
 
-	e2, err := r.SignUp(ctx, "frank", UserInfo{})
+	e2, err := r.SignUp(ctx, "frank", verifier.UserInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,8 +419,8 @@ func TestServerConcurrentSignIns(t *testing.T) {
 		}
 	}
 	statuses = hammer(t, s.url, "frank", wrong, 200)
-	if statuses[401] > DefaultMaxAttempts || statuses[401]+statuses[429] != 200 || statuses[429] == 0 {
-		t.Errorf("200 wrong guesses: %v, want at most %d checked (401), the rest 429", statuses, DefaultMaxAttempts)
+	if statuses[401] > verifier.DefaultMaxAttempts || statuses[401]+statuses[429] != 200 || statuses[429] == 0 {
+		t.Errorf("200 wrong guesses: %v, want at most %d checked (401), the rest 429", statuses, verifier.DefaultMaxAttempts)
 	}
 }
 
