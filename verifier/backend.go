@@ -1,8 +1,13 @@
 // Package verifier is the service side of a TOTP enrolment: sign-up, sign-in (verify),
-// update and seed deletion, plus the session calls that follow a sign-in. One Backend
-// interface has two implementations: Local (in-process, over a Store) and
-// httpapi.Remote (an HTTP client of otpair serve or of Descope itself); httpapi.Server
-// serves any Backend with the Descope-compatible API of shared/API.md.
+// update and seed deletion, plus the session calls that follow a sign-in. It is the
+// domain: the Backend interface and Local, its in-process implementation; the policy
+// (window, replay guard, lockout), session tokens and the rotation of their keys, seed
+// sealing and the sign-in cache; and the Store interface Local keeps its state in.
+//
+// It knows no HTTP and no database driver. verifier/httpapi serves any Backend with
+// the Descope-compatible API of shared/API.md and is a Backend over it (Remote);
+// verifier/sqlite and verifier/postgres implement Store; cmd/otpair picks and wires
+// them. Those packages import this one, never the reverse (deps_test.go holds to it).
 package verifier
 
 import (

@@ -11,7 +11,7 @@ import (
 
 // fuzzLocal is a Local over an in-memory database with one enrolled user, fuzz.
 func fuzzLocal(f *testing.F) (*Local, provisioning.Key, Session, time.Time) {
-	st, err := OpenSQLite(context.Background(), MemoryDB)
+	st, err := OpenSQLiteForTest(context.Background(), memoryDB)
 	if err != nil {
 		f.Fatal(err)
 	}

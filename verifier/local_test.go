@@ -20,7 +20,7 @@ var ltStart = time.Date(2026, 11, 25, 12, 0, 10, 0, time.UTC)
 
 type ltEnv struct {
 	l     *Local
-	st    *SQLiteStore
+	st    Store
 	clock *testclock.Clock
 	path  string
 	key   []byte
@@ -40,7 +40,7 @@ func newLTEnv(t testing.TB, opts LocalOptions) *ltEnv {
 	if opts.SigningAlg == "" {
 		opts.SigningAlg = ES256 // RSA key generation is slow under -race; RS256 has its own tests
 	}
-	st, err := OpenSQLite(context.Background(), path)
+	st, err := OpenSQLiteForTest(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -551,7 +551,7 @@ func TestSeedKeyAtStartUp(t *testing.T) {
 	e.st.Close()
 
 	reopen := func(key []byte) (*Local, error) {
-		st, err := OpenSQLite(t.Context(), e.path)
+		st, err := OpenSQLiteForTest(t.Context(), e.path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -679,7 +679,7 @@ func TestTwoLocalsShareOneFile(t *testing.T) {
 	errs := make([]error, 2)
 	for i := range ls {
 		wg.Go(func() {
-			st, err := OpenSQLite(context.Background(), path)
+			st, err := OpenSQLiteForTest(context.Background(), path)
 			if err != nil {
 				errs[i] = err
 				return

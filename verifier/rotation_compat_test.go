@@ -23,7 +23,7 @@ import (
 func TestRotationLegacyKey(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "verifier.db")
-	st, err := OpenSQLite(ctx, path)
+	st, err := OpenSQLiteForTest(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestRotationLegacyKey(t *testing.T) {
 	// A restart loads both; the record's creation time cannot be moved without the key
 	// failing to open (it would keep the retired key published longer).
 	st.Close()
-	st2, err := OpenSQLite(ctx, path)
+	st2, err := OpenSQLiteForTest(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,9 @@ import (
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/verifier"
 	"github.com/otpair/otpair/verifier/httpapi"
+	"github.com/otpair/otpair/verifier/postgres"
+	"github.com/otpair/otpair/verifier/postgres/pgtest"
+	"github.com/otpair/otpair/verifier/sqlite"
 )
 
 // countingStore counts Meta reads, the reads a key reload makes.
@@ -39,7 +42,7 @@ func sqliteRotDB(t *testing.T) rotDB {
 	path := filepath.Join(t.TempDir(), "verifier.db")
 	return func(t *testing.T) verifier.Store {
 		t.Helper()
-		st, err := verifier.OpenSQLite(t.Context(), path)
+		st, err := sqlite.Open(t.Context(), path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,10 +52,10 @@ func sqliteRotDB(t *testing.T) rotDB {
 }
 
 func postgresRotDB(t *testing.T) rotDB {
-	dsn := pgTestDSN(t) // skips without OTPAIR_TEST_POSTGRES; fails under OTPAIR_REQUIRE_EXTERNAL=1
+	dsn := pgtest.DSN(t) // skips without OTPAIR_TEST_POSTGRES; fails under OTPAIR_REQUIRE_EXTERNAL=1
 	return func(t *testing.T) verifier.Store {
 		t.Helper()
-		st, err := verifier.OpenPostgres(t.Context(), dsn)
+		st, err := postgres.Open(t.Context(), dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +118,11 @@ func (e *rotEnv) signIn(t *testing.T, l *verifier.Local, loginID string, keys ma
 	} else {
 		e.clock.Add(30 * time.Second) // a new step
 	}
-	s, err := l.SignIn(t.Context(), loginID, stepCode(t, k, e.clock.Now(), 0))
+	code, err := k.Code(e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := l.SignIn(t.Context(), loginID, code)
 	if err != nil {
 		t.Fatalf("sign in %s: %v", loginID, err)
 	}

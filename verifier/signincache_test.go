@@ -33,7 +33,7 @@ func TestSignInCacheFollowsTheDatabase(t *testing.T) {
 	clock := testclock.New(ltStart)
 	key := NewSeedKey()
 	open := func() (*Local, *loadCountingStore) {
-		st, err := OpenSQLite(ctx, path)
+		st, err := OpenSQLiteForTest(ctx, path)
 		if err != nil {
 			t.Fatal(err)
 		}

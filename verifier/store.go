@@ -15,7 +15,12 @@ import (
 // Implementations return ErrUnknownUser for a user that is not there, ErrUserExists for
 // a login id (or user id) already taken, and ErrNotFound for a missing named value; any
 // other error is a storage failure. A Store holds no plaintext secret: seeds and the
-// signing key arrive already sealed. storetest.Run checks an implementation.
+// signing key arrive already sealed. verifier/sqlite and verifier/postgres implement
+// it; storetest.Run checks an implementation.
+//
+// Store holds what Local needs and no more. A part of the verifier with state of its
+// own (the flow engine's executions) declares a store interface of its own beside this
+// one, which the same database types implement on their one schema.
 type Store interface {
 	// Meta returns the value stored under name, or ErrNotFound.
 	Meta(ctx context.Context, name string) ([]byte, error)

@@ -20,6 +20,8 @@ import (
 	"github.com/otpair/otpair/verifier"
 	"github.com/otpair/otpair/verifier/httpapi"
 	"github.com/otpair/otpair/verifier/internal/bench"
+	"github.com/otpair/otpair/verifier/postgres"
+	"github.com/otpair/otpair/verifier/sqlite"
 )
 
 // BenchmarkStoreSignIn measures Local.SignIn over each Store in the same run, so the
@@ -78,7 +80,7 @@ var benchStores = []struct {
 	open func(b *testing.B) verifier.Store
 }{
 	{"sqlite", func(b *testing.B) verifier.Store {
-		s, err := verifier.OpenSQLite(context.Background(), b.TempDir()+"/verifier.db")
+		s, err := sqlite.Open(context.Background(), b.TempDir()+"/verifier.db")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -89,7 +91,7 @@ var benchStores = []struct {
 		if base == "" {
 			b.Skip("OTPAIR_TEST_POSTGRES is unset: run through scripts/test.sh or point it at a server")
 		}
-		s, err := verifier.OpenPostgres(context.Background(), benchSchema(b, base))
+		s, err := postgres.Open(context.Background(), benchSchema(b, base))
 		if err != nil {
 			b.Fatal(err)
 		}

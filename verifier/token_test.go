@@ -181,7 +181,7 @@ func TestBadTokens(t *testing.T) {
 	ltWantErr(t, "Update of an unknown login id", err, ErrBadToken)
 
 	// Another project's token with the same key: the issuer differs.
-	st2, _ := OpenSQLite(t.Context(), MemoryDB)
+	st2, _ := OpenSQLiteForTest(t.Context(), memoryDB)
 	defer st2.Close()
 	for _, name := range []string{metaSealCheck, metaSigningKey(ES256)} {
 		v, _ := e.st.Meta(t.Context(), name)
@@ -213,7 +213,7 @@ func TestBadTokens(t *testing.T) {
 }
 
 func TestSigningAlgOption(t *testing.T) {
-	st, err := OpenSQLite(t.Context(), MemoryDB)
+	st, err := OpenSQLiteForTest(t.Context(), memoryDB)
 	if err != nil {
 		t.Fatal(err)
 	}

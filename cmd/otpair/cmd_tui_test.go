@@ -29,6 +29,7 @@ import (
 	"github.com/otpair/otpair/tui"
 	"github.com/otpair/otpair/verifier"
 	"github.com/otpair/otpair/verifier/httpapi"
+	"github.com/otpair/otpair/verifier/sqlite"
 )
 
 // tmuxSession drives the real otpair binary inside a private tmux server: keys go in
@@ -411,7 +412,7 @@ func realDeps(t *testing.T, clock verifier.Clock) (*tuiWiring, authenticator.Opt
 	opts := authenticator.Options{Dir: t.TempDir(), Keyring: &authenticator.MemKeyring{}}
 	w.openVault = vaultOpener(opts, "")
 	w.openBackend = backendOpener(w, nil, func(ctx context.Context) (verifier.Store, []byte, error) {
-		st, err := verifier.OpenSQLite(ctx, verifier.MemoryDB)
+		st, err := sqlite.Open(ctx, sqlite.MemoryDB)
 		return st, verifier.NewSeedKey(), err
 	}, clock)
 	return w, opts
@@ -576,7 +577,7 @@ func TestVerifierAdapterLocal(t *testing.T) {
 
 func TestVerifierAdapterRemote(t *testing.T) {
 	ctx := context.Background()
-	st, err := verifier.OpenSQLite(ctx, verifier.MemoryDB)
+	st, err := sqlite.Open(ctx, sqlite.MemoryDB)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/otpair/otpair/tui"
 	"github.com/otpair/otpair/verifier"
 	"github.com/otpair/otpair/verifier/httpapi"
+	"github.com/otpair/otpair/verifier/postgres"
+	"github.com/otpair/otpair/verifier/sqlite"
 )
 
 // tuiWiring is what cmd builds for the TUI: the concrete vault, backends and QR
@@ -84,9 +86,9 @@ func wireTUI(_ context.Context, e *env, f tuiFlags) (*tuiWiring, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		st, err := verifier.OpenStore(ctx, db)
+		st, err := openStore(ctx, db)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", verifier.RedactDSN(db), err)
+			return nil, nil, fmt.Errorf("%s: %w", postgres.RedactDSN(db), err)
 		}
 		return st, key, nil
 	}, verifier.Clock(e.now))
@@ -110,7 +112,7 @@ func wireDemo(_ context.Context, e *env) (*tuiWiring, error) {
 		return store, "throwaway demo vault", err
 	}
 	w.openBackend = backendOpener(w, e, func(ctx context.Context) (verifier.Store, []byte, error) {
-		st, err := verifier.OpenSQLite(ctx, verifier.MemoryDB)
+		st, err := sqlite.Open(ctx, sqlite.MemoryDB)
 		return st, verifier.NewSeedKey(), err
 	}, clock.Now)
 	return w, nil

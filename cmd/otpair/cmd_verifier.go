@@ -18,6 +18,8 @@ import (
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/verifier"
 	"github.com/otpair/otpair/verifier/httpapi"
+	"github.com/otpair/otpair/verifier/postgres"
+	"github.com/otpair/otpair/verifier/sqlite"
 )
 
 func init() {
@@ -274,13 +276,13 @@ func openLocal(ctx context.Context, e *env, f backendFlags, clock verifier.Clock
 	if db == "" {
 		db = filepath.Join(home, verifierDBName)
 	}
-	pg := verifier.IsPostgresDSN(db) // shared by several instances: no local file
-	info.db = verifier.RedactDSN(db)
+	pg := postgres.IsDSN(db) // shared by several instances: no local file
+	info.db = postgres.RedactDSN(db)
 	var seedKey []byte
-	if db == verifier.MemoryDB && e.getenv(verifier.SeedKeyEnv) == "" {
+	if db == sqlite.MemoryDB && e.getenv(verifier.SeedKeyEnv) == "" {
 		seedKey, info.seedKeySource = verifier.NewSeedKey(), "throwaway (in-memory database)"
 	} else {
-		if db != verifier.MemoryDB && !pg {
+		if db != sqlite.MemoryDB && !pg {
 			if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
 				return nil, nil, info, fmt.Errorf("create the database folder: %w", err)
 			}
@@ -292,7 +294,7 @@ func openLocal(ctx context.Context, e *env, f backendFlags, clock verifier.Clock
 			return nil, nil, info, err
 		}
 	}
-	st, err := verifier.OpenStore(ctx, db)
+	st, err := openStore(ctx, db)
 	if err != nil {
 		return nil, nil, info, err
 	}

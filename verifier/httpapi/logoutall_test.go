@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/sqlite"
 )
 
 // TestLogoutAllOverHTTP: /v1/auth/logoutall, through Remote, Server and Local on a
@@ -43,7 +44,7 @@ func TestLogoutAllOverHTTP(t *testing.T) {
 	if err := r.LogoutAll(ctx, first.RefreshJWT); err != nil {
 		t.Fatalf("logout all: %v", err)
 	}
-	st, err := verifier.OpenSQLite(ctx, s.db)
+	st, err := sqlite.Open(ctx, s.db)
 	if err != nil {
 		t.Fatal(err)
 	}

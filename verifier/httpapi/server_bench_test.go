@@ -21,6 +21,7 @@ import (
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/verifier"
 	"github.com/otpair/otpair/verifier/internal/bench"
+	"github.com/otpair/otpair/verifier/sqlite"
 )
 
 // BenchmarkServer measures otpair serve's handler over real HTTP on loopback with
@@ -111,7 +112,7 @@ type benchUser struct {
 type benchSetup struct {
 	once  sync.Once
 	url   string
-	st    *verifier.SQLiteStore
+	st    *sqlite.DB
 	users []benchUser
 	clock *testclock.Clock
 	base  uint64       // the step the clock started at
@@ -142,7 +143,7 @@ const (
 func (s *benchSetup) build(b *testing.B, alg string, n int, mode benchMode) error {
 	ctx := context.Background()
 	dir := b.TempDir()
-	st, err := verifier.OpenSQLite(ctx, filepath.Join(dir, "verifier.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "verifier.db"))
 	if err != nil {
 		return err
 	}
@@ -233,10 +234,10 @@ func (s *benchSetup) nextGoodCode(int64) string {
 // runBenchClients runs bench.Run once with each load generator, as sub-benchmarks.
 // With st it also reports how many writes the store's group commit put in one
 // transaction on average (writes/commit).
-func runBenchClients(b *testing.B, url string, body func(i int64) string, want int, st *verifier.SQLiteStore) {
+func runBenchClients(b *testing.B, url string, body func(i int64) string, want int, st *sqlite.DB) {
 	for _, c := range bench.All {
 		b.Run(c.Name, func(b *testing.B) {
-			var w0 verifier.WriteStats
+			var w0 sqlite.WriteStats
 			if st != nil {
 				w0 = st.WriteStats()
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/otpair/otpair/internal/testclock"
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/sqlite"
 )
 
 // localServer is the real stack: Local over a SQLite file, served on loopback.
@@ -38,7 +39,7 @@ func newLocalServer(t testing.TB, opts verifier.LocalOptions) *localServer {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "verifier.db")
-	st, err := verifier.OpenSQLite(ctx, db)
+	st, err := sqlite.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

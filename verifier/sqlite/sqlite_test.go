@@ -1,4 +1,4 @@
-package verifier_test
+package sqlite_test
 
 import (
 	"os"
@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/sqlite"
 	"github.com/otpair/otpair/verifier/storetest"
 )
 
 func openSQLiteFile(t *testing.T) verifier.Store {
 	t.Helper()
-	s, err := verifier.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "verifier.db"))
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "verifier.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +23,7 @@ func openSQLiteFile(t *testing.T) verifier.Store {
 
 func openSQLiteMemory(t *testing.T) verifier.Store {
 	t.Helper()
-	s, err := verifier.OpenSQLite(t.Context(), verifier.MemoryDB)
+	s, err := sqlite.Open(t.Context(), sqlite.MemoryDB)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func TestSQLiteMemoryConformance(t *testing.T) { storetest.Run(t, openSQLiteMemo
 func TestSQLiteFileIsPrivateAndMigratedOnce(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "verifier.db")
 	for range 2 { // the second open finds the schema current
-		s, err := verifier.OpenSQLite(t.Context(), path)
+		s, err := sqlite.Open(t.Context(), path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,9 +61,9 @@ func TestSQLiteFileIsPrivateAndMigratedOnce(t *testing.T) {
 
 func TestSQLiteBadPaths(t *testing.T) {
 	for _, p := range []string{"", filepath.Join(t.TempDir(), "no-such-dir", "x.db"), filepath.Join(t.TempDir(), "a?b.db")} {
-		if s, err := verifier.OpenSQLite(t.Context(), p); err == nil {
+		if s, err := sqlite.Open(t.Context(), p); err == nil {
 			s.Close()
-			t.Errorf("OpenSQLite(%q) succeeded, want an error", p)
+			t.Errorf("sqlite.Open(%q) succeeded, want an error", p)
 		}
 	}
 }
@@ -72,7 +73,7 @@ func TestSQLiteBadPaths(t *testing.T) {
 // statement steps to its end); without that the WAL grew by 4 kB per attempt.
 func TestSQLiteWALStaysBounded(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "verifier.db")
-	s, err := verifier.OpenSQLite(t.Context(), path)
+	s, err := sqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

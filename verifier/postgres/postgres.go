@@ -1,37 +1,71 @@
-package verifier
+// Package postgres is the verifier's shared database: DB implements verifier.Store on
+// PostgreSQL through pgx, so that several otpair serve instances agree on codes,
+// attempts, revoked tokens and signing keys. Its schema and statements follow
+// verifier/sqlite's, and every store interface of the verifier is implemented on DB.
+package postgres
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/internal/storesql"
 )
 
-// PostgresStore is the Store for several verifier instances sharing one PostgreSQL
+// DB is the verifier.Store for several verifier instances sharing one PostgreSQL
 // database, through a pgx connection pool. It keeps the SQLite schema and statements;
 // where SQLite relies on running one writer at a time, it takes row locks in a fixed
 // order (seed rows, then the user row) so that concurrent instances agree and never
 // deadlock each other. The pool replaces connections lost when the server restarts:
 // requests fail with a storage error while it is away and succeed again once it is back.
-type PostgresStore struct {
+type DB struct {
 	pool *pgxpool.Pool
 }
 
 var (
-	_ Store        = (*PostgresStore)(nil)
-	_ SignInLoader = (*PostgresStore)(nil)
+	_ verifier.Store        = (*DB)(nil)
+	_ verifier.SignInLoader = (*DB)(nil)
 )
 
-// IsPostgresDSN reports whether dsn names a PostgreSQL database (a postgres:// or
+// IsDSN reports whether dsn names a PostgreSQL database (a postgres:// or
 // postgresql:// URL) rather than a SQLite file.
-func IsPostgresDSN(dsn string) bool {
+func IsDSN(dsn string) bool {
 	lower := strings.ToLower(dsn)
 	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
+}
+
+// RedactDSN is dsn fit for logs and messages: a PostgreSQL URL without its password
+// (and without any password option in its query); anything else (a SQLite path)
+// unchanged.
+func RedactDSN(dsn string) string {
+	if !IsDSN(dsn) {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://(unparsable connection string)"
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	q := u.Query()
+	for name := range q {
+		if strings.Contains(strings.ToLower(name), "password") || strings.HasPrefix(strings.ToLower(name), "sslkey") {
+			q.Set(name, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // defaultPostgresConns is the pool size when the DSN sets no pool_max_conns: enough
@@ -39,16 +73,16 @@ func IsPostgresDSN(dsn string) bool {
 // instances share it.
 const defaultPostgresConns = 16
 
-// OpenPostgres connects to the PostgreSQL database named by dsn (a postgres:// URL; pgx
+// Open connects to the PostgreSQL database named by dsn (a postgres:// URL; pgx
 // pool parameters such as pool_max_conns are honoured) and brings its schema up to
 // date. Several instances may open the same database at once: the migrations run under
 // an advisory lock, so each runs exactly once.
-func OpenPostgres(ctx context.Context, dsn string) (*PostgresStore, error) {
+func Open(ctx context.Context, dsn string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgx redacts passwords from its parse errors only on a best-effort basis, so
 		// none of the connection string goes into ours.
-		return nil, fmt.Errorf("open postgres: %w: cannot parse the connection string (want postgres://user[:password]@host[:port]/database[?options])", ErrInvalidArgument)
+		return nil, fmt.Errorf("open postgres: %w: cannot parse the connection string (want postgres://user[:password]@host[:port]/database[?options])", verifier.ErrInvalidArgument)
 	}
 	if !strings.Contains(dsn, "pool_max_conns") {
 		cfg.MaxConns = defaultPostgresConns
@@ -58,7 +92,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*PostgresStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres %s: %w", where, err)
 	}
-	s := &PostgresStore{pool: pool}
+	s := &DB{pool: pool}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, err)
@@ -118,7 +152,7 @@ const migrateLock int64 = 0x6f7470616972_6d
 // transaction-scoped advisory lock: an instance starting at the same time waits, then
 // finds the schema current. The lock ends with the transaction, also when the
 // connection is lost.
-func (s *PostgresStore) migrate(ctx context.Context) error {
+func (s *DB) migrate(ctx context.Context) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
 			return fmt.Errorf("migrate: lock: %w", err)
@@ -152,7 +186,7 @@ func (s *PostgresStore) migrate(ctx context.Context) error {
 }
 
 // SchemaVersion is the number of migrations the database has run.
-func (s *PostgresStore) SchemaVersion(ctx context.Context) (int, error) {
+func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	if err := s.pool.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("schema version: %w", err)
@@ -160,18 +194,18 @@ func (s *PostgresStore) SchemaVersion(ctx context.Context) (int, error) {
 	return v, nil
 }
 
-// Close implements Store.
-func (s *PostgresStore) Close() error {
+// Close implements verifier.Store.
+func (s *DB) Close() error {
 	s.pool.Close()
 	return nil
 }
 
-// Meta implements Store.
-func (s *PostgresStore) Meta(ctx context.Context, name string) ([]byte, error) {
+// Meta implements verifier.Store.
+func (s *DB) Meta(ctx context.Context, name string) ([]byte, error) {
 	var v []byte
 	err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE name = $1`, name).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("meta %q: %w", name, ErrNotFound)
+		return nil, fmt.Errorf("meta %q: %w", name, verifier.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("meta %q: %w", name, err)
@@ -179,18 +213,18 @@ func (s *PostgresStore) Meta(ctx context.Context, name string) ([]byte, error) {
 	return v, nil
 }
 
-// InitMeta implements Store. The insert that loses a race does nothing and the read
-// that follows returns the winner's value (read committed: a new snapshot per
+// InitMeta implements verifier.Store. The insert that loses a race does nothing and the
+// read that follows returns the winner's value (read committed: a new snapshot per
 // statement, and ON CONFLICT waits for the competing insert to commit).
-func (s *PostgresStore) InitMeta(ctx context.Context, name string, value []byte) ([]byte, error) {
+func (s *DB) InitMeta(ctx context.Context, name string, value []byte) ([]byte, error) {
 	if _, err := s.pool.Exec(ctx, `INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, value); err != nil {
 		return nil, fmt.Errorf("init meta %q: %w", name, err)
 	}
 	return s.Meta(ctx, name)
 }
 
-// SetMeta implements Store.
-func (s *PostgresStore) SetMeta(ctx context.Context, name string, value []byte) error {
+// SetMeta implements verifier.Store.
+func (s *DB) SetMeta(ctx context.Context, name string, value []byte) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
 	if err != nil {
 		return fmt.Errorf("set meta %q: %w", name, err)
@@ -198,14 +232,14 @@ func (s *PostgresStore) SetMeta(ctx context.Context, name string, value []byte) 
 	return nil
 }
 
-// CreateUser implements Store.
-func (s *PostgresStore) CreateUser(ctx context.Context, u UserRecord) error {
-	created := millis(u.Created)
+// CreateUser implements verifier.Store.
+func (s *DB) CreateUser(ctx context.Context, u verifier.UserRecord) error {
+	created := storesql.Millis(u.Created)
 	_, err := s.pool.Exec(ctx, `INSERT INTO users (id, login_id, name, email, phone, active, created_at, last_step, step_drift, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		u.ID, u.LoginID, u.Name, u.Email, u.Phone, boolInt(u.Active), created, nullStep(u.LastStep), u.StepDrift, created)
+		u.ID, u.LoginID, u.Name, u.Email, u.Phone, storesql.BoolInt(u.Active), created, storesql.NullStep(u.LastStep), u.StepDrift, created)
 	if pgCode(err) == pgUniqueViolation {
-		return fmt.Errorf("create user: %w", ErrUserExists)
+		return fmt.Errorf("create user: %w", verifier.ErrUserExists)
 	}
 	if err != nil {
 		return fmt.Errorf("create user: %w", err)
@@ -213,20 +247,20 @@ func (s *PostgresStore) CreateUser(ctx context.Context, u UserRecord) error {
 	return nil
 }
 
-func (s *PostgresStore) userWhere(ctx context.Context, where string, arg any) (UserRecord, error) {
-	u, err := scanPgUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
+func (s *DB) userWhere(ctx context.Context, where string, arg any) (verifier.UserRecord, error) {
+	u, err := scanPgUser(s.pool.QueryRow(ctx, `SELECT `+storesql.UserColumns+` FROM users WHERE `+where, arg))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return UserRecord{}, ErrUnknownUser
+		return verifier.UserRecord{}, verifier.ErrUnknownUser
 	}
 	return u, err
 }
 
-// scanPgUser reads the columns of userColumns, then into more. pgx scans SQL NULL into
-// pointers and booleans only as booleans, so it differs from scanUser in its
+// scanPgUser reads the columns of storesql.UserColumns, then into more. pgx scans SQL
+// NULL into pointers and booleans only as booleans, so it differs from scanUser in its
 // destinations.
-func scanPgUser(r rowScanner, more ...any) (UserRecord, error) {
+func scanPgUser(r storesql.Scanner, more ...any) (verifier.UserRecord, error) {
 	var (
-		u                     UserRecord
+		u                     verifier.UserRecord
 		active                int
 		hasA, hasP            bool
 		created, notBefore    int64
@@ -235,12 +269,12 @@ func scanPgUser(r rowScanner, more ...any) (UserRecord, error) {
 	dest := []any{&u.ID, &u.LoginID, &u.Name, &u.Email, &u.Phone, &active, &created, &u.FailedAttempts,
 		&lockedUntil, &lastStep, &u.StepDrift, &notBefore, &hasA, &hasP}
 	if err := r.Scan(append(dest, more...)...); err != nil {
-		return UserRecord{}, err
+		return verifier.UserRecord{}, err
 	}
 	u.Active, u.HasActiveSeed, u.HasPendingSeed = active != 0, hasA, hasP
-	u.Created, u.TokensNotBefore = fromMillis(created), fromMillis(notBefore)
+	u.Created, u.TokensNotBefore = storesql.FromMillis(created), storesql.FromMillis(notBefore)
 	if lockedUntil != nil {
-		u.LockedUntil = fromMillis(*lockedUntil)
+		u.LockedUntil = storesql.FromMillis(*lockedUntil)
 	}
 	u.LastStep = -1
 	if lastStep != nil {
@@ -249,60 +283,60 @@ func scanPgUser(r rowScanner, more ...any) (UserRecord, error) {
 	return u, nil
 }
 
-// UserByLoginID implements Store.
-func (s *PostgresStore) UserByLoginID(ctx context.Context, loginID string) (UserRecord, error) {
+// UserByLoginID implements verifier.Store.
+func (s *DB) UserByLoginID(ctx context.Context, loginID string) (verifier.UserRecord, error) {
 	u, err := s.userWhere(ctx, `login_id = $1`, loginID)
 	if err != nil {
-		return UserRecord{}, fmt.Errorf("load user by login id: %w", err)
+		return verifier.UserRecord{}, fmt.Errorf("load user by login id: %w", err)
 	}
 	return u, nil
 }
 
-// UserByID implements Store.
-func (s *PostgresStore) UserByID(ctx context.Context, id string) (UserRecord, error) {
+// UserByID implements verifier.Store.
+func (s *DB) UserByID(ctx context.Context, id string) (verifier.UserRecord, error) {
 	u, err := s.userWhere(ctx, `id = $1`, id)
 	if err != nil {
-		return UserRecord{}, fmt.Errorf("load user by id: %w", err)
+		return verifier.UserRecord{}, fmt.Errorf("load user by id: %w", err)
 	}
 	return u, nil
 }
 
-// UserWithSeeds implements SignInLoader: the user and its seeds in one statement (one
-// row per seed, or one row with NULL seed columns), the same as SQLite's signInSQL with
-// PostgreSQL's placeholder.
-func (s *PostgresStore) UserWithSeeds(ctx context.Context, loginID string) (u UserRecord, active, pending *SealedSeed, err error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+`, seeds.kind, seeds.seed_id, seeds.ciphertext, seeds.nonce,
+// UserWithSeeds implements verifier.SignInLoader: the user and its seeds in one
+// statement (one row per seed, or one row with NULL seed columns), the same as SQLite's
+// signInSQL with PostgreSQL's placeholder.
+func (s *DB) UserWithSeeds(ctx context.Context, loginID string) (u verifier.UserRecord, active, pending *verifier.SealedSeed, err error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+storesql.UserColumns+`, seeds.kind, seeds.seed_id, seeds.ciphertext, seeds.nonce,
 		seeds.key_id, seeds.algorithm, seeds.digits, seeds.period, seeds.created_at
 		FROM users LEFT JOIN seeds ON seeds.user_id = users.id WHERE users.login_id = $1`, loginID)
 	if err != nil {
-		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
+		return verifier.UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
 	}
 	defer rows.Close()
-	u, active, pending, err = scanUserWithSeeds(rows, scanPgUser)
+	u, active, pending, err = storesql.ScanUserWithSeeds(rows, scanPgUser)
 	if err != nil {
-		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
+		return verifier.UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
 	}
 	return u, active, pending, nil
 }
 
-// ListUsers implements Store. Login ids sort by byte value (COLLATE "C"), as SQLite
-// sorts them, whatever the database's collation.
-func (s *PostgresStore) ListUsers(ctx context.Context) ([]UserRecord, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY login_id COLLATE "C"`)
+// ListUsers implements verifier.Store. Login ids sort by byte value (COLLATE "C"), as
+// SQLite sorts them, whatever the database's collation.
+func (s *DB) ListUsers(ctx context.Context) ([]verifier.UserRecord, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+storesql.UserColumns+` FROM users ORDER BY login_id COLLATE "C"`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	defer rows.Close()
-	users, err := scanUsers(rows, scanPgUser)
+	users, err := storesql.ScanUsers(rows, scanPgUser)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	return users, nil
 }
 
-// DeleteUser implements Store. It deletes the seed rows before the user row, the lock
-// order every other statement here follows.
-func (s *PostgresStore) DeleteUser(ctx context.Context, id string) error {
+// DeleteUser implements verifier.Store. It deletes the seed rows before the user row,
+// the lock order every other statement here follows.
+func (s *DB) DeleteUser(ctx context.Context, id string) error {
 	var n int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM seeds WHERE user_id = $1`, id); err != nil {
@@ -316,21 +350,21 @@ func (s *PostgresStore) DeleteUser(ctx context.Context, id string) error {
 		return fmt.Errorf("delete user: %w", err)
 	}
 	if n == 0 {
-		return fmt.Errorf("delete user: %w", ErrUnknownUser)
+		return fmt.Errorf("delete user: %w", verifier.ErrUnknownUser)
 	}
 	return nil
 }
 
-// PutPendingSeed implements Store.
-func (s *PostgresStore) PutPendingSeed(ctx context.Context, userID string, seed SealedSeed) error {
+// PutPendingSeed implements verifier.Store.
+func (s *DB) PutPendingSeed(ctx context.Context, userID string, seed verifier.SealedSeed) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO seeds (user_id, kind, seed_id, ciphertext, nonce, key_id, algorithm, digits, period, created_at)
 		VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (user_id, kind) DO UPDATE SET seed_id = excluded.seed_id, ciphertext = excluded.ciphertext,
 			nonce = excluded.nonce, key_id = excluded.key_id, algorithm = excluded.algorithm,
 			digits = excluded.digits, period = excluded.period, created_at = excluded.created_at`,
-		userID, seed.ID, seed.Ciphertext, seed.Nonce, seed.KeyID, seed.Algorithm, seed.Digits, seed.Period, millis(seed.Created))
+		userID, seed.ID, seed.Ciphertext, seed.Nonce, seed.KeyID, seed.Algorithm, seed.Digits, seed.Period, storesql.Millis(seed.Created))
 	if pgCode(err) == pgForeignKeyViolation {
-		return fmt.Errorf("put pending seed: %w", ErrUnknownUser)
+		return fmt.Errorf("put pending seed: %w", verifier.ErrUnknownUser)
 	}
 	if err != nil {
 		return fmt.Errorf("put pending seed: %w", err)
@@ -338,22 +372,22 @@ func (s *PostgresStore) PutPendingSeed(ctx context.Context, userID string, seed 
 	return nil
 }
 
-// Seeds implements Store.
-func (s *PostgresStore) Seeds(ctx context.Context, userID string) (active, pending *SealedSeed, err error) {
+// Seeds implements verifier.Store.
+func (s *DB) Seeds(ctx context.Context, userID string) (active, pending *verifier.SealedSeed, err error) {
 	rows, err := s.pool.Query(ctx, `SELECT kind, seed_id, ciphertext, nonce, key_id, algorithm, digits, period, created_at
 		FROM seeds WHERE user_id = $1`, userID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load seeds: %w", err)
 	}
 	defer rows.Close()
-	if active, pending, err = readSeeds(ctx, rows, s, userID); err != nil {
+	if active, pending, err = storesql.ReadSeeds(ctx, rows, s, userID); err != nil {
 		return nil, nil, fmt.Errorf("load seeds: %w", err)
 	}
 	return active, pending, nil
 }
 
-// DeleteSeeds implements Store.
-func (s *PostgresStore) DeleteSeeds(ctx context.Context, userID string) error {
+// DeleteSeeds implements verifier.Store.
+func (s *DB) DeleteSeeds(ctx context.Context, userID string) error {
 	tag, err := s.pool.Exec(ctx, `DELETE FROM seeds WHERE user_id = $1`, userID)
 	if err != nil {
 		return fmt.Errorf("delete seeds: %w", err)
@@ -366,14 +400,14 @@ func (s *PostgresStore) DeleteSeeds(ctx context.Context, userID string) error {
 	return nil
 }
 
-// ChargeAttempt implements Store. The single UPDATE is the whole decision: under read
-// committed a concurrent attempt waits for the row lock, then re-checks the WHERE clause
-// and recomputes the SET expressions on the row the winner left, so no two attempts
-// read the same count.
-func (s *PostgresStore) ChargeAttempt(ctx context.Context, userID string, now time.Time, max int, lock time.Duration) (Attempt, error) {
-	n := millis(now)
+// ChargeAttempt implements verifier.Store. The single UPDATE is the whole decision:
+// under read committed a concurrent attempt waits for the row lock, then re-checks the
+// WHERE clause and recomputes the SET expressions on the row the winner left, so no two
+// attempts read the same count.
+func (s *DB) ChargeAttempt(ctx context.Context, userID string, now time.Time, max int, lock time.Duration) (verifier.Attempt, error) {
+	n := storesql.Millis(now)
 	var (
-		a                 = Attempt{Allowed: true}
+		a                 = verifier.Attempt{Allowed: true}
 		lockedUntil       *int64
 		activeID, pending *string
 	)
@@ -391,7 +425,7 @@ func (s *PostgresStore) ChargeAttempt(ctx context.Context, userID string, now ti
 		n, max, n+lock.Milliseconds(), userID).Scan(&a.Count, &lockedUntil, &activeID, &pending)
 	if err == nil {
 		if lockedUntil != nil {
-			a.LockedUntil = fromMillis(*lockedUntil)
+			a.LockedUntil = storesql.FromMillis(*lockedUntil)
 		}
 		if activeID != nil {
 			a.ActiveSeedID = *activeID
@@ -402,42 +436,42 @@ func (s *PostgresStore) ChargeAttempt(ctx context.Context, userID string, now ti
 		return a, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
-		return Attempt{}, fmt.Errorf("charge attempt: %w", err)
+		return verifier.Attempt{}, fmt.Errorf("charge attempt: %w", err)
 	}
 	// No row: locked, or no such user.
 	u, err := s.UserByID(ctx, userID)
 	if err != nil {
-		return Attempt{}, fmt.Errorf("charge attempt: %w", err)
+		return verifier.Attempt{}, fmt.Errorf("charge attempt: %w", err)
 	}
-	return Attempt{Allowed: false, Count: u.FailedAttempts, LockedUntil: u.LockedUntil}, nil
+	return verifier.Attempt{Allowed: false, Count: u.FailedAttempts, LockedUntil: u.LockedUntil}, nil
 }
 
-// ConsumeStep implements Store: the replay guard is this one UPDATE, accepted when it
-// changed a row. last_step < step is re-checked on the latest row version after any
-// wait, so of concurrent calls with one step exactly one wins. The active seed row is
-// read FOR SHARE before the user row is locked: a PromotePending in progress (which
+// ConsumeStep implements verifier.Store: the replay guard is this one UPDATE, accepted
+// when it changed a row. last_step < step is re-checked on the latest row version after
+// any wait, so of concurrent calls with one step exactly one wins. The active seed row
+// is read FOR SHARE before the user row is locked: a PromotePending in progress (which
 // locks the seed rows FOR UPDATE first) makes this wait, and once it has replaced the
 // active seed the old seed id no longer matches, so a code of the replaced seed cannot
 // slip in beside the promotion.
-func (s *PostgresStore) ConsumeStep(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (bool, error) {
+func (s *DB) ConsumeStep(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (bool, error) {
 	tag, err := s.pool.Exec(ctx, `WITH active AS MATERIALIZED (
 			SELECT seed_id FROM seeds WHERE user_id = $4 AND kind = 'active' FOR SHARE
 		)
 		UPDATE users SET last_step = $1, step_drift = $2, failed_count = 0, locked_until = NULL, updated_at = $3
 		WHERE id = $4 AND (last_step IS NULL OR last_step < $1)
 		AND EXISTS (SELECT 1 FROM active WHERE seed_id = $5)`,
-		int64(step), drift, millis(now), userID, seedID)
+		int64(step), drift, storesql.Millis(now), userID, seedID)
 	if err != nil {
 		return false, fmt.Errorf("consume step: %w", err)
 	}
 	return tag.RowsAffected() == 1, nil
 }
 
-// PromotePending implements Store in one transaction that locks the user's seed rows,
-// then the user row, before deciding; each later statement (read committed) sees what
-// competing transactions committed while this one waited, so of concurrent promotions
-// one wins and the others find no pending seed or a step already used.
-func (s *PostgresStore) PromotePending(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (promoted, firstSeen bool, err error) {
+// PromotePending implements verifier.Store in one transaction that locks the user's
+// seed rows, then the user row, before deciding; each later statement (read committed)
+// sees what competing transactions committed while this one waited, so of concurrent
+// promotions one wins and the others find no pending seed or a step already used.
+func (s *DB) PromotePending(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (promoted, firstSeen bool, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM seeds WHERE user_id = $1 FOR UPDATE`, userID); err != nil {
 			return err
@@ -453,7 +487,7 @@ func (s *PostgresStore) PromotePending(ctx context.Context, userID, seedID strin
 		tag, err := tx.Exec(ctx, `UPDATE users SET last_step = $1, step_drift = $2, failed_count = 0, locked_until = NULL, active = 1, updated_at = $3
 			WHERE id = $4 AND (last_step IS NULL OR last_step < $1)
 			AND EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = $4 AND kind = 'pending' AND seed_id = $5)`,
-			int64(step), drift, millis(now), userID, seedID)
+			int64(step), drift, storesql.Millis(now), userID, seedID)
 		if err != nil || tag.RowsAffected() != 1 {
 			return err
 		}
@@ -472,32 +506,32 @@ func (s *PostgresStore) PromotePending(ctx context.Context, userID, seedID strin
 	return promoted, firstSeen, nil
 }
 
-// RevokeToken implements Store.
-func (s *PostgresStore) RevokeToken(ctx context.Context, jti string, expires, now time.Time) error {
-	if _, err := s.pool.Exec(ctx, `INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING`, jti, millis(expires)); err != nil {
+// RevokeToken implements verifier.Store.
+func (s *DB) RevokeToken(ctx context.Context, jti string, expires, now time.Time) error {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING`, jti, storesql.Millis(expires)); err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
-	if _, err := s.pool.Exec(ctx, `DELETE FROM revoked_tokens WHERE expires_at <= $1`, millis(now)); err != nil {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM revoked_tokens WHERE expires_at <= $1`, storesql.Millis(now)); err != nil {
 		return fmt.Errorf("revoke token: purge expired: %w", err)
 	}
 	return nil
 }
 
-// RevokeUserTokens implements Store.
-func (s *PostgresStore) RevokeUserTokens(ctx context.Context, userID string, before time.Time) error {
+// RevokeUserTokens implements verifier.Store.
+func (s *DB) RevokeUserTokens(ctx context.Context, userID string, before time.Time) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE users SET tokens_not_before = GREATEST(tokens_not_before, $1) WHERE id = $2`,
-		millis(before), userID)
+		storesql.Millis(before), userID)
 	if err != nil {
 		return fmt.Errorf("revoke user tokens: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("revoke user tokens: %w", ErrUnknownUser)
+		return fmt.Errorf("revoke user tokens: %w", verifier.ErrUnknownUser)
 	}
 	return nil
 }
 
-// TokenRevoked implements Store.
-func (s *PostgresStore) TokenRevoked(ctx context.Context, jti string) (bool, error) {
+// TokenRevoked implements verifier.Store.
+func (s *DB) TokenRevoked(ctx context.Context, jti string) (bool, error) {
 	var revoked bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1)`, jti).Scan(&revoked)
 	if err != nil {

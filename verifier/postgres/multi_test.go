@@ -1,4 +1,4 @@
-package verifier_test
+package postgres_test
 
 import (
 	"bufio"
@@ -21,6 +21,7 @@ import (
 
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/postgres/pgtest"
 )
 
 // TestPostgresTwoInstances runs two real `otpair serve` processes on different
@@ -31,7 +32,7 @@ import (
 // the other's JWKS, and 50 concurrent sign-ins with one valid code spread over both
 // give exactly one success.
 func TestPostgresTwoInstances(t *testing.T) {
-	dsn := pgTestDSN(t)
+	dsn := pgtest.DSN(t)
 	bin := buildOtpair(t)
 	frozen := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	shared := []string{

@@ -1,4 +1,4 @@
-package verifier
+package sqlite
 
 import (
 	"context"
@@ -36,7 +36,7 @@ type writeBatcher struct {
 	commits, writes atomic.Int64
 }
 
-// WriteStats is how many group commits a SQLiteStore's write batch ran and how many
+// WriteStats is how many group commits a DB's write batch ran and how many
 // writes they held: Writes/Commits is how well concurrent sign-ins share a commit.
 type WriteStats struct {
 	Commits int64 // transactions the batch ran
@@ -45,7 +45,7 @@ type WriteStats struct {
 
 // WriteStats reports the store's group commits so far (BenchmarkServer reports them as
 // writes/commit).
-func (s *SQLiteStore) WriteStats() WriteStats {
+func (s *DB) WriteStats() WriteStats {
 	return WriteStats{Commits: s.writes.commits.Load(), Writes: s.writes.writes.Load()}
 }
 

@@ -1,4 +1,4 @@
-package verifier
+package sqlite
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/otpair/otpair/verifier"
 )
 
 // TestWriteBatcherIsolatesAFailedWrite: when one write of a batch fails, the
@@ -15,7 +17,7 @@ import (
 // commit and only the failed one reports an error and leaves nothing behind.
 func TestWriteBatcherIsolatesAFailedWrite(t *testing.T) {
 	ctx := context.Background()
-	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "batch.db"))
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "batch.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +42,7 @@ func TestWriteBatcherIsolatesAFailedWrite(t *testing.T) {
 		werr := <-batch[i].done
 		_, err := st.Meta(ctx, name)
 		if name == "fails" {
-			if werr == nil || !errors.Is(err, ErrNotFound) {
+			if werr == nil || !errors.Is(err, verifier.ErrNotFound) {
 				t.Fatalf("failed write: outcome %v, stored: %v; want an error and nothing stored", werr, err)
 			}
 			continue
@@ -54,7 +56,7 @@ func TestWriteBatcherIsolatesAFailedWrite(t *testing.T) {
 // TestWriteBatcherBatches: writes sent while a batch runs are committed together.
 func TestWriteBatcherBatches(t *testing.T) {
 	ctx := context.Background()
-	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "batch.db"))
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "batch.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +87,7 @@ func TestWriteBatcherBatches(t *testing.T) {
 // TestWriteBatcherClosed: a write after Close fails at once, naming why.
 func TestWriteBatcherClosed(t *testing.T) {
 	ctx := context.Background()
-	st, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "closed.db"))
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "closed.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package verifier_test
+package postgres_test
 
 import (
 	"fmt"
@@ -12,6 +12,7 @@ import (
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/verifier"
 	"github.com/otpair/otpair/verifier/httpapi"
+	"github.com/otpair/otpair/verifier/postgres"
 )
 
 // TestPostgresRestartMidLoad restarts PostgreSQL (a private cluster) while sign-ups and
@@ -22,7 +23,7 @@ import (
 func TestPostgresRestartMidLoad(t *testing.T) {
 	pg := startPGCluster(t)
 	ctx := t.Context()
-	st, err := verifier.OpenPostgres(ctx, pg.dsn)
+	st, err := postgres.Open(ctx, pg.dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,9 @@
-package verifier
+// Package sqlite is the verifier's embedded database: DB implements verifier.Store on
+// one SQLite file (or in memory) through the pure-Go modernc.org/sqlite driver, with a
+// write batch that gives the writes of concurrent sign-ins one commit. Every store
+// interface of the verifier is implemented on DB, over one schema whose migrations
+// are append only.
+package sqlite
 
 import (
 	"context"
@@ -12,15 +17,18 @@ import (
 	"strings"
 	"time"
 
-	"modernc.org/sqlite"
+	modernc "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/internal/storesql"
 )
 
 // MemoryDB is the database path that keeps everything in memory, for demos and tests:
-// nothing is written to disk and everything is gone when the Store is closed.
+// nothing is written to disk and everything is gone when the DB is closed.
 const MemoryDB = ":memory:"
 
-// SQLiteStore is the embedded Store: one SQLite file (WAL, busy timeout in the DSN so
+// DB is the embedded verifier.Store: one SQLite file (WAL, busy timeout in the DSN so
 // every pooled connection waits for the writer instead of failing), through the pure-Go
 // modernc.org/sqlite driver.
 //
@@ -29,7 +37,7 @@ const MemoryDB = ":memory:"
 // instead of letting them collide in SQLite keeps them off SQLite's busy handler,
 // which sleeps and retries, and which on a busy machine turned a 0.3 ms write into
 // waits of 100 ms. Other processes on the same file still meet the busy timeout.
-type SQLiteStore struct {
+type DB struct {
 	db  *sql.DB // writes: one connection
 	rdb *sql.DB // reads; the same pool as db in memory mode
 	// Statements of the sign-in path, prepared once: parsing SQL cost more than running it.
@@ -40,21 +48,21 @@ type SQLiteStore struct {
 }
 
 var (
-	_ Store        = (*SQLiteStore)(nil)
-	_ SignInLoader = (*SQLiteStore)(nil)
+	_ verifier.Store        = (*DB)(nil)
+	_ verifier.SignInLoader = (*DB)(nil)
 )
 
-// OpenSQLite opens (creating it 0600 if needed) the database at path and brings its
+// Open opens (creating it 0600 if needed) the database at path and brings its
 // schema up to date. path MemoryDB opens a private in-memory database.
-func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
+func Open(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
-		return nil, fmt.Errorf("open sqlite: %w: empty database path", ErrInvalidArgument)
+		return nil, fmt.Errorf("open sqlite: %w: empty database path", verifier.ErrInvalidArgument)
 	}
 	params := url.Values{}
 	params.Add("_pragma", "busy_timeout(5000)")
 	params.Add("_pragma", "foreign_keys(1)")
 	params.Set("_txlock", "immediate")
-	s := &SQLiteStore{}
+	s := &DB{}
 	if path == MemoryDB {
 		// Every connection to ":memory:" would get a database of its own, so one
 		// connection does everything (shared cache would instead bring table-level
@@ -69,7 +77,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 		s.db, s.rdb = db, db
 	} else {
 		if strings.ContainsAny(path, "?#") {
-			return nil, fmt.Errorf("open sqlite %s: %w: the path must not contain ? or #", path, ErrInvalidArgument)
+			return nil, fmt.Errorf("open sqlite %s: %w: the path must not contain ? or #", path, verifier.ErrInvalidArgument)
 		}
 		if err := createPrivate(path); err != nil {
 			return nil, err
@@ -105,14 +113,14 @@ func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
 	return s, nil
 }
 
-func (s *SQLiteStore) prepare(ctx context.Context) error {
+func (s *DB) prepare(ctx context.Context) error {
 	for _, p := range []struct {
 		db   *sql.DB
 		stmt **sql.Stmt
 		sql  string
 	}{
-		{s.rdb, &s.userByLogin, `SELECT ` + userColumns + ` FROM users WHERE login_id = ?`},
-		{s.rdb, &s.userByID, `SELECT ` + userColumns + ` FROM users WHERE id = ?`},
+		{s.rdb, &s.userByLogin, `SELECT ` + storesql.UserColumns + ` FROM users WHERE login_id = ?`},
+		{s.rdb, &s.userByID, `SELECT ` + storesql.UserColumns + ` FROM users WHERE id = ?`},
 		{s.rdb, &s.signIn, signInSQL},
 		{s.rdb, &s.seeds, seedsSQL},
 		{s.rdb, &s.revoked, `SELECT 1 FROM revoked_tokens WHERE jti = ?`},
@@ -192,7 +200,7 @@ var sqliteMigrations = []string{
 // process opening the same new file holds it: switching a fresh file to WAL takes an
 // exclusive lock, and SQLite answers SQLITE_BUSY to the other opener at once, without
 // its busy handler (seen when two otpair processes start together on one file).
-func (s *SQLiteStore) migrateRetryingBusy(ctx context.Context) error {
+func (s *DB) migrateRetryingBusy(ctx context.Context) error {
 	const limit = 5 * time.Second
 	wait := 5 * time.Millisecond
 	for waited := time.Duration(0); ; waited += wait {
@@ -211,11 +219,11 @@ func (s *SQLiteStore) migrateRetryingBusy(ctx context.Context) error {
 
 // isBusy reports whether err is SQLite's SQLITE_BUSY (any extended form).
 func isBusy(err error) bool {
-	var e *sqlite.Error
+	var e *modernc.Error
 	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
-func (s *SQLiteStore) migrate(ctx context.Context) error {
+func (s *DB) migrate(ctx context.Context) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -252,7 +260,7 @@ func (s *SQLiteStore) migrate(ctx context.Context) error {
 }
 
 // SchemaVersion is the number of migrations the database has run.
-func (s *SQLiteStore) SchemaVersion(ctx context.Context) (int, error) {
+func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
 	if err := s.rdb.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("schema version: %w", err)
@@ -260,8 +268,8 @@ func (s *SQLiteStore) SchemaVersion(ctx context.Context) (int, error) {
 	return v, nil
 }
 
-// Close implements Store.
-func (s *SQLiteStore) Close() error {
+// Close implements verifier.Store.
+func (s *DB) Close() error {
 	if s.writes != nil {
 		s.writes.close()
 	}
@@ -271,12 +279,12 @@ func (s *SQLiteStore) Close() error {
 	return s.db.Close()
 }
 
-// Meta implements Store.
-func (s *SQLiteStore) Meta(ctx context.Context, name string) ([]byte, error) {
+// Meta implements verifier.Store.
+func (s *DB) Meta(ctx context.Context, name string) ([]byte, error) {
 	var v []byte
 	err := s.rdb.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = ?`, name).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("meta %q: %w", name, ErrNotFound)
+		return nil, fmt.Errorf("meta %q: %w", name, verifier.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("meta %q: %w", name, err)
@@ -284,16 +292,16 @@ func (s *SQLiteStore) Meta(ctx context.Context, name string) ([]byte, error) {
 	return v, nil
 }
 
-// InitMeta implements Store.
-func (s *SQLiteStore) InitMeta(ctx context.Context, name string, value []byte) ([]byte, error) {
+// InitMeta implements verifier.Store.
+func (s *DB) InitMeta(ctx context.Context, name string, value []byte) ([]byte, error) {
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, value); err != nil {
 		return nil, fmt.Errorf("init meta %q: %w", name, err)
 	}
 	return s.Meta(ctx, name)
 }
 
-// SetMeta implements Store.
-func (s *SQLiteStore) SetMeta(ctx context.Context, name string, value []byte) error {
+// SetMeta implements verifier.Store.
+func (s *DB) SetMeta(ctx context.Context, name string, value []byte) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
 	if err != nil {
 		return fmt.Errorf("set meta %q: %w", name, err)
@@ -301,14 +309,14 @@ func (s *SQLiteStore) SetMeta(ctx context.Context, name string, value []byte) er
 	return nil
 }
 
-// CreateUser implements Store.
-func (s *SQLiteStore) CreateUser(ctx context.Context, u UserRecord) error {
-	created := millis(u.Created)
+// CreateUser implements verifier.Store.
+func (s *DB) CreateUser(ctx context.Context, u verifier.UserRecord) error {
+	created := storesql.Millis(u.Created)
 	_, err := s.db.ExecContext(ctx, `INSERT INTO users (id, login_id, name, email, phone, active, created_at, last_step, step_drift, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.LoginID, u.Name, u.Email, u.Phone, boolInt(u.Active), created, nullStep(u.LastStep), u.StepDrift, created)
+		u.ID, u.LoginID, u.Name, u.Email, u.Phone, storesql.BoolInt(u.Active), created, storesql.NullStep(u.LastStep), u.StepDrift, created)
 	if isConstraint(err) {
-		return fmt.Errorf("create user: %w", ErrUserExists)
+		return fmt.Errorf("create user: %w", verifier.ErrUserExists)
 	}
 	if err != nil {
 		return fmt.Errorf("create user: %w", err)
@@ -316,17 +324,12 @@ func (s *SQLiteStore) CreateUser(ctx context.Context, u UserRecord) error {
 	return nil
 }
 
-const userColumns = `users.id, users.login_id, users.name, users.email, users.phone, users.active, users.created_at,
-	users.failed_count, users.locked_until, users.last_step, users.step_drift, users.tokens_not_before,
-	EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = users.id AND kind = 'active'),
-	EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = users.id AND kind = 'pending')`
-
 const seedsSQL = `SELECT kind, seed_id, ciphertext, nonce, key_id, algorithm, digits, period, created_at
 	FROM seeds WHERE user_id = ?`
 
 // signInSQL reads a user and its seeds in one statement (one row per seed, or one row
 // with NULL seed columns).
-const signInSQL = `SELECT ` + userColumns + `, seeds.kind, seeds.seed_id, seeds.ciphertext, seeds.nonce, seeds.key_id,
+const signInSQL = `SELECT ` + storesql.UserColumns + `, seeds.kind, seeds.seed_id, seeds.ciphertext, seeds.nonce, seeds.key_id,
 	seeds.algorithm, seeds.digits, seeds.period, seeds.created_at
 	FROM users LEFT JOIN seeds ON seeds.user_id = users.id WHERE users.login_id = ?`
 
@@ -358,9 +361,9 @@ const consumeSQL = `UPDATE users SET last_step = ?1, step_drift = ?2, failed_cou
 	WHERE id = ?4 AND (last_step IS NULL OR last_step < ?1)
 	AND EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = ?4 AND kind = 'active' AND seed_id = ?5)`
 
-func scanUser(r rowScanner, more ...any) (UserRecord, error) {
+func scanUser(r storesql.Scanner, more ...any) (verifier.UserRecord, error) {
 	var (
-		u                     UserRecord
+		u                     verifier.UserRecord
 		active, hasA, hasP    int
 		created, notBefore    int64
 		lockedUntil, lastStep sql.NullInt64
@@ -368,12 +371,12 @@ func scanUser(r rowScanner, more ...any) (UserRecord, error) {
 	dest := []any{&u.ID, &u.LoginID, &u.Name, &u.Email, &u.Phone, &active, &created, &u.FailedAttempts,
 		&lockedUntil, &lastStep, &u.StepDrift, &notBefore, &hasA, &hasP}
 	if err := r.Scan(append(dest, more...)...); err != nil {
-		return UserRecord{}, err
+		return verifier.UserRecord{}, err
 	}
 	u.Active, u.HasActiveSeed, u.HasPendingSeed = active != 0, hasA != 0, hasP != 0
-	u.Created, u.TokensNotBefore = fromMillis(created), fromMillis(notBefore)
+	u.Created, u.TokensNotBefore = storesql.FromMillis(created), storesql.FromMillis(notBefore)
 	if lockedUntil.Valid {
-		u.LockedUntil = fromMillis(lockedUntil.Int64)
+		u.LockedUntil = storesql.FromMillis(lockedUntil.Int64)
 	}
 	u.LastStep = -1
 	if lastStep.Valid {
@@ -382,62 +385,62 @@ func scanUser(r rowScanner, more ...any) (UserRecord, error) {
 	return u, nil
 }
 
-func (s *SQLiteStore) userWhere(ctx context.Context, stmt *sql.Stmt, arg any) (UserRecord, error) {
+func (s *DB) userWhere(ctx context.Context, stmt *sql.Stmt, arg any) (verifier.UserRecord, error) {
 	u, err := scanUser(stmt.QueryRowContext(ctx, arg))
 	if errors.Is(err, sql.ErrNoRows) {
-		return UserRecord{}, ErrUnknownUser
+		return verifier.UserRecord{}, verifier.ErrUnknownUser
 	}
 	return u, err
 }
 
-// UserByLoginID implements Store.
-func (s *SQLiteStore) UserByLoginID(ctx context.Context, loginID string) (UserRecord, error) {
+// UserByLoginID implements verifier.Store.
+func (s *DB) UserByLoginID(ctx context.Context, loginID string) (verifier.UserRecord, error) {
 	u, err := s.userWhere(ctx, s.userByLogin, loginID)
 	if err != nil {
-		return UserRecord{}, fmt.Errorf("load user by login id: %w", err)
+		return verifier.UserRecord{}, fmt.Errorf("load user by login id: %w", err)
 	}
 	return u, nil
 }
 
-// UserByID implements Store.
-func (s *SQLiteStore) UserByID(ctx context.Context, id string) (UserRecord, error) {
+// UserByID implements verifier.Store.
+func (s *DB) UserByID(ctx context.Context, id string) (verifier.UserRecord, error) {
 	u, err := s.userWhere(ctx, s.userByID, id)
 	if err != nil {
-		return UserRecord{}, fmt.Errorf("load user by id: %w", err)
+		return verifier.UserRecord{}, fmt.Errorf("load user by id: %w", err)
 	}
 	return u, nil
 }
 
-// UserWithSeeds implements SignInLoader: the user and its seeds in one read.
-func (s *SQLiteStore) UserWithSeeds(ctx context.Context, loginID string) (u UserRecord, active, pending *SealedSeed, err error) {
+// UserWithSeeds implements verifier.SignInLoader: the user and its seeds in one read.
+func (s *DB) UserWithSeeds(ctx context.Context, loginID string) (u verifier.UserRecord, active, pending *verifier.SealedSeed, err error) {
 	rows, err := s.signIn.QueryContext(ctx, loginID)
 	if err != nil {
-		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
+		return verifier.UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
 	}
 	defer rows.Close()
-	u, active, pending, err = scanUserWithSeeds(rows, scanUser)
+	u, active, pending, err = storesql.ScanUserWithSeeds(rows, scanUser)
 	if err != nil {
-		return UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
+		return verifier.UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
 	}
 	return u, active, pending, nil
 }
 
-// ListUsers implements Store.
-func (s *SQLiteStore) ListUsers(ctx context.Context) ([]UserRecord, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY login_id`)
+// ListUsers implements verifier.Store.
+func (s *DB) ListUsers(ctx context.Context) ([]verifier.UserRecord, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+storesql.UserColumns+` FROM users ORDER BY login_id`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	defer rows.Close()
-	users, err := scanUsers(rows, scanUser)
+	users, err := storesql.ScanUsers(rows, scanUser)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	return users, nil
 }
 
-// DeleteUser implements Store.
-func (s *SQLiteStore) DeleteUser(ctx context.Context, id string) error {
+// DeleteUser implements verifier.Store.
+func (s *DB) DeleteUser(ctx context.Context, id string) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("delete user: %w", err)
@@ -445,18 +448,18 @@ func (s *SQLiteStore) DeleteUser(ctx context.Context, id string) error {
 	return oneRow(res, "delete user")
 }
 
-// PutPendingSeed implements Store.
-func (s *SQLiteStore) PutPendingSeed(ctx context.Context, userID string, seed SealedSeed) error {
+// PutPendingSeed implements verifier.Store.
+func (s *DB) PutPendingSeed(ctx context.Context, userID string, seed verifier.SealedSeed) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO seeds (user_id, kind, seed_id, ciphertext, nonce, key_id, algorithm, digits, period, created_at)
 		VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (user_id, kind) DO UPDATE SET seed_id = excluded.seed_id, ciphertext = excluded.ciphertext,
 			nonce = excluded.nonce, key_id = excluded.key_id, algorithm = excluded.algorithm,
 			digits = excluded.digits, period = excluded.period, created_at = excluded.created_at`,
-		userID, seed.ID, seed.Ciphertext, seed.Nonce, seed.KeyID, seed.Algorithm, seed.Digits, seed.Period, millis(seed.Created))
+		userID, seed.ID, seed.Ciphertext, seed.Nonce, seed.KeyID, seed.Algorithm, seed.Digits, seed.Period, storesql.Millis(seed.Created))
 	if isConstraint(err) {
 		// The foreign key: no such user (the CHECKs guard values the backend controls).
-		if _, uerr := s.UserByID(ctx, userID); errors.Is(uerr, ErrUnknownUser) {
-			return fmt.Errorf("put pending seed: %w", ErrUnknownUser)
+		if _, uerr := s.UserByID(ctx, userID); errors.Is(uerr, verifier.ErrUnknownUser) {
+			return fmt.Errorf("put pending seed: %w", verifier.ErrUnknownUser)
 		}
 	}
 	if err != nil {
@@ -465,21 +468,21 @@ func (s *SQLiteStore) PutPendingSeed(ctx context.Context, userID string, seed Se
 	return nil
 }
 
-// Seeds implements Store.
-func (s *SQLiteStore) Seeds(ctx context.Context, userID string) (active, pending *SealedSeed, err error) {
+// Seeds implements verifier.Store.
+func (s *DB) Seeds(ctx context.Context, userID string) (active, pending *verifier.SealedSeed, err error) {
 	rows, err := s.seeds.QueryContext(ctx, userID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load seeds: %w", err)
 	}
 	defer rows.Close()
-	if active, pending, err = readSeeds(ctx, rows, s, userID); err != nil {
+	if active, pending, err = storesql.ReadSeeds(ctx, rows, s, userID); err != nil {
 		return nil, nil, fmt.Errorf("load seeds: %w", err)
 	}
 	return active, pending, nil
 }
 
-// DeleteSeeds implements Store.
-func (s *SQLiteStore) DeleteSeeds(ctx context.Context, userID string) error {
+// DeleteSeeds implements verifier.Store.
+func (s *DB) DeleteSeeds(ctx context.Context, userID string) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM seeds WHERE user_id = ?`, userID)
 	if err != nil {
 		return fmt.Errorf("delete seeds: %w", err)
@@ -492,15 +495,15 @@ func (s *SQLiteStore) DeleteSeeds(ctx context.Context, userID string) error {
 	return nil
 }
 
-// ChargeAttempt implements Store. The single UPDATE is the whole decision: SQLite runs
-// one writer at a time and PostgreSQL re-checks the WHERE clause on the locked row, so
-// no two attempts read the same count. It runs in the write batch of concurrent
-// sign-ins (writeBatcher), one statement after another.
-func (s *SQLiteStore) ChargeAttempt(ctx context.Context, userID string, now time.Time, max int, lock time.Duration) (Attempt, error) {
-	n := millis(now)
-	var a Attempt
+// ChargeAttempt implements verifier.Store. The single UPDATE is the whole decision:
+// SQLite runs one writer at a time and PostgreSQL re-checks the WHERE clause on the
+// locked row, so no two attempts read the same count. It runs in the write batch of
+// concurrent sign-ins (writeBatcher), one statement after another.
+func (s *DB) ChargeAttempt(ctx context.Context, userID string, now time.Time, max int, lock time.Duration) (verifier.Attempt, error) {
+	n := storesql.Millis(now)
+	var a verifier.Attempt
 	err := s.writes.do(ctx, func(ctx context.Context, c *batchConn) error {
-		a = Attempt{}
+		a = verifier.Attempt{}
 		changed, err := c.exec(ctx, chargeSQL, n, int64(max), n+lock.Milliseconds(), userID)
 		if err != nil || changed == 0 {
 			return err
@@ -510,12 +513,12 @@ func (s *SQLiteStore) ChargeAttempt(ctx context.Context, userID string, now time
 		if err != nil || !found {
 			return err
 		}
-		a = Attempt{Allowed: true, Count: int(driverInt64(row[0])), LockedUntil: fromMillis(driverInt64(row[1])),
+		a = verifier.Attempt{Allowed: true, Count: int(driverInt64(row[0])), LockedUntil: storesql.FromMillis(driverInt64(row[1])),
 			ActiveSeedID: driverString(row[2]), PendingSeedID: driverString(row[3])}
 		return nil
 	})
 	if err != nil {
-		return Attempt{}, fmt.Errorf("charge attempt: %w", err)
+		return verifier.Attempt{}, fmt.Errorf("charge attempt: %w", err)
 	}
 	if a.Allowed {
 		return a, nil
@@ -523,17 +526,18 @@ func (s *SQLiteStore) ChargeAttempt(ctx context.Context, userID string, now time
 	// No row: locked, or no such user.
 	u, err := s.UserByID(ctx, userID)
 	if err != nil {
-		return Attempt{}, fmt.Errorf("charge attempt: %w", err)
+		return verifier.Attempt{}, fmt.Errorf("charge attempt: %w", err)
 	}
-	return Attempt{Allowed: false, Count: u.FailedAttempts, LockedUntil: u.LockedUntil}, nil
+	return verifier.Attempt{Allowed: false, Count: u.FailedAttempts, LockedUntil: u.LockedUntil}, nil
 }
 
-// ConsumeStep implements Store: the replay guard is this one UPDATE, accepted when it
-// changed a row. It runs in the write batch of concurrent sign-ins (writeBatcher).
-func (s *SQLiteStore) ConsumeStep(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (bool, error) {
+// ConsumeStep implements verifier.Store: the replay guard is this one UPDATE, accepted
+// when it changed a row. It runs in the write batch of concurrent sign-ins
+// (writeBatcher).
+func (s *DB) ConsumeStep(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (bool, error) {
 	var won bool
 	err := s.writes.do(ctx, func(ctx context.Context, c *batchConn) error {
-		n, err := c.exec(ctx, consumeSQL, int64(step), int64(drift), millis(now), userID, seedID)
+		n, err := c.exec(ctx, consumeSQL, int64(step), int64(drift), storesql.Millis(now), userID, seedID)
 		won = n == 1
 		return err
 	})
@@ -543,9 +547,9 @@ func (s *SQLiteStore) ConsumeStep(ctx context.Context, userID, seedID string, st
 	return won, nil
 }
 
-// PromotePending implements Store. The transaction begins IMMEDIATE (the DSN's
+// PromotePending implements verifier.Store. The transaction begins IMMEDIATE (the DSN's
 // _txlock), so it holds the write lock from its first statement.
-func (s *SQLiteStore) PromotePending(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (promoted, firstSeen bool, err error) {
+func (s *DB) PromotePending(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (promoted, firstSeen bool, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, false, fmt.Errorf("promote pending seed: %w", err)
@@ -562,7 +566,7 @@ func (s *SQLiteStore) PromotePending(ctx context.Context, userID, seedID string,
 	res, err := tx.ExecContext(ctx, `UPDATE users SET last_step = ?1, step_drift = ?2, failed_count = 0, locked_until = NULL, active = 1, updated_at = ?3
 		WHERE id = ?4 AND (last_step IS NULL OR last_step < ?1)
 		AND EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = ?4 AND kind = 'pending' AND seed_id = ?5)`,
-		int64(step), drift, millis(now), userID, seedID)
+		int64(step), drift, storesql.Millis(now), userID, seedID)
 	if err != nil {
 		return false, false, fmt.Errorf("promote pending seed: %w", err)
 	}
@@ -581,29 +585,29 @@ func (s *SQLiteStore) PromotePending(ctx context.Context, userID, seedID string,
 	return true, active == 0, nil
 }
 
-// RevokeToken implements Store.
-func (s *SQLiteStore) RevokeToken(ctx context.Context, jti string, expires, now time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING`, jti, millis(expires)); err != nil {
+// RevokeToken implements verifier.Store.
+func (s *DB) RevokeToken(ctx context.Context, jti string, expires, now time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING`, jti, storesql.Millis(expires)); err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM revoked_tokens WHERE expires_at <= ?`, millis(now)); err != nil {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM revoked_tokens WHERE expires_at <= ?`, storesql.Millis(now)); err != nil {
 		return fmt.Errorf("revoke token: purge expired: %w", err)
 	}
 	return nil
 }
 
-// RevokeUserTokens implements Store.
-func (s *SQLiteStore) RevokeUserTokens(ctx context.Context, userID string, before time.Time) error {
+// RevokeUserTokens implements verifier.Store.
+func (s *DB) RevokeUserTokens(ctx context.Context, userID string, before time.Time) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE users SET tokens_not_before = MAX(tokens_not_before, ?) WHERE id = ?`,
-		millis(before), userID)
+		storesql.Millis(before), userID)
 	if err != nil {
 		return fmt.Errorf("revoke user tokens: %w", err)
 	}
 	return oneRow(res, "revoke user tokens")
 }
 
-// TokenRevoked implements Store.
-func (s *SQLiteStore) TokenRevoked(ctx context.Context, jti string) (bool, error) {
+// TokenRevoked implements verifier.Store.
+func (s *DB) TokenRevoked(ctx context.Context, jti string) (bool, error) {
 	var one int
 	err := s.revoked.QueryRowContext(ctx, jti).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -621,40 +625,12 @@ func oneRow(res sql.Result, what string) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("%s: %w", what, ErrUnknownUser)
+		return fmt.Errorf("%s: %w", what, verifier.ErrUnknownUser)
 	}
 	return nil
 }
 
 func isConstraint(err error) bool {
-	var e *sqlite.Error
+	var e *modernc.Error
 	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
-}
-
-func millis(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func fromMillis(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func nullStep(step int64) any {
-	if step < 0 {
-		return nil
-	}
-	return step
 }

@@ -1,4 +1,4 @@
-package verifier_test
+package postgres_test
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/postgres"
+	"github.com/otpair/otpair/verifier/postgres/pgtest"
 	"github.com/otpair/otpair/verifier/storetest"
 )
 
@@ -21,11 +23,11 @@ func TestPostgresConformance(t *testing.T) { storetest.Run(t, openPostgres) }
 // Several instances starting together on an empty database: every one opens, the
 // migrations run once, and all agree on the values InitMeta stores first.
 func TestPostgresConcurrentFirstStart(t *testing.T) {
-	dsn := pgTestDSN(t)
+	dsn := pgtest.DSN(t)
 	const n = 6
 	var (
 		wg     sync.WaitGroup
-		stores = make([]*verifier.PostgresStore, n)
+		stores = make([]*postgres.DB, n)
 		errs   = make([]error, n)
 		values = make([][]byte, n)
 		start  = make(chan struct{})
@@ -33,7 +35,7 @@ func TestPostgresConcurrentFirstStart(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			s, err := verifier.OpenPostgres(t.Context(), dsn)
+			s, err := postgres.Open(t.Context(), dsn)
 			if err != nil {
 				errs[i] = err
 				return
@@ -65,7 +67,7 @@ func TestPostgresConcurrentFirstStart(t *testing.T) {
 		t.Fatalf("SchemaVersion = %d, %v; want 2", v, err)
 	}
 	// A later start finds the schema current and keeps the data.
-	again, err := verifier.OpenPostgres(t.Context(), dsn)
+	again, err := postgres.Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,17 +86,17 @@ func TestPostgresBadDSN(t *testing.T) {
 		"postgres://u:" + secret + "@127.0.0.1:1/db?sslmode=disable&connect_timeout=2",
 		"postgres://u:" + secret + "@127.0.0.1/db?pool_max_conns=zero",
 	} {
-		s, err := verifier.OpenPostgres(t.Context(), dsn)
+		s, err := postgres.Open(t.Context(), dsn)
 		if err == nil {
 			s.Close()
-			t.Errorf("OpenPostgres(%q) succeeded", dsn)
+			t.Errorf("postgres.Open(%q) succeeded", dsn)
 			continue
 		}
 		if strings.Contains(err.Error(), secret) {
-			t.Errorf("OpenPostgres error repeats the password: %v", err)
+			t.Errorf("postgres.Open error repeats the password: %v", err)
 		}
 	}
-	if _, err := verifier.OpenPostgres(t.Context(), "postgres://u:"+secret+"@127.0.0.1:notaport/db"); !errors.Is(err, verifier.ErrInvalidArgument) {
+	if _, err := postgres.Open(t.Context(), "postgres://u:"+secret+"@127.0.0.1:notaport/db"); !errors.Is(err, verifier.ErrInvalidArgument) {
 		t.Errorf("unparsable DSN: %v, want ErrInvalidArgument", err)
 	}
 }
@@ -106,41 +108,13 @@ func TestIsPostgresDSN(t *testing.T) {
 		"POSTGRES://u@h/db":       true,
 		"/var/lib/otpair/v.db":    false,
 		"postgres.db":             false,
-		verifier.MemoryDB:         false,
+		":memory:":                false, // sqlite.MemoryDB
 		"file:postgres://x":       false,
 		"./postgres:/verifier.db": false,
 	} {
-		if got := verifier.IsPostgresDSN(dsn); got != want {
-			t.Errorf("IsPostgresDSN(%q) = %v, want %v", dsn, got, want)
+		if got := postgres.IsDSN(dsn); got != want {
+			t.Errorf("IsDSN(%q) = %v, want %v", dsn, got, want)
 		}
-	}
-}
-
-// OpenStore picks the implementation by the DSN.
-func TestOpenStore(t *testing.T) {
-	path := t.TempDir() + "/verifier.db"
-	s, err := verifier.OpenStore(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := s.(*verifier.SQLiteStore); !ok {
-		t.Errorf("OpenStore(%q) = %T, want *SQLiteStore", path, s)
-	}
-	s.Close()
-	if s, err := verifier.OpenStore(t.Context(), ""); err == nil || s != nil {
-		t.Errorf("OpenStore(\"\") = %v, %v; want a nil Store and an error", s, err)
-	}
-	if s, err := verifier.OpenStore(t.Context(), "postgres://u@127.0.0.1:notaport/db"); err == nil || s != nil {
-		t.Errorf("OpenStore(bad postgres URL) = %v, %v; want a nil Store and an error", s, err)
-	}
-	dsn := pgTestDSN(t)
-	s, err = verifier.OpenStore(t.Context(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, ok := s.(*verifier.PostgresStore); !ok {
-		t.Errorf("OpenStore(postgres DSN) = %T, want *PostgresStore", s)
 	}
 }
 
@@ -150,8 +124,8 @@ func TestOpenStore(t *testing.T) {
 // seed row and then finds the old seed gone. The promotion is played by hand on a
 // second connection so the interleaving is certain.
 func TestPostgresConsumeWaitsForPromotion(t *testing.T) {
-	dsn := pgTestDSN(t)
-	s, err := verifier.OpenPostgres(t.Context(), dsn)
+	dsn := pgtest.DSN(t)
+	s, err := postgres.Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +222,7 @@ func TestRedactDSN(t *testing.T) {
 		"/var/lib/otpair/verifier.db":                                     "/var/lib/otpair/verifier.db",
 		"postgres://u:s3cret@h:notaport/db%":                              "postgres://(unparsable connection string)",
 	} {
-		got := verifier.RedactDSN(dsn)
+		got := postgres.RedactDSN(dsn)
 		if got != want {
 			t.Errorf("RedactDSN(%q) = %q, want %q", dsn, got, want)
 		}
@@ -260,8 +234,8 @@ func TestRedactDSN(t *testing.T) {
 
 // A database migrated by a newer otpair is refused, not written to with an old schema.
 func TestPostgresNewerSchemaRefused(t *testing.T) {
-	dsn := pgTestDSN(t)
-	s, err := verifier.OpenPostgres(t.Context(), dsn)
+	dsn := pgtest.DSN(t)
+	s, err := postgres.Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,10 +248,10 @@ func TestPostgresNewerSchemaRefused(t *testing.T) {
 	if _, err := conn.Exec(t.Context(), `UPDATE schema_version SET version = 99`); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := verifier.OpenPostgres(t.Context(), dsn); err == nil || !strings.Contains(err.Error(), "newer") {
+	if s, err := postgres.Open(t.Context(), dsn); err == nil || !strings.Contains(err.Error(), "newer") {
 		if s != nil {
 			s.Close()
 		}
-		t.Fatalf("OpenPostgres on a version 99 schema = %v, want an error saying it is newer", err)
+		t.Fatalf("postgres.Open on a version 99 schema = %v, want an error saying it is newer", err)
 	}
 }
