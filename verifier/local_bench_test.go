@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/otpair/otpair/provisioning"
+	"github.com/otpair/otpair/verifier/internal/bench"
 )
 
 // benchUsers stores n active users named b0…b(n-1) that share one secret (each sealed
@@ -122,7 +123,7 @@ type latencies struct {
 
 // start notes the process CPU time, so report can give the CPU cost of one call: on a
 // machine shared with other work, that figure moves much less than the wall time.
-func (l *latencies) start() { l.cpu = localBenchCPU() }
+func (l *latencies) start() { l.cpu = bench.ProcessCPU() }
 
 func (l *latencies) add(d []time.Duration) {
 	l.mu.Lock()
@@ -139,6 +140,6 @@ func (l *latencies) report(b *testing.B) {
 	b.ReportMetric(at(0.5), "p50-µs")
 	b.ReportMetric(at(0.99), "p99-µs")
 	if l.cpu > 0 {
-		b.ReportMetric(float64((localBenchCPU()-l.cpu).Microseconds())/float64(len(l.all)), "cpu-µs/op")
+		b.ReportMetric(float64((bench.ProcessCPU()-l.cpu).Microseconds())/float64(len(l.all)), "cpu-µs/op")
 	}
 }

@@ -1,7 +1,8 @@
-// Package bench is the harness of the verifier's HTTP benchmarks (BenchmarkServer in
-// verifier/httpapi, BenchmarkServerStore in verifier): two load generators that run in
-// the benchmark's own process and Run, which drives one of them and reports req/s,
-// latency and CPU per request. Only benchmarks import it.
+// Package bench is the harness of the verifier's benchmarks. Run drives one of two HTTP
+// load generators (Wire, NetHTTP), which run in the benchmark's own process, and
+// reports req/s, latency and CPU per request: BenchmarkServer in verifier/httpapi and
+// BenchmarkServerStore in verifier use it. ProcessCPU is the process's CPU time, which
+// the in-process sign-in benchmarks report too. Only benchmarks import it.
 package bench
 
 import (
