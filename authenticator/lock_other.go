@@ -43,6 +43,3 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 		}
 	}
 }
-
-// syncDir is a no-op where directories cannot be synced.
-func syncDir(string) error { return nil }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"filippo.io/age"
+
+	"github.com/otpair/otpair/internal/atomicfile"
 )
 
 // Rekey moves the vault to another protection with a new key: the OS keyring (a new
@@ -122,7 +124,7 @@ func (v *Vault) rekeyToPassphrase(ctx context.Context) (string, error) {
 	if err := v.bothKeys(id); err != nil {
 		return "", err
 	}
-	if err := writeAtomic(filepath.Join(v.dir, IdentityFileName), wrapped); err != nil {
+	if err := atomicfile.Write(filepath.Join(v.dir, IdentityFileName), wrapped); err != nil {
 		return "", fmt.Errorf("rekey: write %s: %w", IdentityFileName, err)
 	}
 	if err := step("identity"); err != nil {

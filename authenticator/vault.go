@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/otpair/otpair/internal/atomicfile"
 )
 
 // Names of the files in the data folder.
@@ -557,9 +559,9 @@ func (v *Vault) locked(ctx context.Context, fn func() error) error {
 		return err
 	}
 	defer unlock()
-	removeStaleTemps(v.path)
-	removeStaleTemps(filepath.Join(v.dir, IdentityFileName))
-	removeStaleTemps(filepath.Join(v.dir, MetaFileName))
+	atomicfile.RemoveStale(v.path)
+	atomicfile.RemoveStale(filepath.Join(v.dir, IdentityFileName))
+	atomicfile.RemoveStale(filepath.Join(v.dir, MetaFileName))
 	cipher, err := readVaultFile(v.path)
 	if err != nil {
 		return err
@@ -588,7 +590,7 @@ func step(name string) error {
 // vault's header still says scrypt, and a new vault does not exist yet.
 func (v *Vault) write(accounts []Account) error {
 	if v.wrapped != nil {
-		if err := writeAtomic(filepath.Join(v.dir, IdentityFileName), v.wrapped); err != nil {
+		if err := atomicfile.Write(filepath.Join(v.dir, IdentityFileName), v.wrapped); err != nil {
 			return fmt.Errorf("write %s: %w", IdentityFileName, err)
 		}
 		if err := step("identity"); err != nil {
@@ -626,7 +628,7 @@ func (v *Vault) writeVault(accounts []Account, rs ...age.Recipient) error {
 	if err != nil {
 		return fmt.Errorf("vault: %w", err)
 	}
-	if err := writeAtomic(v.path, cipher); err != nil {
+	if err := atomicfile.Write(v.path, cipher); err != nil {
 		return fmt.Errorf("write vault: %w", err)
 	}
 	v.cipher, v.accounts = cipher, accounts
@@ -737,7 +739,7 @@ func (v *Vault) setMetaProtection(p string) error {
 
 func writeMeta(dir string, m *meta) error {
 	b, _ := json.MarshalIndent(m, "", "  ")
-	if err := writeAtomic(filepath.Join(dir, MetaFileName), append(b, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, MetaFileName), append(b, '\n')); err != nil {
 		return fmt.Errorf("write vault description: %w", err)
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/otpair/otpair/internal/atomicfile"
 	"github.com/otpair/otpair/internal/external"
 	"github.com/otpair/otpair/provisioning"
 )
@@ -46,7 +47,7 @@ func TestPassphraseScryptOncePerOpen(t *testing.T) {
 		t.Errorf("%s: %v, mode %v; want 0600", IdentityFileName, err, fi.Mode())
 	}
 	// A temporary file a crashed writer left is removed by the next writer.
-	stale := filepath.Join(dir, IdentityFileName+tempSuffix+"0123")
+	stale := filepath.Join(dir, IdentityFileName+atomicfile.TempSuffix+"0123")
 	os.WriteFile(stale, []byte("left by a crash"), 0o600)
 	hotp := testKey(t, "Counter", "h")
 	hotp.Type, hotp.Period = provisioning.HOTP, 0
@@ -362,7 +363,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 				if err == nil || err.Error() != "crash" {
 					t.Fatalf("crash after %s: change = %v", s, err)
 				}
-				removeStaleTemps(filepath.Join(dir, VaultFileName))
+				atomicfile.RemoveStale(filepath.Join(dir, VaultFileName))
 				var v *Vault
 				var errs []string
 				for _, pass := range sc.opens {
