@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 
 	"filippo.io/age"
+
+	"github.com/otpair/otpair/internal/keyfile"
 )
 
 // IdentityFileName is the file that holds a passphrase vault's X25519 identity,
@@ -33,7 +35,9 @@ func wrapIdentity(id *age.X25519Identity, pass string, workFactor int) ([]byte, 
 	return b, nil
 }
 
-// readIdentityFile returns identity.age in dir, or nil if there is none.
+// readIdentityFile returns identity.age in dir, or nil if there is none. Like ssh with
+// a private key, it refuses one that other users can read: sealed with a passphrase or
+// not, a key file open to everyone invites an offline guess at the passphrase.
 func readIdentityFile(dir string) ([]byte, error) {
 	path := filepath.Join(dir, IdentityFileName)
 	f, err := os.Open(path)
@@ -44,6 +48,13 @@ func readIdentityFile(dir string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := keyfile.Check(path, fi); err != nil {
+		return nil, fmt.Errorf("read the vault key: %w", err)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, maxIdentityBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)

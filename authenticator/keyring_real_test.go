@@ -94,3 +94,68 @@ func TestRealKeyring(t *testing.T) {
 		}
 	}
 }
+
+// TestRealKeyringKeyNeverReplaced is issue 11's item 5 against a real gnome-keyring:
+// with vault.age moved aside, Open refuses to start a new vault and the keyring item
+// stays as it was (secret-tool still finds exactly one); put back, the backup opens; a
+// rekey to the keyring never overwrites an item already stored under the vault's name.
+func TestRealKeyringKeyNeverReplaced(t *testing.T) {
+	external.Env(t, "OTPAIR_TEST_KEYRING", "a Secret Service (gnome-keyring under dbus-run-session)")
+	ctx := context.Background()
+	kr := SystemKeyring{}
+	dir := t.TempDir()
+	opts := Options{Dir: dir, Keyring: kr, ScryptWorkFactor: 4, Passphrase: fixedPass("pass phrase", nil)}
+	v, err := Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Add(ctx, testKey(t, "Real", "kept")); err != nil {
+		t.Fatal(err)
+	}
+	user := v.Status().KeyringUser
+	t.Cleanup(func() { kr.Delete(ctx, KeyringService, user) })
+	item, err := kr.Get(ctx, KeyringService, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backup := moveAside(t, dir)
+	_, err = Open(ctx, opts)
+	wantMissing(t, "Open", err, "keyring item", user)
+	if now, err := kr.Get(ctx, KeyringService, user); err != nil || now != item || realKeyringItems(t, user) != 1 {
+		t.Fatalf("the keyring item changed: %v", err)
+	}
+	b, _ := os.ReadFile(backup)
+	os.WriteFile(filepath.Join(dir, VaultFileName), b, 0o600)
+	v, err = Open(ctx, opts)
+	if err != nil || len(mustAccounts(t, v)) != 1 {
+		t.Fatalf("the restored backup: %v", err)
+	}
+
+	// Rekey to a passphrase, then put the old item back (as a failed delete would
+	// leave it): a rekey to the keyring stores the new key beside it.
+	if _, err := v.Rekey(ctx, ProtectionPassphrase); err != nil {
+		t.Fatal(err)
+	}
+	if n := realKeyringItems(t, user); n != 0 {
+		t.Fatalf("%d items after rekey to a passphrase", n)
+	}
+	if err := kr.Set(ctx, KeyringService, user, item); err != nil {
+		t.Fatal(err)
+	}
+	note, err := v.Rekey(ctx, ProtectionKeyring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newUser := v.Status().KeyringUser
+	t.Cleanup(func() { kr.Delete(ctx, KeyringService, newUser) })
+	if now, _ := kr.Get(ctx, KeyringService, user); now != item || newUser == user || !strings.Contains(note, user) {
+		t.Errorf("the earlier item was overwritten, or the new key went under its name (%q): %s", newUser, note)
+	}
+	if realKeyringItems(t, newUser) != 1 {
+		t.Errorf("secret-tool does not find the new item %s", newUser)
+	}
+	v, err = Open(ctx, Options{Dir: dir, Keyring: kr})
+	if err != nil || len(mustAccounts(t, v)) != 1 {
+		t.Errorf("reopened with the new item: %v", err)
+	}
+}

@@ -15,7 +15,7 @@ import (
 // O_EXCL and removing it on unlock. Unlike flock it survives a crash: a lock file left
 // behind by a killed otpair must be deleted by hand, and the error says so.
 // TODO: LockFileEx through golang.org/x/sys/windows would die with the process.
-func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+func lockFile(ctx context.Context, path string, waiting func()) (unlock func(), err error) {
 	wait := time.Millisecond
 	deadline := time.NewTimer(30 * time.Second)
 	defer deadline.Stop()
@@ -28,11 +28,15 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
+		if waiting != nil {
+			waiting()
+			waiting = nil
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("waiting for another otpair to finish with the vault: %w", ctx.Err())
+			return nil, lockGaveUp(ctx, path)
 		case <-deadline.C:
 			t.Stop()
 			return nil, fmt.Errorf("the vault lock %s has been held for 30s: if no otpair is running, delete it", path)

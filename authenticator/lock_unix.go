@@ -13,9 +13,11 @@ import (
 )
 
 // lockFile takes an exclusive flock on path (created if missing), waiting until it is
-// free or ctx ends. The lock dies with the process, so a crash never leaves the vault
-// locked. unlock releases it.
-func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+// free or ctx ends (Ctrl-C, SIGTERM: the error then says what it gave up on, and
+// why). waiting, if not nil, is called once when the wait begins, so a person can be
+// told why nothing happens. The lock dies with the process, so a crash never leaves
+// the vault locked. unlock releases it.
+func lockFile(ctx context.Context, path string, waiting func()) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
@@ -32,12 +34,16 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
+		if waiting != nil {
+			waiting()
+			waiting = nil
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			f.Close()
-			return nil, fmt.Errorf("waiting for another otpair to finish with the vault: %w", ctx.Err())
+			return nil, lockGaveUp(ctx, path)
 		case <-t.C:
 		}
 		if wait < 20*time.Millisecond {

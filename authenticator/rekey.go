@@ -2,10 +2,13 @@ package authenticator
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"filippo.io/age"
 
@@ -20,23 +23,40 @@ import (
 // replacing the item before the vault would lock the vault out if the write failed.
 // Rekeying a vault that does not exist yet creates it, empty, with that protection.
 //
+// The new passphrase is asked for before any lock is taken, so neither the Vault nor
+// vault.lock is held while someone types. A keyring item already stored under the
+// vault's name (an earlier key of this vault, which may open old backups) is never
+// overwritten: the new key gets an item of its own, and note says so.
+//
 // A crash at any point leaves a vault that opens with the old key or the new one: the
 // vault is first sealed to both keys, then vault.json switches to the new protection,
 // then the vault is sealed to the new key alone and the old key is removed.
 //
 // note is something the caller should tell the user (a keyring item that could not be
-// deleted), or "".
+// deleted, or one left in place), or "".
 func (v *Vault) Rekey(ctx context.Context, to Protection) (note string, err error) {
+	var pass string
+	switch to {
+	case ProtectionKeyring:
+	case ProtectionPassphrase:
+		st := v.Status()
+		cur := st.Protection
+		if !st.Exists {
+			cur = 0
+		}
+		if pass, err = v.askPassphrase(ctx, PassphraseRequest{New: true, Current: cur}); err != nil {
+			return "", err
+		}
+	default:
+		return "", fmt.Errorf("rekey: unknown protection %d", to)
+	}
 	err = v.locked(ctx, func() error {
 		prev := v.snapshotKeys()
 		var err error
-		switch to {
-		case ProtectionKeyring:
+		if to == ProtectionKeyring {
 			note, err = v.rekeyToKeyring(ctx)
-		case ProtectionPassphrase:
-			note, err = v.rekeyToPassphrase(ctx)
-		default:
-			return fmt.Errorf("rekey: unknown protection %d", to)
+		} else {
+			note, err = v.rekeyToPassphrase(ctx, pass)
 		}
 		if err != nil {
 			v.restoreKeys(prev)
@@ -45,6 +65,15 @@ func (v *Vault) Rekey(ctx context.Context, to Protection) (note string, err erro
 		return err
 	})
 	return note, err
+}
+
+// ensureRekeyMeta makes sure vault.json exists before a rekey: naming the protection
+// the vault has now, or for a vault that does not exist yet, the one it is created with.
+func (v *Vault) ensureRekeyMeta(to string) error {
+	if v.cipher != nil {
+		to = metaProtection(v.prot)
+	}
+	return v.ensureMeta(to)
 }
 
 // bothKeys seals the vault to its current key and next, if it has an X25519 key and
@@ -60,9 +89,10 @@ func (v *Vault) bothKeys(next *age.X25519Identity) error {
 }
 
 // switchTo is the second and third steps of a rekey, after bothKeys: vault.json records
-// the new protection, then the vault is sealed to the new key alone.
-func (v *Vault) switchTo(metaProt string, id *age.X25519Identity) error {
-	if err := v.setMetaProtection(metaProt); err != nil {
+// the new protection (and for the keyring, the item's username; "" keeps it), then the
+// vault is sealed to the new key alone.
+func (v *Vault) switchTo(metaProt, user string, id *age.X25519Identity) error {
+	if err := v.setMeta(metaProt, user); err != nil {
 		return err
 	}
 	if err := step("meta"); err != nil {
@@ -81,14 +111,18 @@ func (v *Vault) rekeyToKeyring(ctx context.Context) (string, error) {
 	if v.opts.Keyring == nil {
 		return "", fmt.Errorf("rekey: %w: no keyring is configured", ErrKeyringUnavailable)
 	}
-	if err := v.ensureMeta(); err != nil {
+	if err := v.ensureRekeyMeta(metaKeyring); err != nil {
+		return "", err
+	}
+	user, kept, err := v.freeKeyringUser(ctx)
+	if err != nil {
 		return "", err
 	}
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		return "", fmt.Errorf("rekey: generate key: %w", err)
 	}
-	if err := v.opts.Keyring.Set(ctx, KeyringService, v.meta.KeyringUser, id.String()); err != nil {
+	if err := v.opts.Keyring.Set(ctx, KeyringService, user, id.String()); err != nil {
 		return "", fmt.Errorf("rekey: store the key in the OS keyring: %w (the vault is unchanged)", err)
 	}
 	if err := step("keyring"); err != nil {
@@ -97,24 +131,51 @@ func (v *Vault) rekeyToKeyring(ctx context.Context) (string, error) {
 	if err := v.bothKeys(id); err != nil {
 		return "", err
 	}
-	if err := v.switchTo(metaKeyring, id); err != nil {
+	if err := v.switchTo(metaKeyring, user, id); err != nil {
 		return "", err
 	}
 	v.setKey(ProtectionKeyring, id)
 	v.why = "rekeyed to the OS keyring"
-	note := ""
-	if err := os.Remove(filepath.Join(v.dir, IdentityFileName)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		note = fmt.Sprintf("the old %s could not be deleted (%v); it no longer opens the vault and can be removed by hand", IdentityFileName, err)
+	var notes []string
+	if kept != "" {
+		notes = append(notes, fmt.Sprintf("the OS keyring already held an item service=%s username=%s (an earlier key of this vault, which may open old backups of %s); otpair left it in place and stored the new key as username=%s", KeyringService, kept, VaultFileName, user))
 	}
-	return note, nil
+	if err := os.Remove(filepath.Join(v.dir, IdentityFileName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		notes = append(notes, fmt.Sprintf("the old %s could not be deleted (%v); it no longer opens the vault and can be removed by hand", IdentityFileName, err))
+	}
+	return strings.Join(notes, "; "), nil
 }
 
-func (v *Vault) rekeyToPassphrase(ctx context.Context) (string, error) {
-	pass, err := v.askPassphrase(ctx, true)
-	if err != nil {
-		return "", err
+// freeKeyringUser is the keyring username a new keyring key goes to: the one vault.json
+// names, unless the keyring already holds an item there. That item may be an earlier
+// key of this vault, the only one that opens an old backup, so it is never overwritten:
+// the key gets a fresh name, and kept names the item left in place.
+func (v *Vault) freeKeyringUser(ctx context.Context) (user, kept string, err error) {
+	user = v.meta.KeyringUser
+	for range 5 {
+		_, err := v.opts.Keyring.Get(ctx, KeyringService, user)
+		switch {
+		case errors.Is(err, ErrKeyringItemNotFound):
+			return user, kept, nil
+		case err != nil:
+			return "", "", fmt.Errorf("rekey: look up the keyring item %s/%s: %w (the vault is unchanged)", KeyringService, user, err)
+		}
+		if kept == "" {
+			kept = user
+		}
+		var b [4]byte
+		rand.Read(b[:])
+		base := "vault-" + v.meta.ID
+		if v.meta.ID == "" {
+			base = v.meta.KeyringUser
+		}
+		user = base + "-" + hex.EncodeToString(b[:])
 	}
-	if err := v.ensureMeta(); err != nil {
+	return "", "", fmt.Errorf("rekey: the OS keyring holds items under every name tried for the vault's key (the vault is unchanged)")
+}
+
+func (v *Vault) rekeyToPassphrase(ctx context.Context, pass string) (string, error) {
+	if err := v.ensureRekeyMeta(metaPassphrase); err != nil {
 		return "", err
 	}
 	id, wrapped, err := v.newWrappedKey(pass)
@@ -130,7 +191,7 @@ func (v *Vault) rekeyToPassphrase(ctx context.Context) (string, error) {
 	if err := step("identity"); err != nil {
 		return "", err
 	}
-	if err := v.switchTo(metaPassphrase, id); err != nil {
+	if err := v.switchTo(metaPassphrase, "", id); err != nil {
 		return "", err
 	}
 	wasKeyring := v.prot == ProtectionKeyring

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,9 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"filippo.io/age"
 
@@ -49,18 +50,42 @@ var (
 	ErrCorrupt = errors.New("vault is damaged")
 	// ErrNotFound: no account has that id or matches that query.
 	ErrNotFound = errors.New("no such account")
+	// ErrPassphraseTooShort: a new passphrase has fewer than MinPassphraseLen
+	// characters.
+	ErrPassphraseTooShort = fmt.Errorf("a new vault passphrase needs at least %d characters", MinPassphraseLen)
 )
+
+// MinPassphraseLen is the fewest characters a new vault passphrase may have. scrypt
+// slows guessing down, it does not make a short passphrase long.
+const MinPassphraseLen = 8
+
+// CheckNewPassphrase refuses a passphrase too short to protect a vault. Every new
+// passphrase goes through it (a new vault, a rekey), whoever supplied it; prompts may
+// call it first to ask again.
+func CheckNewPassphrase(pass string) error {
+	if utf8.RuneCountInString(pass) < MinPassphraseLen {
+		return ErrPassphraseTooShort
+	}
+	return nil
+}
 
 // PassphraseRequest says why a passphrase is asked for.
 type PassphraseRequest struct {
 	Path string // the vault file
 	// New is true when the passphrase will protect a vault from now on (a new vault, or
-	// a rekey): a prompt should ask twice.
+	// a rekey): a prompt should ask twice, and one shorter than MinPassphraseLen is
+	// refused.
 	New bool
+	// Current is how the vault is protected now: ProtectionPassphrase when the vault
+	// already has a passphrase (for New, a rekey replaces it), ProtectionKeyring, or 0
+	// when the vault does not exist yet.
+	Current Protection
 }
 
 // PassphraseFunc supplies the vault passphrase. It returns ErrPassphraseNeeded (or "")
-// when it has none to give.
+// when it has none to give, and should return when ctx ends (Ctrl-C). It may be called
+// while the vault holds its locks: it must not call the Vault's methods other than
+// Status.
 type PassphraseFunc func(ctx context.Context, req PassphraseRequest) (string, error)
 
 // Options configure Open.
@@ -78,6 +103,16 @@ type Options struct {
 	// ScryptWorkFactor is log2 of scrypt's N for sealing identity.age; 0 means age's
 	// default (18, about a second). Tests lower it; users have no reason to.
 	ScryptWorkFactor int
+	// OnLockWait, if not nil, is called when a change has to wait for another process
+	// that holds vault.lock (once per wait), so the user can be told why nothing
+	// happens. The wait ends when the lock is free or ctx ends.
+	OnLockWait func()
+}
+
+// lockGaveUp is the error of a wait for vault.lock that ctx ended: it names the lock
+// and carries ctx's cause (the signal, for the CLI).
+func lockGaveUp(ctx context.Context, path string) error {
+	return fmt.Errorf("gave up waiting for another otpair process to release %s: %w", path, context.Cause(ctx))
 }
 
 // DefaultDir is the data folder: $OTPAIR_HOME, else otpair under os.UserConfigDir.
@@ -91,27 +126,6 @@ func DefaultDir(getenv func(string) string) (string, error) {
 	}
 	return filepath.Join(base, "otpair"), nil
 }
-
-// meta is vault.json: the vault's id, the keyring item it names and where the vault's
-// key lives. It holds nothing secret: the item's name is not its value.
-type meta struct {
-	Format         string `json:"format"`
-	ID             string `json:"id"`
-	KeyringService string `json:"keyring_service"`
-	KeyringUser    string `json:"keyring_user"`
-	// Protection is "keyring" or "passphrase" (identity.age); "" in vaults written
-	// before it was recorded, which are keyring vaults unless the vault file itself is
-	// sealed with a passphrase.
-	Protection string `json:"protection,omitempty"`
-}
-
-const metaFormat = "otpair-vault-meta/1"
-
-// Values of meta.Protection.
-const (
-	metaKeyring    = "keyring"
-	metaPassphrase = "passphrase"
-)
 
 // Vault is the encrypted store of accounts. Its methods are safe for concurrent use,
 // and any number of processes may use the same vault: every change re-reads the file
@@ -149,6 +163,10 @@ type Vault struct {
 	// stale: the files may be between two steps of a failed rekey; the next refresh
 	// reads them afresh even if vault.age looks unchanged.
 	stale bool
+
+	// status is what Status reports, published whenever mu is released, so that Status
+	// never waits for mu: a PassphraseFunc may call it while the vault asks.
+	status atomic.Pointer[Status]
 }
 
 // Open opens the vault in opts.Dir, or prepares a new one if there is none yet (nothing
@@ -173,6 +191,7 @@ func Open(ctx context.Context, opts Options) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer v.publish()
 	if cipher != nil {
 		accounts, err := v.unlock(ctx, cipher)
 		if err != nil {
@@ -180,6 +199,19 @@ func Open(ctx context.Context, opts Options) (*Vault, error) {
 		}
 		v.cipher, v.accounts = cipher, accounts
 		return v, nil
+	}
+	if err := absentVault(v.dir, m); err != nil {
+		return nil, err
+	}
+	if m != nil {
+		// A creation a crash interrupted: it keeps the protection it chose, and the
+		// key it made (never replaced).
+		if has, err := identityFileExists(v.dir); err != nil {
+			return nil, err
+		} else if has || m.Protection == metaPassphrase {
+			v.prot, v.why = ProtectionPassphrase, "the vault was being created with a passphrase"
+			return v, nil
+		}
 	}
 	// No vault yet: probe the keyring once to choose the protection.
 	if opts.Keyring == nil {
@@ -314,7 +346,7 @@ func (v *Vault) decode(cipher []byte) ([]Account, error) {
 }
 
 func (v *Vault) damaged(err error) error {
-	return fmt.Errorf("open vault %s: %w; otpair leaves it untouched: restore it from a backup, or move it aside to start a new vault", v.path, err)
+	return fmt.Errorf("open vault %s: %w; otpair leaves it untouched: restore it from a backup, or move it aside and run '%s' to start a new vault", v.path, err, ResetCommand)
 }
 
 // acquire gets what opens a vault of protection p: the keyring identity named by
@@ -344,7 +376,7 @@ func (v *Vault) acquire(ctx context.Context, p Protection, legacy bool) error {
 		v.setKey(ProtectionKeyring, id)
 		v.why = "the vault was created with the OS keyring"
 	case legacy:
-		pass, err := v.askPassphrase(ctx, false)
+		pass, err := v.askPassphrase(ctx, PassphraseRequest{Current: ProtectionPassphrase})
 		if err != nil {
 			return err
 		}
@@ -364,7 +396,7 @@ func (v *Vault) acquire(ctx context.Context, p Protection, legacy bool) error {
 		if b == nil {
 			return fmt.Errorf("open vault %s: %w: the vault is protected by a passphrase, and %s, which holds its key sealed with the passphrase, is missing; otpair never falls back to the OS keyring: restore it from a backup", v.path, ErrIdentityMissing, idPath)
 		}
-		pass, err := v.askPassphrase(ctx, false)
+		pass, err := v.askPassphrase(ctx, PassphraseRequest{Current: ProtectionPassphrase})
 		if err != nil {
 			return err
 		}
@@ -387,24 +419,55 @@ func (v *Vault) setKey(p Protection, id *age.X25519Identity) {
 	v.legacy, v.pass, v.wrapped = false, "", nil
 }
 
-func (v *Vault) askPassphrase(ctx context.Context, isNew bool) (string, error) {
+// askPassphrase asks opts.Passphrase (req.Path is filled in). A new passphrase shorter
+// than MinPassphraseLen is refused here, whoever supplied it.
+func (v *Vault) askPassphrase(ctx context.Context, req PassphraseRequest) (string, error) {
 	if v.opts.Passphrase == nil {
 		return "", fmt.Errorf("vault %s: %w", v.path, ErrPassphraseNeeded)
 	}
-	pass, err := v.opts.Passphrase(ctx, PassphraseRequest{Path: v.path, New: isNew})
+	req.Path = v.path
+	pass, err := v.opts.Passphrase(ctx, req)
 	if err != nil {
 		return "", fmt.Errorf("vault %s: %w", v.path, err)
 	}
 	if pass == "" {
 		return "", fmt.Errorf("vault %s: %w", v.path, ErrPassphraseNeeded)
 	}
+	if req.New {
+		if err := CheckNewPassphrase(pass); err != nil {
+			return "", fmt.Errorf("vault %s: %w (nothing was changed)", v.path, err)
+		}
+	}
 	return pass, nil
+}
+
+// newVaultKey gives a vault that does not exist yet its passphrase key: the one in
+// identity.age if a creation a crash interrupted left it (asked for as an existing
+// passphrase: that key is never replaced), else a new one (newPassphraseKey).
+func (v *Vault) newVaultKey(ctx context.Context) error {
+	b, err := readIdentityFile(v.dir)
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		return v.newPassphraseKey(ctx)
+	}
+	pass, err := v.askPassphrase(ctx, PassphraseRequest{Current: ProtectionPassphrase})
+	if err != nil {
+		return err
+	}
+	id, err := unwrapIdentity(b, pass)
+	if err != nil {
+		return fmt.Errorf("vault %s: %s, left by a creation that did not finish: %w; otpair never replaces it: run '%s' to set it aside", v.path, IdentityFileName, err, ResetCommand)
+	}
+	v.setKey(ProtectionPassphrase, id)
+	return nil
 }
 
 // newPassphraseKey asks for a new passphrase, makes a fresh X25519 identity sealed with
 // it and makes that the vault's key; identity.age is written with the vault's next write.
 func (v *Vault) newPassphraseKey(ctx context.Context) error {
-	pass, err := v.askPassphrase(ctx, true)
+	pass, err := v.askPassphrase(ctx, PassphraseRequest{New: true, Current: v.current()})
 	if err != nil {
 		return err
 	}
@@ -454,22 +517,6 @@ func readVaultFile(path string) ([]byte, error) {
 	return b, nil
 }
 
-func readMeta(dir string) (*meta, error) {
-	path := filepath.Join(dir, MetaFileName)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	var m meta
-	if err := json.Unmarshal(b, &m); err != nil || m.Format != metaFormat || m.KeyringUser == "" || m.KeyringService == "" {
-		return nil, fmt.Errorf("read %s: not an otpair vault description; it names the keyring item that opens the vault, restore it from a backup", path)
-	}
-	return &m, nil
-}
-
 // Status describes the vault for `otpair vault info` and the TUI status bar.
 type Status struct {
 	Path       string     // the vault file
@@ -479,17 +526,47 @@ type Status struct {
 	Accounts   int        // as of the last read
 	// KeyringService and KeyringUser name the keyring item (keyring protection only).
 	KeyringService, KeyringUser string
+	// Missing names the files of the vault that should be there and are not (Inspect
+	// only): vault.age beside vault.json or identity.age (ErrVaultMissing),
+	// identity.age of a passphrase vault, vault.json of a keyring vault.
+	Missing []string
 }
 
-// Status reports where the vault is, how it is protected and why.
+// Status reports where the vault is, how it is protected and why, as of the last
+// operation that finished. It never waits: it may be called from a PassphraseFunc
+// while the vault is asking.
 func (v *Vault) Status() Status {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	if s := v.status.Load(); s != nil {
+		return *s
+	}
+	return Status{Path: v.path}
+}
+
+// hold takes mu; release publishes the status and releases it.
+func (v *Vault) hold() { v.mu.Lock() }
+
+func (v *Vault) release() {
+	v.publish()
+	v.mu.Unlock()
+}
+
+// publish stores what Status reports. It runs with mu held (or before the vault is
+// shared).
+func (v *Vault) publish() {
 	s := Status{Path: v.path, Exists: v.cipher != nil, Protection: v.prot, Reason: v.why, Accounts: len(v.accounts)}
 	if v.prot == ProtectionKeyring {
 		s.KeyringService, s.KeyringUser = KeyringService, v.keyringUser()
 	}
-	return s
+	v.status.Store(&s)
+}
+
+// current is the vault's protection now, for a PassphraseRequest: 0 before the vault
+// exists.
+func (v *Vault) current() Protection {
+	if v.cipher == nil {
+		return 0
+	}
+	return v.prot
 }
 
 // Dir is the data folder.
@@ -498,8 +575,8 @@ func (v *Vault) Dir() string { return v.dir }
 // Accounts returns every account in the order they were added, re-reading the vault if
 // another process changed it.
 func (v *Vault) Accounts(ctx context.Context) ([]Account, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	v.hold()
+	defer v.release()
 	cipher, err := readVaultFile(v.path)
 	if err != nil {
 		return nil, err
@@ -516,7 +593,13 @@ func (v *Vault) refresh(ctx context.Context, cipher []byte) error {
 	case cipher == nil && v.cipher != nil:
 		return fmt.Errorf("vault %s was removed since otpair opened it; refusing to start an empty one in its place", v.path)
 	case cipher == nil:
-		return nil
+		// Still no vault: but another process may have left vault.json or identity.age
+		// since Open looked.
+		m, err := readMeta(v.dir)
+		if err != nil {
+			return err
+		}
+		return absentVault(v.dir, m)
 	case v.cipher != nil && !v.stale && bytes.Equal(cipher, v.cipher):
 		return nil
 	}
@@ -549,12 +632,12 @@ func (v *Vault) update(ctx context.Context, fn func(accounts []Account) ([]Accou
 // locked runs fn under the vault lock with the cached accounts freshly re-read from the
 // file. A vault that fails to open stops here, before fn can write anything.
 func (v *Vault) locked(ctx context.Context, fn func() error) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
+	v.hold()
+	defer v.release()
 	if err := os.MkdirAll(v.dir, 0o700); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
 	}
-	unlock, err := lockFile(ctx, filepath.Join(v.dir, LockFileName))
+	unlock, err := lockFile(ctx, filepath.Join(v.dir, LockFileName), v.opts.OnLockWait)
 	if err != nil {
 		return err
 	}
@@ -584,19 +667,29 @@ func step(name string) error {
 	return nil
 }
 
-// write seals accounts to the current recipient and replaces the vault file. A pending
-// identity.age (a new passphrase vault, or the move of a legacy one) is written first,
-// then vault.json, so a crash in between leaves the old vault as it was: a legacy
-// vault's header still says scrypt, and a new vault does not exist yet.
+// write seals accounts to the current recipient and replaces the vault file. A new
+// vault records vault.json first (Creating, with its protection); a pending
+// identity.age (a new passphrase vault, or the move of a legacy one) comes next, then
+// vault.json's protection, then vault.age, so a crash in between leaves the old vault
+// as it was (a legacy vault's header still says scrypt) or a creation that the next
+// write finishes with the same key.
 func (v *Vault) write(accounts []Account) error {
+	if v.cipher == nil {
+		if err := v.ensureMeta(metaProtection(v.prot)); err != nil {
+			return err
+		}
+	}
+	moving := v.wrapped != nil || v.legacy
 	if v.wrapped != nil {
-		if err := atomicfile.Write(filepath.Join(v.dir, IdentityFileName), v.wrapped); err != nil {
-			return fmt.Errorf("write %s: %w", IdentityFileName, err)
+		if err := writeNewIdentityFile(v.dir, v.wrapped); err != nil {
+			return err
 		}
 		if err := step("identity"); err != nil {
 			return err
 		}
-		if err := v.setMetaProtection(metaPassphrase); err != nil {
+	}
+	if moving {
+		if err := v.setMeta(metaPassphrase, ""); err != nil {
 			return err
 		}
 		if err := step("meta"); err != nil {
@@ -606,7 +699,7 @@ func (v *Vault) write(accounts []Account) error {
 	if err := v.writeVault(accounts, v.recipient); err != nil {
 		return err
 	}
-	if v.wrapped != nil {
+	if moving {
 		v.setKey(ProtectionPassphrase, v.x25519)
 	}
 	if v.prot == ProtectionKeyring {
@@ -617,7 +710,25 @@ func (v *Vault) write(accounts []Account) error {
 	return nil
 }
 
-// writeVault seals accounts to rs and replaces vault.age.
+// writeNewIdentityFile writes identity.age for a new key where there is none: an
+// identity.age already there may be the only key to a backup, so it is never replaced
+// (only a rekey, asked for by the user, replaces it). It runs under the lock.
+func writeNewIdentityFile(dir string, b []byte) error {
+	path := filepath.Join(dir, IdentityFileName)
+	switch _, err := os.Lstat(path); {
+	case err == nil:
+		return fmt.Errorf("write %s: it exists (another otpair made it); otpair never replaces a vault key: nothing was written, try again", path)
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := atomicfile.Write(path, b); err != nil {
+		return fmt.Errorf("write %s: %w", IdentityFileName, err)
+	}
+	return nil
+}
+
+// writeVault seals accounts to rs and replaces vault.age; the first write of a new
+// vault then clears vault.json's Creating.
 func (v *Vault) writeVault(accounts []Account, rs ...age.Recipient) error {
 	plain, err := marshalAccounts(accounts)
 	if err != nil {
@@ -632,28 +743,23 @@ func (v *Vault) writeVault(accounts []Account, rs ...age.Recipient) error {
 		return fmt.Errorf("write vault: %w", err)
 	}
 	v.cipher, v.accounts = cipher, accounts
-	return nil
+	return v.created()
 }
 
 // prepareKey sets up the key of a vault that has no recipient yet: a new vault
-// (vault.json, then the keyring identity, reused if a crashed earlier attempt left one,
-// or a new identity sealed with a new passphrase), or a legacy passphrase vault about
-// to move to identity.age (sealed with the passphrase it was opened with). It runs
-// under the lock.
+// (vault.json, then the keyring identity, reused if a crashed earlier attempt left one;
+// or the passphrase key of newVaultKey, asked for before anything is written), or a
+// legacy passphrase vault about to move to identity.age (legacyKey). It runs under the
+// lock.
 func (v *Vault) prepareKey(ctx context.Context) error {
 	if v.legacy {
-		id, b, err := v.newWrappedKey(v.pass)
-		if err != nil {
-			return err
-		}
-		v.x25519, v.recipient, v.wrapped = id, id.Recipient(), b
-		return nil
-	}
-	if err := v.ensureMeta(); err != nil {
-		return err
+		return v.legacyKey()
 	}
 	switch v.prot {
 	case ProtectionKeyring:
+		if err := v.ensureMeta(metaKeyring); err != nil {
+			return err
+		}
 		if v.x25519 == nil {
 			id, err := v.keyringIdentity(ctx)
 			if err != nil {
@@ -661,13 +767,41 @@ func (v *Vault) prepareKey(ctx context.Context) error {
 			}
 			v.x25519 = id
 		}
-		if err := v.setMetaProtection(metaKeyring); err != nil {
+		if err := v.setMeta(metaKeyring, ""); err != nil {
 			return err
 		}
 		v.setKey(ProtectionKeyring, v.x25519)
 	default:
-		return v.newPassphraseKey(ctx)
+		return v.newVaultKey(ctx)
 	}
+	return nil
+}
+
+// legacyKey is the key a legacy vault moves to: identity.age if one is there and opens
+// with the vault's passphrase (a move a crash interrupted), else a new identity sealed
+// with that passphrase. An identity.age that does not open with it (left by a rekey a
+// crash interrupted, or the key of a newer vault that an old backup was restored over)
+// is set aside as identity.age.old-TIME, never replaced.
+func (v *Vault) legacyKey() error {
+	b, err := readIdentityFile(v.dir)
+	if err != nil {
+		return err
+	}
+	if b != nil {
+		id, err := unwrapIdentity(b, v.pass)
+		if err == nil {
+			v.x25519, v.recipient, v.wrapped = id, id.Recipient(), nil
+			return nil
+		}
+		if err := setAside(filepath.Join(v.dir, IdentityFileName), v.now()); err != nil {
+			return fmt.Errorf("vault %s: %s does not open with the vault's passphrase, and setting it aside failed: %w", v.path, IdentityFileName, err)
+		}
+	}
+	id, b, err := v.newWrappedKey(v.pass)
+	if err != nil {
+		return err
+	}
+	v.x25519, v.recipient, v.wrapped = id, id.Recipient(), b
 	return nil
 }
 
@@ -699,90 +833,15 @@ func (v *Vault) keyringIdentity(ctx context.Context) (*age.X25519Identity, error
 	return id, nil
 }
 
-// ensureMeta writes vault.json if it does not exist yet. It runs under the lock.
-func (v *Vault) ensureMeta() error {
-	if v.meta != nil {
-		return nil
-	}
-	m, err := readMeta(v.dir)
-	if err != nil {
-		return err
-	}
-	if m == nil {
-		user := v.keyringUser()
-		m = &meta{Format: metaFormat, ID: v.newID, KeyringService: KeyringService, KeyringUser: user}
-		if err := writeMeta(v.dir, m); err != nil {
-			return err
-		}
-	}
-	v.meta = m
-	return nil
-}
-
-// setMetaProtection records in vault.json where the vault's key lives. It runs under
-// the lock.
-func (v *Vault) setMetaProtection(p string) error {
-	if err := v.ensureMeta(); err != nil {
-		return err
-	}
-	if v.meta.Protection == p {
-		return nil
-	}
-	m := *v.meta
-	m.Protection = p
-	if err := writeMeta(v.dir, &m); err != nil {
-		return err
-	}
-	v.meta = &m
-	return nil
-}
-
-func writeMeta(dir string, m *meta) error {
-	b, _ := json.MarshalIndent(m, "", "  ")
-	if err := atomicfile.Write(filepath.Join(dir, MetaFileName), append(b, '\n')); err != nil {
-		return fmt.Errorf("write vault description: %w", err)
-	}
-	return nil
-}
-
 // Unlock makes sure the vault can be written: for a new passphrase vault it asks for the
 // passphrase now rather than at the first change, and seals a new key with it (the one
 // scrypt), so the first change is quick. The TUI calls it right after Open so that
 // ErrPassphraseNeeded comes back at once. It writes nothing.
 func (v *Vault) Unlock(ctx context.Context) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.recipient != nil || v.legacy || v.prot != ProtectionPassphrase {
+	v.hold()
+	defer v.release()
+	if v.recipient != nil || v.legacy || v.prot != ProtectionPassphrase || v.cipher != nil {
 		return nil
 	}
-	return v.newPassphraseKey(ctx)
-}
-
-// Inspect describes the vault in dir without unlocking it: where it is, whether it
-// exists and which protection vault.json and the vault's header name. Accounts is -1
-// (unknown) for an existing vault. It works when the keyring is unreachable or no
-// passphrase is at hand.
-func Inspect(dir string) (Status, error) {
-	st := Status{Path: filepath.Join(dir, VaultFileName)}
-	m, err := readMeta(dir)
-	if err != nil {
-		return st, err
-	}
-	cipher, err := readVaultFile(st.Path)
-	if err != nil {
-		return st, err
-	}
-	if cipher == nil {
-		return st, nil
-	}
-	st.Exists, st.Accounts = true, -1
-	p, _, err := detectProtection(dir, m, cipher)
-	if err != nil {
-		return st, fmt.Errorf("vault %s: %w", st.Path, err)
-	}
-	st.Protection = p
-	if p == ProtectionKeyring && m != nil {
-		st.KeyringService, st.KeyringUser = m.KeyringService, m.KeyringUser
-	}
-	return st, nil
+	return v.newVaultKey(ctx)
 }

@@ -343,7 +343,7 @@ func TestFind(t *testing.T) {
 func TestRekey(t *testing.T) {
 	dir := t.TempDir()
 	kr := &MemKeyring{}
-	v := mustOpen(t, memOpts(dir, kr, "pw one"))
+	v := mustOpen(t, memOpts(dir, kr, "pass phrase one"))
 	if _, err := v.Add(context.Background(), testKey(t, "A", "a")); err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +372,7 @@ func TestRekey(t *testing.T) {
 	if _, err := Open(context.Background(), memOpts(dir, kr, "wrong")); !errors.Is(err, ErrWrongPassphrase) {
 		t.Errorf("open with a wrong passphrase: %v", err)
 	}
-	v = mustOpen(t, memOpts(dir, kr, "pw one"))
+	v = mustOpen(t, memOpts(dir, kr, "pass phrase one"))
 	if _, err := v.Rekey(context.Background(), ProtectionKeyring); err != nil {
 		t.Fatal(err)
 	}
@@ -387,7 +387,7 @@ func TestRekey(t *testing.T) {
 		t.Errorf("after rekeys: %+v", st)
 	}
 	// Rekey to the keyring fails cleanly when the keyring is down.
-	v = mustOpen(t, memOpts(dir, kr, "pw two"))
+	v = mustOpen(t, memOpts(dir, kr, "pass phrase two"))
 	v.Rekey(context.Background(), ProtectionPassphrase)
 	kr.Err = errors.New("down")
 	before := snapshot(t, dir)
@@ -481,7 +481,7 @@ func TestNoPlaintextOnDisk(t *testing.T) {
 			if mode == "passphrase" {
 				kr.Err = errors.New("down")
 			}
-			v := mustOpen(t, memOpts(dir, kr, "pw"))
+			v := mustOpen(t, memOpts(dir, kr, "pass phrase"))
 			var keys []provisioning.Key
 			for i := range 20 {
 				keys = append(keys, testKey(t, "Issuer", string(rune('a'+i))))

@@ -33,7 +33,7 @@ func TestPassphraseScryptOncePerOpen(t *testing.T) {
 	runs := scryptRuns.Load()
 	since := func() int64 { n := scryptRuns.Load() - runs; runs = scryptRuns.Load(); return n }
 
-	v := mustOpen(t, memOpts(dir, downKeyring(), "pw"))
+	v := mustOpen(t, memOpts(dir, downKeyring(), "pass phrase"))
 	if n := since(); n != 0 {
 		t.Errorf("Open of a new vault ran scrypt %d times, want 0", n)
 	}
@@ -57,7 +57,7 @@ func TestPassphraseScryptOncePerOpen(t *testing.T) {
 	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the stale %s is still there: %v", stale, err)
 	}
-	v2 := mustOpen(t, memOpts(dir, downKeyring(), "pw"))
+	v2 := mustOpen(t, memOpts(dir, downKeyring(), "pass phrase"))
 	if n := since(); n != 1 {
 		t.Errorf("Open of an existing vault ran scrypt %d times, want 1", n)
 	}
@@ -125,7 +125,7 @@ func TestLegacyPassphraseVault(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	k := testKey(t, "Old", "format")
-	legacyVault(t, dir, "old pw", k)
+	legacyVault(t, dir, "old passphrase", k)
 	before := snapshot(t, dir)
 	if st, err := Inspect(dir); err != nil || st.Protection != ProtectionPassphrase {
 		t.Errorf("Inspect = %+v, %v", st, err)
@@ -137,7 +137,7 @@ func TestLegacyPassphraseVault(t *testing.T) {
 	if _, err := Open(ctx, memOpts(dir, up, "")); !errors.Is(err, ErrPassphraseNeeded) {
 		t.Errorf("no passphrase: %v", err)
 	}
-	v := mustOpen(t, memOpts(dir, up, "old pw"))
+	v := mustOpen(t, memOpts(dir, up, "old passphrase"))
 	if as := mustAccounts(t, v); len(as) != 1 || !bytes.Equal(as[0].Key.Secret, k.Secret) {
 		t.Fatalf("legacy vault: %d accounts", len(as))
 	}
@@ -170,7 +170,7 @@ func TestLegacyPassphraseVault(t *testing.T) {
 	if m == nil || m.Protection != metaPassphrase || m.KeyringUser != "vault-0123456789abcdef" {
 		t.Errorf("vault.json after the move: %+v", m)
 	}
-	v2 := mustOpen(t, memOpts(dir, up, "old pw"))
+	v2 := mustOpen(t, memOpts(dir, up, "old passphrase"))
 	if n := len(mustAccounts(t, v2)); n != 7 || up.Len() != 0 {
 		t.Errorf("after the move: %d accounts, %d keyring items", n, up.Len())
 	}
@@ -199,7 +199,7 @@ func TestNoFallbackBetweenProtections(t *testing.T) {
 	ctx := context.Background()
 	t.Run("passphrase vault, identity.age gone", func(t *testing.T) {
 		dir := t.TempDir()
-		v := mustOpen(t, memOpts(dir, downKeyring(), "pw"))
+		v := mustOpen(t, memOpts(dir, downKeyring(), "pass phrase"))
 		if _, err := v.Add(ctx, testKey(t, "A", "a")); err != nil {
 			t.Fatal(err)
 		}
@@ -209,7 +209,7 @@ func TestNoFallbackBetweenProtections(t *testing.T) {
 		m, _ := readMeta(dir)
 		up.Set(ctx, KeyringService, m.KeyringUser, id.String())
 		before := snapshot(t, dir)
-		_, err := Open(ctx, memOpts(dir, up, "pw"))
+		_, err := Open(ctx, memOpts(dir, up, "pass phrase"))
 		if !errors.Is(err, ErrIdentityMissing) || !strings.Contains(err.Error(), IdentityFileName) || !strings.Contains(err.Error(), "never falls back") {
 			t.Errorf("Open = %v, want ErrIdentityMissing naming %s", err, IdentityFileName)
 		}
@@ -229,13 +229,13 @@ func TestNoFallbackBetweenProtections(t *testing.T) {
 			t.Fatal(err)
 		}
 		id, _ := age.GenerateX25519Identity()
-		b, _ := wrapIdentity(id, "pw", 4)
+		b, _ := wrapIdentity(id, "pass phrase", 4)
 		os.WriteFile(filepath.Join(dir, IdentityFileName), b, 0o600)
 		kr.Delete(ctx, KeyringService, v.Status().KeyringUser)
 		before := snapshot(t, dir)
 		var asked int
 		o := memOpts(dir, kr, "")
-		o.Passphrase = fixedPass("pw", &asked)
+		o.Passphrase = fixedPass("pass phrase", &asked)
 		if _, err := Open(ctx, o); !errors.Is(err, ErrIdentityMissing) || asked != 0 {
 			t.Errorf("Open = %v (passphrase asked %d times), want ErrIdentityMissing and no passphrase", err, asked)
 		}
@@ -243,7 +243,7 @@ func TestNoFallbackBetweenProtections(t *testing.T) {
 	})
 	t.Run("identity.age damaged or another vault's", func(t *testing.T) {
 		dir := t.TempDir()
-		v := mustOpen(t, memOpts(dir, downKeyring(), "pw"))
+		v := mustOpen(t, memOpts(dir, downKeyring(), "pass phrase"))
 		if _, err := v.Add(ctx, testKey(t, "A", "a")); err != nil {
 			t.Fatal(err)
 		}
@@ -251,15 +251,15 @@ func TestNoFallbackBetweenProtections(t *testing.T) {
 		good, _ := os.ReadFile(idPath)
 		os.WriteFile(idPath, good[:len(good)-20], 0o600)
 		before := snapshot(t, dir)
-		if _, err := Open(ctx, memOpts(dir, downKeyring(), "pw")); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), idPath) {
+		if _, err := Open(ctx, memOpts(dir, downKeyring(), "pass phrase")); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), idPath) {
 			t.Errorf("truncated identity.age: %v", err)
 		}
 		sameFiles(t, dir, before)
 		other, _ := age.GenerateX25519Identity()
-		b, _ := wrapIdentity(other, "pw", 4)
+		b, _ := wrapIdentity(other, "pass phrase", 4)
 		os.WriteFile(idPath, b, 0o600)
 		before = snapshot(t, dir)
-		if _, err := Open(ctx, memOpts(dir, downKeyring(), "pw")); !errors.Is(err, ErrWrongKey) || !strings.Contains(err.Error(), IdentityFileName) {
+		if _, err := Open(ctx, memOpts(dir, downKeyring(), "pass phrase")); !errors.Is(err, ErrWrongKey) || !strings.Contains(err.Error(), IdentityFileName) {
 			t.Errorf("another vault's identity.age: %v", err)
 		}
 		sameFiles(t, dir, before)
@@ -296,7 +296,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 			if to == ProtectionPassphrase {
 				v.opts.Passphrase = func(_ context.Context, req PassphraseRequest) (string, error) {
 					if req.New {
-						return "new pw", nil
+						return "new passphrase", nil
 					}
 					return pass, nil
 				}
@@ -313,23 +313,25 @@ func TestCrashAtEveryStep(t *testing.T) {
 	passVault := func(t *testing.T, dir string, kr *MemKeyring) {
 		kr.Err = errors.New("down")
 		defer func() { kr.Err = nil }()
-		if err := add(memOpts(dir, kr, "old pw")); err != nil {
+		if err := add(memOpts(dir, kr, "old passphrase")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	legacy := func(t *testing.T, dir string, kr *MemKeyring) { legacyVault(t, dir, "old pw", testKey(t, "Old", "o")) }
+	legacy := func(t *testing.T, dir string, kr *MemKeyring) {
+		legacyVault(t, dir, "old passphrase", testKey(t, "Old", "o"))
+	}
 	scenarios := []scenario{
 		{"new passphrase vault", func(*testing.T, string, *MemKeyring) {},
 			func(t *testing.T, dir string, kr *MemKeyring) error {
-				return add(memOpts(dir, downKeyring(), "old pw"))
-			}, []string{"old pw"}, 0},
+				return add(memOpts(dir, downKeyring(), "old passphrase"))
+			}, []string{"old passphrase"}, 0},
 		{"legacy move", legacy,
-			func(t *testing.T, dir string, kr *MemKeyring) error { return add(memOpts(dir, kr, "old pw")) }, []string{"old pw"}, 1},
-		{"keyring to passphrase", keyringVault, rekey("", ProtectionPassphrase), []string{"", "new pw"}, 1},
-		{"passphrase to keyring", passVault, rekey("old pw", ProtectionKeyring), []string{"old pw", ""}, 1},
-		{"passphrase to passphrase", passVault, rekey("old pw", ProtectionPassphrase), []string{"old pw", "new pw"}, 1},
-		{"legacy to keyring", legacy, rekey("old pw", ProtectionKeyring), []string{"old pw", ""}, 1},
-		{"legacy to passphrase", legacy, rekey("old pw", ProtectionPassphrase), []string{"old pw", "new pw"}, 1},
+			func(t *testing.T, dir string, kr *MemKeyring) error { return add(memOpts(dir, kr, "old passphrase")) }, []string{"old passphrase"}, 1},
+		{"keyring to passphrase", keyringVault, rekey("", ProtectionPassphrase), []string{"", "new passphrase"}, 1},
+		{"passphrase to keyring", passVault, rekey("old passphrase", ProtectionKeyring), []string{"old passphrase", ""}, 1},
+		{"passphrase to passphrase", passVault, rekey("old passphrase", ProtectionPassphrase), []string{"old passphrase", "new passphrase"}, 1},
+		{"legacy to keyring", legacy, rekey("old passphrase", ProtectionKeyring), []string{"old passphrase", ""}, 1},
+		{"legacy to passphrase", legacy, rekey("old passphrase", ProtectionPassphrase), []string{"old passphrase", "new passphrase"}, 1},
 	}
 	defer func() { testHookStep = nil }()
 	for _, sc := range scenarios {

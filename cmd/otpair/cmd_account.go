@@ -94,10 +94,10 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 	if secretText != "" {
 		safetext.Fprintln(e.stderr, "otpair add: warning: --secret puts the secret in your shell history and the process list; omit it to be asked, or pipe it on stdin")
 	} else if fd, ok := terminalFD(e.stdin); ok {
-		if secretText, err = readHidden(e, fd, "Secret (base32): "); err != nil {
+		if secretText, err = readHidden(ctx, e, fd, "Secret (base32): "); err != nil {
 			return err
 		}
-	} else if secretText, err = readLine(e.stdin); err != nil {
+	} else if secretText, err = readLine(ctx, e.stdin); err != nil {
 		return fmt.Errorf("read the secret from stdin: %w", err)
 	}
 	secret, err := decodeSecretText(secretText)
@@ -444,7 +444,7 @@ func runRm(ctx context.Context, e *env, args []string) error {
 	}
 	if !*yes {
 		safetext.Fprintf(e.stderr, "Remove %s (%s)? Its secret is deleted from the vault. [y/N] ", a.Label(), a.ID)
-		answer, err := readLine(e.stdin)
+		answer, err := readLine(ctx, e.stdin)
 		if err != nil {
 			safetext.Fprintln(e.stderr)
 			return fmt.Errorf("not removed: no answer (%v); use --yes to skip the question", err)

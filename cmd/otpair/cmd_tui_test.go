@@ -644,7 +644,11 @@ func TestVaultOpenerAsksInPassphraseMode(t *testing.T) {
 	if !errors.As(err, &pe) || !pe.New || pe.Reason == "" || !errors.Is(err, tui.ErrPassphraseNeeded) {
 		t.Fatalf("new vault without a keyring: %v, want a new-passphrase request with a reason", err)
 	}
-	store, mode, err := open(ctx, "pw")
+	// A new passphrase under 8 characters: asked again, saying why.
+	if _, _, err := open(ctx, "pw"); !errors.As(err, &pe) || !pe.New || !strings.Contains(pe.Reason, "at least 8 characters") {
+		t.Fatalf("a short new passphrase: %v, want to be asked again", err)
+	}
+	store, mode, err := open(ctx, "pass phrase")
 	if err != nil || mode != "passphrase mode" {
 		t.Fatalf("open with a passphrase: %q %v", mode, err)
 	}
@@ -665,7 +669,7 @@ func TestVaultOpenerAsksInPassphraseMode(t *testing.T) {
 	if _, _, err := open(ctx, "wrong"); err == nil || errors.Is(err, tui.ErrPassphraseNeeded) {
 		t.Fatalf("a wrong passphrase: %v", err)
 	}
-	if _, _, err := vaultOpener(opts, "pw")(ctx, ""); err != nil {
+	if _, _, err := vaultOpener(opts, "pass phrase")(ctx, ""); err != nil {
 		t.Fatalf("OTPAIR_PASSPHRASE does not open the vault: %v", err)
 	}
 	// A stale OTPAIR_PASSPHRASE leads to the prompt, whose passphrase then wins.
@@ -673,7 +677,7 @@ func TestVaultOpenerAsksInPassphraseMode(t *testing.T) {
 	if _, _, err := stale(ctx, ""); !errors.As(err, &pe) || !strings.Contains(pe.Reason, "OTPAIR_PASSPHRASE") {
 		t.Fatalf("a wrong OTPAIR_PASSPHRASE: %v, want the prompt", err)
 	}
-	if _, _, err := stale(ctx, "pw"); err != nil {
+	if _, _, err := stale(ctx, "pass phrase"); err != nil {
 		t.Fatalf("the typed passphrase after a stale OTPAIR_PASSPHRASE: %v", err)
 	}
 }

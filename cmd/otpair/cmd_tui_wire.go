@@ -178,6 +178,9 @@ func vaultOpener(opts authenticator.Options, envPass string) tui.VaultOpener {
 				pe.Reason = v.Status().Reason
 			}
 			return nil, "", pe
+		case errors.Is(err, authenticator.ErrPassphraseTooShort):
+			// Ask again for a longer one, saying why.
+			return nil, "", &tui.PassphraseError{New: true, Reason: authenticator.ErrPassphraseTooShort.Error()}
 		case errors.Is(err, authenticator.ErrWrongPassphrase) && typed == "" && envPass != "":
 			// A stale OTPAIR_PASSPHRASE: ask on screen rather than fail for good.
 			return nil, "", &tui.PassphraseError{Reason: "OTPAIR_PASSPHRASE does not open this vault"}

@@ -1,23 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
-	"os"
-	"strings"
-
-	"golang.org/x/term"
+	"path/filepath"
 
 	"github.com/otpair/otpair/authenticator"
 	"github.com/otpair/otpair/internal/safetext"
 )
 
 func init() {
-	register(command{name: "vault", summary: "vault info (where, which protection, how many accounts) and vault rekey", run: runVault})
+	register(command{name: "vault", summary: "vault info (where, which protection, how many accounts, what is missing), rekey, reset", run: runVault})
 }
 
 // vaultKeyring builds the keyring the vault commands use. Tests replace it with an
@@ -47,6 +41,9 @@ func openVaultWith(ctx context.Context, e *env, pass authenticator.PassphraseFun
 		Passphrase:       pass,
 		Now:              e.now,
 		ScryptWorkFactor: scryptWorkFactor,
+		OnLockWait: func() {
+			safetext.Fprintf(e.stderr, "otpair: waiting for another otpair process to finish with the vault (%s); Ctrl-C gives up\n", filepath.Join(dir, authenticator.LockFileName))
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -75,80 +72,83 @@ func noteCreated(e *env, v *authenticator.Vault, existed bool) {
 	}
 }
 
-// passphrasePrompt gives the vault passphrase: OTPAIR_PASSPHRASE if set (scripts), else
-// a prompt without echo when stdin is a terminal (twice for a new passphrase).
-func passphrasePrompt(e *env) authenticator.PassphraseFunc {
-	return func(ctx context.Context, req authenticator.PassphraseRequest) (string, error) {
-		if p := e.getenv("OTPAIR_PASSPHRASE"); p != "" {
-			return p, nil
-		}
-		fd, ok := terminalFD(e.stdin)
-		if !ok {
-			return "", fmt.Errorf("%w: set OTPAIR_PASSPHRASE, or run otpair in a terminal to be asked", authenticator.ErrPassphraseNeeded)
-		}
-		prompt := "Passphrase for " + req.Path + ": "
-		if req.New {
-			prompt = "New passphrase for " + req.Path + ": "
-		}
-		p, err := readHidden(e, fd, prompt)
-		if err != nil || !req.New {
-			return p, err
-		}
-		again, err := readHidden(e, fd, "Repeat the passphrase: ")
-		if err != nil {
-			return "", err
-		}
-		if again != p {
-			return "", errors.New("the two passphrases differ")
-		}
-		return p, nil
-	}
-}
-
-func terminalFD(r io.Reader) (int, bool) {
-	f, ok := r.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return 0, false
-	}
-	return int(f.Fd()), true
-}
-
-func readHidden(e *env, fd int, prompt string) (string, error) {
-	safetext.Fprint(e.stderr, prompt)
-	b, err := term.ReadPassword(fd)
-	safetext.Fprintln(e.stderr)
-	if err != nil {
-		return "", fmt.Errorf("read from the terminal: %w", err)
-	}
-	return string(b), nil
-}
-
-// readLine reads one line from stdin (a confirmation or a piped secret).
-func readLine(r io.Reader) (string, error) {
-	line, err := bufio.NewReader(io.LimitReader(r, 1<<16)).ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		if errors.Is(err, io.EOF) {
-			return "", errors.New("nothing on standard input")
-		}
-		return "", err
-	}
-	return strings.TrimRight(line, "\r\n"), nil
-}
-
 func runVault(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usageError("vault info [--json] | vault rekey --keyring|--passphrase")
+		printVaultHelp(e.stderr)
+		return usageError("name a vault command: info, rekey or reset")
 	}
 	switch args[0] {
 	case "info":
 		return runVaultInfo(ctx, e, args[1:])
 	case "rekey":
 		return runVaultRekey(ctx, e, args[1:])
-	case "-h", "-help", "--help":
-		safetext.Fprintln(e.stderr, "Usage: otpair vault info [--json] | otpair vault rekey --keyring|--passphrase")
+	case "reset":
+		return runVaultReset(ctx, e, args[1:])
+	case "-h", "-help", "--help", "help":
+		printVaultHelp(e.stderr)
 		return flag.ErrHelp
 	}
-	return usageError("unknown vault command %q (want info or rekey)", args[0])
+	return usageError("unknown vault command %q (want info, rekey or reset)", args[0])
+}
+
+func printVaultHelp(w io.Writer) {
+	safetext.Fprintf(w, vaultHelp)
+}
+
+// vaultHelp is `otpair vault -h` (a trusted format: no operands).
+const vaultHelp = `Usage: otpair vault info [--json]
+       otpair vault rekey --keyring|--passphrase
+       otpair vault reset
+
+  info     where the vault is, how it is protected, how many accounts it holds, and
+           which of its files are missing
+  rekey    move the vault to a new key: in the OS keyring, or sealed with a new
+           passphrase (at least 8 characters)
+  reset    when vault.age is missing but vault.json or identity.age are still there:
+           set those aside (renamed NAME.old-TIME; nothing is deleted) so that the next
+           import starts a new vault. Restoring vault.age from a backup is the other way
+
+Environment:
+  OTPAIR_HOME            the data folder (default: otpair in the user's config folder)
+  OTPAIR_PASSPHRASE      the passphrase of a passphrase vault, and of a new one; without
+                         it otpair asks on the terminal, and fails at once without one
+  OTPAIR_NEW_PASSPHRASE  the new passphrase of 'vault rekey --passphrase' (and of a new
+                         vault); without it otpair asks on the terminal, twice
+
+The variables keep passphrases out of the process list; a passphrase given in them is
+not checked twice, so set them with care. Ctrl-C or SIGTERM ends a prompt or a wait for
+another otpair's lock, and otpair exits with 130 or 143.
+`
+
+// runVaultReset is `otpair vault reset`: the deliberate way to start over when
+// vault.age is missing, setting aside (never deleting) the files of the old vault.
+func runVaultReset(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "vault reset", "   (only when vault.age is missing: sets vault.json and identity.age aside)")
+	if rest, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usageError("vault reset takes no arguments")
+	}
+	dir, err := authenticator.DefaultDir(e.getenv)
+	if err != nil {
+		return err
+	}
+	res, err := authenticator.Reset(ctx, dir, e.now())
+	if err != nil {
+		return err
+	}
+	if len(res.Moved) == 0 {
+		safetext.Fprintf(e.stdout, "nothing to set aside in %s: the next import starts a new vault\n", dir)
+		return nil
+	}
+	for _, m := range res.Moved {
+		safetext.Fprintf(e.stdout, "moved %s to %s\n", m[0], m[1])
+	}
+	if res.KeyringUser != "" {
+		safetext.Fprintf(e.stdout, "kept the keyring item service %s, username %s: it opens backups of the old vault.age\n", res.KeyringService, res.KeyringUser)
+	}
+	safetext.Fprintln(e.stdout, "the next import starts a new vault with a new key; to go back, rename the files back and restore vault.age")
+	return nil
 }
 
 // vaultInfoJSON is `otpair vault info --json` (stable).
@@ -162,6 +162,10 @@ type vaultInfoJSON struct {
 	KeyringService string `json:"keyring_service,omitempty"`
 	KeyringUser    string `json:"keyring_user,omitempty"`
 	Error          string `json:"error,omitempty"` // why the vault could not be opened
+	// Missing names the vault's files that should be there and are not: "vault.age"
+	// beside vault.json or identity.age (restore it, or vault reset), "identity.age" of a
+	// passphrase vault, "vault.json" of a keyring vault.
+	Missing []string `json:"missing,omitempty"`
 }
 
 func protectionName(p authenticator.Protection) string {
@@ -179,7 +183,7 @@ func protectionName(p authenticator.Protection) string {
 // how many accounts it holds.
 func runVaultInfo(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "vault info", "[--json]")
-	asJSON := fs.Bool("json", false, "print JSON: path, exists, protection, reason, accounts, keyring_service, keyring_user, error")
+	asJSON := fs.Bool("json", false, "print JSON: path, exists, protection, will_use, reason, accounts, keyring_service, keyring_user, error, missing")
 	if rest, err := parseFlags(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -191,7 +195,7 @@ func runVaultInfo(ctx context.Context, e *env, args []string) error {
 	}
 	st, inspectErr := authenticator.Inspect(dir)
 	info := vaultInfoJSON{Path: st.Path, Exists: st.Exists, Protection: protectionName(st.Protection), Accounts: st.Accounts,
-		KeyringService: st.KeyringService, KeyringUser: st.KeyringUser}
+		KeyringService: st.KeyringService, KeyringUser: st.KeyringUser, Missing: st.Missing}
 	var openErr error
 	if inspectErr == nil {
 		// Opening counts the accounts; for a new vault it says which protection it would get.
@@ -229,6 +233,8 @@ func runVaultInfo(ctx context.Context, e *env, args []string) error {
 	} else {
 		safetext.Fprintf(e.stdout, "vault:      %s\n", info.Path)
 		switch {
+		case !info.Exists && len(info.Missing) > 0:
+			safetext.Fprintf(e.stdout, "protection: %s (of the vault whose file is missing)\n", describeProtection(info.Protection))
 		case !info.Exists && info.WillUse != "":
 			safetext.Fprintf(e.stdout, "protection: none yet (no vault); a new vault will use the %s: %s\n", describeProtection(info.WillUse), info.Reason)
 		case !info.Exists:
@@ -241,6 +247,13 @@ func runVaultInfo(ctx context.Context, e *env, args []string) error {
 		}
 		if info.Accounts >= 0 {
 			safetext.Fprintf(e.stdout, "accounts:   %d\n", info.Accounts)
+		}
+		for _, m := range info.Missing {
+			fix := "restore it from a backup"
+			if m == authenticator.VaultFileName {
+				fix += ", or run '" + authenticator.ResetCommand + "' to start over"
+			}
+			safetext.Fprintf(e.stdout, "missing:    %s (%s)\n", m, fix)
 		}
 	}
 	if openErr != nil {
@@ -264,7 +277,7 @@ func describeProtection(name string) string {
 func runVaultRekey(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "vault rekey", "--keyring|--passphrase")
 	toKeyring := fs.Bool("keyring", false, "protect the vault with a new key in the OS keyring")
-	toPass := fs.Bool("passphrase", false, "protect the vault with a new passphrase (asked twice, or OTPAIR_NEW_PASSPHRASE)")
+	toPass := fs.Bool("passphrase", false, "protect the vault with a new passphrase of at least 8 characters (asked twice on the terminal, or $"+envNewPassphrase+")")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -276,27 +289,7 @@ func runVaultRekey(ctx context.Context, e *env, args []string) error {
 	if *toPass {
 		to = authenticator.ProtectionPassphrase
 	}
-	var v *authenticator.Vault
-	old := passphrasePrompt(e)
-	// A new passphrase comes from OTPAIR_NEW_PASSPHRASE, else the prompt, else (for a
-	// vault that has no passphrase yet) OTPAIR_PASSPHRASE; the old one, which opens a
-	// passphrase vault, from OTPAIR_PASSPHRASE or the prompt.
-	newPass := func(ctx context.Context, req authenticator.PassphraseRequest) (string, error) {
-		if !req.New {
-			return old(ctx, req)
-		}
-		if p := e.getenv("OTPAIR_NEW_PASSPHRASE"); p != "" {
-			return p, nil
-		}
-		if _, ok := terminalFD(e.stdin); ok {
-			return passphrasePrompt(&env{stdin: e.stdin, stderr: e.stderr, getenv: func(string) string { return "" }})(ctx, req)
-		}
-		if p := e.getenv("OTPAIR_PASSPHRASE"); p != "" && v != nil && (!v.Status().Exists || v.Status().Protection != authenticator.ProtectionPassphrase) {
-			return p, nil
-		}
-		return "", fmt.Errorf("%w: set OTPAIR_NEW_PASSPHRASE, or run otpair in a terminal to be asked", authenticator.ErrPassphraseNeeded)
-	}
-	v, err = openVaultWith(ctx, e, newPass)
+	v, err := openVault(ctx, e)
 	if err != nil {
 		return err
 	}

@@ -75,11 +75,61 @@ func usageError(format string, args ...any) error {
 const tuiCommand = "tui"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext(context.Background())
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, now: time.Now, getenv: os.Getenv}
 	code := run(ctx, e, os.Args[1:])
 	stop()
 	os.Exit(code)
+}
+
+// interrupted is the cause of a command's context when SIGINT or SIGTERM ended it. Like
+// context.Canceled, which it matches, it stops whatever waits on the context: the
+// vault lock, a prompt, a decode, a server.
+type interrupted struct{ sig os.Signal }
+
+func (i interrupted) Error() string { return "interrupted by " + signalName(i.sig) }
+
+// Is makes errors.Is(err, context.Canceled) true, as for any cancelled context.
+func (i interrupted) Is(target error) bool { return target == context.Canceled }
+
+func signalName(sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return sig.String()
+}
+
+// signalContext is parent, cancelled with an interrupted cause by the first SIGINT or
+// SIGTERM. After that first signal the default action comes back, so a second one
+// ends the process at once: the way out of anything that still does not listen.
+func signalContext(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-ch:
+			signal.Stop(ch)
+			cancel(interrupted{s})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		cancel(nil)
+	}
+}
+
+// exitInterrupted is the exit status of a command a signal ended: 128 plus the signal's
+// number, as shells report it (130 for SIGINT, 143 for SIGTERM).
+func exitInterrupted(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 1
 }
 
 // run dispatches args to a subcommand and turns its error into an exit status.
@@ -100,9 +150,17 @@ func run(ctx context.Context, e *env, args []string) int {
 		return 2
 	}
 	err := c.run(ctx, e, args)
+	var intr interrupted
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(context.Cause(ctx), &intr):
+		msg := err.Error()
+		if !strings.Contains(msg, intr.Error()) {
+			msg += " (" + intr.Error() + ")"
+		}
+		safetext.Fprintf(e.stderr, "otpair %s: %s\n", name, msg)
+		return exitInterrupted(intr.sig)
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):

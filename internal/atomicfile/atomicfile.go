@@ -51,7 +51,7 @@ func Write(path string, data []byte) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("replace %s: %w", path, err)
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
 // RemoveStale deletes temporary files that a crashed Write left next to path. Call it

@@ -2,5 +2,5 @@
 
 package atomicfile
 
-// syncDir is a no-op where directories cannot be synced.
-func syncDir(string) error { return nil }
+// SyncDir is a no-op where directories cannot be synced.
+func SyncDir(string) error { return nil }
