@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/otpair/otpair/internal/keyfile"
 )
 
 // SeedKeySize is the size of the seed key in bytes (AES-256).
@@ -41,7 +43,8 @@ func NewSeedKey() []byte {
 
 // LoadSeedKey returns the key that seals seeds at rest: OTPAIR_SEED_KEY (base64 of 32
 // bytes) when getenv has it, else the key file home/seed.key, created with mode 0600 and
-// a fresh random key on first use. It reports where the key came from ("env" or the
+// a fresh random key on first use (and refused, as ssh refuses such a key, when its
+// group or others may read it). It reports where the key came from ("env" or the
 // file's path). getenv is os.Getenv outside tests.
 func LoadSeedKey(home string, getenv func(string) string) (key []byte, source string, err error) {
 	if v := strings.TrimSpace(getenv(SeedKeyEnv)); v != "" {
@@ -55,12 +58,12 @@ func LoadSeedKey(home string, getenv func(string) string) (key []byte, source st
 		return nil, "", fmt.Errorf("%w: %s is unset and there is no otpair home for a key file", ErrSeedKey, SeedKeyEnv)
 	}
 	path := filepath.Join(home, SeedKeyFile)
-	data, err := os.ReadFile(path)
+	data, err := keyfile.Read(path, 4096) // refused when group or others may read it
 	if errors.Is(err, fs.ErrNotExist) {
 		return createSeedKeyFile(path)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: read %s: %w", ErrSeedKey, path, err)
+		return nil, "", fmt.Errorf("%w: %w", ErrSeedKey, err)
 	}
 	k, err := decodeSeedKey(strings.TrimSpace(string(data)))
 	if err != nil {

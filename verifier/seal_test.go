@@ -108,3 +108,30 @@ func TestSealer(t *testing.T) {
 		t.Fatalf("short key: %v", err)
 	}
 }
+
+// TestLoadSeedKeyRefusesOpenFile: a seed.key its group or others may read is refused,
+// as ssh refuses such a private key, naming the file and the chmod that fixes it; the
+// key itself never appears in the error.
+func TestLoadSeedKeyRefusesOpenFile(t *testing.T) {
+	if os.PathSeparator != '/' {
+		t.Skip("no Unix file modes")
+	}
+	home := t.TempDir()
+	noEnv := func(string) string { return "" }
+	if _, _, err := LoadSeedKey(home, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(home, SeedKeyFile)
+	data, _ := os.ReadFile(path)
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604} {
+		os.Chmod(path, mode)
+		_, _, err := LoadSeedKey(home, noEnv)
+		if !errors.Is(err, ErrSeedKey) || !strings.Contains(err.Error(), "chmod 600 "+path) || strings.Contains(err.Error(), strings.TrimSpace(string(data))) {
+			t.Errorf("seed.key mode %04o: %v", mode, err)
+		}
+	}
+	os.Chmod(path, 0o600)
+	if _, _, err := LoadSeedKey(home, noEnv); err != nil {
+		t.Errorf("mode 0600: %v", err)
+	}
+}

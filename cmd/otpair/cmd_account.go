@@ -9,10 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/otpair/otpair/authenticator"
 	"github.com/otpair/otpair/internal/safetext"
@@ -34,7 +37,9 @@ func init() {
 // vault"; failed sources go to stderr. Exit status 1 if any source, line or QR code
 // failed, after the good ones are stored.
 func runImport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "import", "SOURCE...   (otpauth:// or otpauth-migration:// URI, image, text file of URIs, - for stdin)")
+	fs := newFlagSet(e, "import", "SOURCE...   (otpauth:// or otpauth-migration:// URI, image, text file of URIs, - for stdin)\n\n"+
+		"A URI on the command line is readable by every local user in ps while otpair runs, and stays in\n"+
+		"shell history: put URIs in a file, or pipe them to 'otpair import -'.")
 	sources, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -353,7 +358,7 @@ func runCode(ctx context.Context, e *env, args []string) error {
 // qr draws them in the terminal: the otpauth URI of a single account, else the export
 // pages, for a phone to scan.
 func runExport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "export", "[--format uri|migration|qr] [QUERY]")
+	fs := newFlagSet(e, "export", "[--format uri|migration|qr] [QUERY]   (prints secrets: to a terminal, or a file others may read, it warns on stderr first)")
 	format := fs.String("format", "uri", "uri, migration or qr")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -402,6 +407,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if *format != "qr" {
+		warnSecretsOut(e, "export")
 		for _, t := range texts {
 			safetext.Fprintln(e.stdout, t)
 		}
@@ -425,6 +431,24 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// warnSecretsOut warns on stderr, before secrets are printed, when standard output is
+// somewhere others may see them: a terminal (scrollback, a shared screen) or a file its
+// group or others may read (the shell made it with the umask). A pipe stays quiet, and
+// so does a private file: scripts are not asked anything.
+func warnSecretsOut(e *env, cmd string) {
+	f, ok := e.stdout.(*os.File)
+	if !ok {
+		return
+	}
+	if term.IsTerminal(int(f.Fd())) {
+		safetext.Fprintf(e.stderr, "otpair %s: warning: these lines hold the accounts' secrets; clear the screen and scrollback when done, or redirect them to a private file (umask 077)\n", cmd)
+		return
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+		safetext.Fprintf(e.stderr, "otpair %s: warning: standard output is a file others may read (mode %04o) and it will hold the accounts' secrets: chmod 600 it, or write it with umask 077\n", cmd, fi.Mode().Perm())
+	}
 }
 
 // runRm is `otpair rm QUERY [--yes]`: asks "y" on stdin unless --yes.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/otpair/otpair/internal/atomicfile"
 	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/provisioning"
 )
@@ -270,8 +271,8 @@ func readImageArg(e *env, file string) ([]byte, error) {
 }
 
 func runQR(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "qr", "[--png FILE] [--style color|dark|light] URI   (URI - reads it from stdin)")
-	pngPath := fs.String("png", "", "write a PNG `file` (mode 0600: it holds the secret) instead of drawing in the terminal")
+	fs := newFlagSet(e, "qr", "[--png FILE] [--style color|dark|light] URI|-   (- reads the URI from stdin: a URI on the command line is readable by every local user in ps and stays in shell history)")
+	pngPath := fs.String("png", "", "write a PNG `file` instead of drawing in the terminal: a new file, mode 0600 (it holds the secret), never through a symlink")
 	styleName := fs.String("style", "", "terminal style: color (black on white, any theme; the default), dark or light "+
 		"(no escape codes, for a dark or light terminal background; NO_COLOR picks dark)")
 	rest, err := parseFlags(fs, args)
@@ -331,23 +332,15 @@ func checkQRText(text string) error {
 	return nil
 }
 
-// writeQRPNGFile writes the PNG with mode 0600 and removes a partial file on failure.
+// writeQRPNGFile writes the PNG as a new file: a temporary file in the same folder,
+// mode 0600 (the code holds the secret), renamed over path. An existing file's mode is
+// not kept, and a symlink at path is replaced, never followed.
 func writeQRPNGFile(path, text string) error {
 	var buf bytes.Buffer
 	if err := provisioning.WriteQRPNG(&buf, text); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
+	if err := atomicfile.Write(path, buf.Bytes()); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otpair/otpair/internal/keyfile"
 	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/verifier"
 	"github.com/otpair/otpair/verifier/httpapi"
@@ -39,11 +40,12 @@ const (
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "serve", "[--addr 127.0.0.1:8090] [--db PATH|:memory:] [--project-id ID] [--management-key KEY]")
+	fs := newFlagSet(e, "serve", "[--addr 127.0.0.1:8090] [--db PATH|:memory:] [--project-id ID] [--management-key-file FILE]")
 	addr := fs.String("addr", "127.0.0.1:8090", "address to listen on (port 0 picks a free one)")
 	var bf backendFlags
 	bf.register(fs, false)
-	fs.StringVar(&bf.mgmtKey, "management-key", "", "management key (default $"+envManagementKey+", else "+managementKeyFile+" in the otpair home, generated on first start)")
+	var mgmtKeyFile string
+	addManagementKeyFlags(fs, &bf.mgmtKey, &mgmtKeyFile, "(default $"+envManagementKey+", else "+managementKeyFile+" in the otpair home, generated on first start)")
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	frozen := fs.String("frozen-clock", "", "TESTING ONLY: stop the verifier's clock at TIME (RFC 3339 or unix seconds)")
 	pos, err := parseFlags(fs, args)
@@ -52,6 +54,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	if len(pos) > 0 {
 		return usageError("serve takes no arguments")
+	}
+	flagKey, flagSource, err := managementKeyFlags(e, "serve", bf.mgmtKey, mgmtKeyFile)
+	if err != nil {
+		return err
 	}
 	var logger *slog.Logger
 	switch *logFormat {
@@ -81,7 +87,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if e.getenv("GOGC") == "" {
 		debug.SetGCPercent(httpapi.ServerGCPercent)
 	}
-	mgmtKey, mgmtSource, err := managementKey(e, bf.mgmtKey, info.home)
+	mgmtKey, mgmtSource, err := managementKey(e, flagKey, flagSource, info.home)
 	if err != nil {
 		return err
 	}
@@ -133,18 +139,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// managementKey is the flag, else $OTPAIR_MANAGEMENT_KEY, else the key file in the
-// otpair home, created (0600, a fresh random key) on first start. The source says which,
-// "generated" the first time, so the key is printed exactly once.
-func managementKey(e *env, flagKey, home string) (key, source string, err error) {
+// managementKey is the key of the flags (flagKey, from flagSource), else
+// $OTPAIR_MANAGEMENT_KEY, else the key file in the otpair home, created (0600, a fresh
+// random key) on first start and refused when others may read it. The source says
+// which, "generated" the first time, so the key is printed exactly once.
+func managementKey(e *env, flagKey, flagSource, home string) (key, source string, err error) {
 	if flagKey != "" {
-		return flagKey, "--management-key", checkManagementKey(flagKey)
+		return flagKey, flagSource, checkManagementKey(flagKey)
 	}
 	if k := e.getenv(envManagementKey); k != "" {
 		return k, "$" + envManagementKey, checkManagementKey(k)
 	}
 	path := filepath.Join(home, managementKeyFile)
-	data, err := os.ReadFile(path)
+	data, err := keyfile.Read(path, maxKeyFileBytes)
 	if err == nil {
 		k := strings.TrimSpace(string(data))
 		if err := checkManagementKey(k); err != nil {
@@ -153,7 +160,7 @@ func managementKey(e *env, flagKey, home string) (key, source string, err error)
 		return k, path, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return "", "", fmt.Errorf("read the management key: %w", err)
+		return "", "", fmt.Errorf("the management key: %w", err)
 	}
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return "", "", fmt.Errorf("create the otpair home: %w", err)

@@ -25,15 +25,16 @@ type tuiFlags struct {
 	backend   string
 	projectID string
 	mgmtKey   string
+	keyFile   string
 	db        string
 }
 
 func runTUI(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, tuiCommand, "[--backend local|URL] [--project-id ID] [--management-key KEY] [--db PATH]")
+	fs := newFlagSet(e, tuiCommand, "[--backend local|URL] [--project-id ID] [--management-key-file FILE] [--db PATH]")
 	var f tuiFlags
 	fs.StringVar(&f.backend, "backend", "local", "verifier backend: local (in-process) or the base URL of an otpair serve or Descope-compatible server")
 	fs.StringVar(&f.projectID, "project-id", "", "project id for a remote backend (default: $OTPAIR_PROJECT_ID)")
-	fs.StringVar(&f.mgmtKey, "management-key", "", "management key for a remote backend's delete-seed and user calls (default: $OTPAIR_MANAGEMENT_KEY, which keeps it out of ps)")
+	addManagementKeyFlags(fs, &f.mgmtKey, &f.keyFile, "for a remote backend's delete-seed and user calls (default: $"+envManagementKey+")")
 	fs.StringVar(&f.db, "db", "", "local backend database: a SQLite path, :memory: or postgres://… (default: $OTPAIR_DB, else verifier.db in the otpair home)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -108,7 +109,11 @@ func tuiBackendConfig(e *env, f tuiFlags) (tui.BackendConfig, error) {
 	if f.backend == "" || f.backend == "local" {
 		return tui.BackendConfig{}, nil
 	}
-	cfg := tui.BackendConfig{Remote: true, BaseURL: f.backend, ProjectID: f.projectID, ManagementKey: f.mgmtKey}
+	key, _, err := managementKeyFlags(e, tuiCommand, f.mgmtKey, f.keyFile)
+	if err != nil {
+		return tui.BackendConfig{}, err
+	}
+	cfg := tui.BackendConfig{Remote: true, BaseURL: f.backend, ProjectID: f.projectID, ManagementKey: key}
 	if cfg.ProjectID == "" {
 		cfg.ProjectID = e.getenv("OTPAIR_PROJECT_ID")
 	}

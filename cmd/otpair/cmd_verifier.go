@@ -54,6 +54,7 @@ type backendFlags struct {
 	db         string
 	projectID  string
 	mgmtKey    string
+	keyFile    string // --management-key-file
 	signingAlg string
 	policy     localPolicy
 }
@@ -103,7 +104,7 @@ func (p localPolicy) options(o *verifier.LocalOptions) error {
 func (f *backendFlags) register(fs *flag.FlagSet, remote bool) {
 	if remote {
 		fs.StringVar(&f.backend, "backend", "local", "local, or the base URL of otpair serve or of a Descope project")
-		fs.StringVar(&f.mgmtKey, "management-key", "", "management key for delete-seed against a URL (default $"+envManagementKey+")")
+		addManagementKeyFlags(fs, &f.mgmtKey, &f.keyFile, "for delete-seed against a URL (default $"+envManagementKey+")")
 	}
 	fs.StringVar(&f.db, "db", "", "local database: a path, :memory: or postgres://… (default: $OTPAIR_DB, else "+verifierDBName+" in the otpair home)")
 	fs.StringVar(&f.projectID, "project-id", "", "project id (default $"+envProjectID+"; locally: the stored one)")
@@ -200,7 +201,8 @@ func printVerifierHelp(w io.Writer) {
 	}
 	safetext.Fprintln(w)
 	safetext.Fprintln(w, "The refresh token comes from --refresh-token (- reads stdin) or $"+envRefreshToken+".")
-	safetext.Fprintln(w, "Against a URL: --project-id or $"+envProjectID+", --management-key or $"+envManagementKey+".")
+	safetext.Fprintln(w, "Against a URL: --project-id or $"+envProjectID+", --management-key-file FILE or $"+envManagementKey+
+		" (--management-key KEY works too, but every local user can read it in ps).")
 	safetext.Fprintln(w)
 	safetext.Fprintln(w, "--json output (stable):")
 	safetext.Fprintln(w, "  signup, update   {loginId, provisioningURL, key, image (base64 PNG), accountId (with --enroll)}")
@@ -250,7 +252,11 @@ func openBackend(ctx context.Context, e *env, f backendFlags) (verifier.Backend,
 	if pid == "" {
 		return nil, nil, usageError("--backend %s needs --project-id or $%s", f.backend, envProjectID)
 	}
-	r, err := httpapi.NewRemote(f.backend, pid, firstNonEmpty(f.mgmtKey, e.getenv(envManagementKey)), httpapi.WithRemoteClock(e.now))
+	key, _, err := managementKeyFlags(e, "verifier", f.mgmtKey, f.keyFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := httpapi.NewRemote(f.backend, pid, firstNonEmpty(key, e.getenv(envManagementKey)), httpapi.WithRemoteClock(e.now))
 	if err != nil {
 		return nil, nil, usageError("--backend: %v", err)
 	}
