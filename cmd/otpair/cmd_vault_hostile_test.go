@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -180,23 +179,20 @@ func TestVaultRekeyPassphraseDoesNotHang(t *testing.T) {
 }
 
 // otpairChild starts the otpair binary with env (nothing else from the test's
-// environment but PATH), stdin, and stderr readable line by line.
-func otpairChild(t *testing.T, bin string, env []string, stdin io.Reader, args ...string) (*exec.Cmd, *bufio.Scanner, *bytes.Buffer) {
+// environment but PATH) and stdin; stderr is collected, and found receives the first
+// match of wait in it.
+func otpairChild(t *testing.T, bin string, env []string, stdin io.Reader, wait string, args ...string) (*exec.Cmd, *watchWriter) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	cmd.Stdin = stdin
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	pipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	stderr := newWatchWriter(wait)
+	cmd.Stdout, cmd.Stderr = io.Discard, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill() })
-	return cmd, bufio.NewScanner(pipe), &stdout
+	return cmd, stderr
 }
 
 // waitExit waits for cmd to end and returns its exit status, failing the test if it
@@ -224,9 +220,7 @@ func TestVaultLockWaitEndsOnSignal(t *testing.T) {
 	bin := buildVaultBinary(t)
 	home := t.TempDir()
 	vars := []string{"OTPAIR_HOME=" + home, "OTPAIR_PASSPHRASE=test passphrase", "DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(home, "no-bus")}
-	child, lines, _ := otpairChild(t, bin, vars, nil, "import", randKey(t, "First", "f", 0).URI())
-	for lines.Scan() {
-	}
+	child, _ := otpairChild(t, bin, vars, nil, `$^`, "import", randKey(t, "First", "f", 0).URI())
 	if code := waitExit(t, child, 60*time.Second); code != 0 {
 		t.Fatalf("first import = %d", code)
 	}
@@ -243,22 +237,15 @@ func TestVaultLockWaitEndsOnSignal(t *testing.T) {
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
-			child, lines, _ := otpairChild(t, bin, vars, nil, "import", randKey(t, "Blocked", "b", 0).URI())
-			var stderr []string
-			waiting := false
-			for !waiting && lines.Scan() {
-				stderr = append(stderr, lines.Text())
-				waiting = strings.Contains(lines.Text(), "waiting for another otpair process")
-			}
-			if !waiting {
-				t.Fatalf("the child never said it waits for the lock:\n%s", strings.Join(stderr, "\n"))
+			child, stderr := otpairChild(t, bin, vars, nil, "waiting for another otpair process", "import", randKey(t, "Blocked", "b", 0).URI())
+			select {
+			case <-stderr.found:
+			case <-time.After(30 * time.Second):
+				t.Fatalf("the child never said it waits for the lock:\n%s", stderr)
 			}
 			child.Process.Signal(sig)
-			for lines.Scan() {
-				stderr = append(stderr, lines.Text())
-			}
 			code := waitExit(t, child, 10*time.Second)
-			all := strings.Join(stderr, "\n")
+			all := stderr.String()
 			name := map[syscall.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT"}[sig]
 			if code != 128+int(sig) || !strings.Contains(all, "gave up waiting") || !strings.Contains(all, authenticator.LockFileName) || !strings.Contains(all, "interrupted by "+name) {
 				t.Errorf("exit %d after %s, stderr:\n%s", code, name, all)
@@ -280,9 +267,7 @@ func TestVaultPromptWithoutTerminal(t *testing.T) {
 	home := t.TempDir()
 	noBus := "DBUS_SESSION_BUS_ADDRESS=unix:path=" + filepath.Join(home, "no-bus")
 	base := []string{"OTPAIR_HOME=" + home, noBus}
-	child, lines, _ := otpairChild(t, bin, append(base, "OTPAIR_PASSPHRASE=test passphrase"), nil, "import", randKey(t, "A", "a", 0).URI())
-	for lines.Scan() {
-	}
+	child, _ := otpairChild(t, bin, append(base, "OTPAIR_PASSPHRASE=test passphrase"), nil, `$^`, "import", randKey(t, "A", "a", 0).URI())
 	if code := waitExit(t, child, 60*time.Second); code != 0 {
 		t.Fatalf("import = %d", code)
 	}
@@ -301,14 +286,10 @@ func TestVaultPromptWithoutTerminal(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer w.Close() // open until the end: a read of stdin would block
-			child, lines, _ := otpairChild(t, bin, tc.env, r, tc.args...)
+			child, stderr := otpairChild(t, bin, tc.env, r, `$^`, tc.args...)
 			r.Close()
-			var stderr []string
-			for lines.Scan() {
-				stderr = append(stderr, lines.Text())
-			}
 			code := waitExit(t, child, 20*time.Second)
-			if all := strings.Join(stderr, "\n"); code != 1 || !strings.Contains(all, "set "+tc.want) {
+			if all := stderr.String(); code != 1 || !strings.Contains(all, "set "+tc.want) {
 				t.Errorf("exit %d, stderr:\n%s", code, all)
 			}
 		})
