@@ -116,29 +116,42 @@ func readHidden(ctx context.Context, e *env, fd int, prompt string) (string, err
 }
 
 // readLine reads one line from r (a confirmation or a piped secret), giving up when
-// ctx ends. The read itself runs in a goroutine, which stays blocked on r until the
-// process exits when ctx ends first: the CLI is about to exit then.
+// ctx ends.
 func readLine(ctx context.Context, r io.Reader) (string, error) {
+	line, err := readOrCancel(ctx, func() (string, error) {
+		return bufio.NewReader(io.LimitReader(r, 1<<16)).ReadString('\n')
+	})
+	if ctx.Err() != nil && err == context.Cause(ctx) {
+		return "", err
+	}
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		if errors.Is(err, io.EOF) {
+			return "", errors.New("nothing on standard input")
+		}
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// readOrCancel runs read in a goroutine and returns what it returns, or ctx's cause
+// when ctx ends first. The goroutine then stays blocked in read until the process
+// exits, which the CLI is about to do: a read from a terminal or a pipe cannot be
+// interrupted any other way that works everywhere.
+func readOrCancel[T any](ctx context.Context, read func() (T, error)) (T, error) {
 	type result struct {
-		line string
-		err  error
+		v   T
+		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		line, err := bufio.NewReader(io.LimitReader(r, 1<<16)).ReadString('\n')
-		done <- result{line, err}
+		v, err := read()
+		done <- result{v, err}
 	}()
-	var res result
 	select {
-	case res = <-done:
+	case r := <-done:
+		return r.v, r.err
 	case <-ctx.Done():
-		return "", context.Cause(ctx)
+		var zero T
+		return zero, context.Cause(ctx)
 	}
-	if res.err != nil && !(errors.Is(res.err, io.EOF) && res.line != "") {
-		if errors.Is(res.err, io.EOF) {
-			return "", errors.New("nothing on standard input")
-		}
-		return "", res.err
-	}
-	return strings.TrimRight(res.line, "\r\n"), nil
 }

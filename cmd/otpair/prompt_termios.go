@@ -13,8 +13,7 @@ import (
 // when ctx ends. Echo goes off and comes back here, in the caller's goroutine, so the
 // terminal is restored before readSecretLine returns whatever ended the wait (a
 // goroutine that changed the mode itself could change it back after the caller had
-// given up). The reading goroutine only reads; when ctx ends first it stays blocked
-// until the process exits, which the CLI is about to do.
+// given up). The reading goroutine (readOrCancel's) only reads.
 func readSecretLine(ctx context.Context, fd int) ([]byte, error) {
 	old, err := unix.IoctlGetTermios(fd, ioctlGetTermios)
 	if err != nil {
@@ -28,21 +27,7 @@ func readSecretLine(ctx context.Context, fd int) ([]byte, error) {
 		return nil, err
 	}
 	defer unix.IoctlSetTermios(fd, ioctlSetTermios, old)
-	type result struct {
-		line []byte
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		line, err := readFDLine(fd)
-		done <- result{line, err}
-	}()
-	select {
-	case r := <-done:
-		return r.line, r.err
-	case <-ctx.Done():
-		return nil, context.Cause(ctx)
-	}
+	return readOrCancel(ctx, func() ([]byte, error) { return readFDLine(fd) })
 }
 
 // maxSecretLine bounds a typed secret.
