@@ -37,9 +37,8 @@ func init() {
 // vault"; failed sources go to stderr. Exit status 1 if any source, line or QR code
 // failed, after the good ones are stored.
 func runImport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "import", "SOURCE...   (otpauth:// or otpauth-migration:// URI, image, text file of URIs, - for stdin)\n\n"+
-		"A URI on the command line is readable by every local user in ps while otpair runs, and stays in\n"+
-		"shell history: put URIs in a file, or pipe them to 'otpair import -'.")
+	fs := newFlagSet(e, "import", "SOURCE...   (otpauth:// or otpauth-migration:// URI, image, text file of URIs, - for stdin; "+
+		"a URI on the command line is readable by every local user in ps and stays in shell history: put it in a file, or pipe it to 'otpair import -')")
 	sources, err := parseFlags(fs, args)
 	if err != nil {
 		return err
