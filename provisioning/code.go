@@ -27,8 +27,14 @@ func (k Key) Remaining(t time.Time) time.Duration {
 // Code is the TOTP code of the key at time t (the key's Counter for an HOTP key: use
 // CounterCode to choose the counter).
 func (k Key) Code(t time.Time) (string, error) {
-	if k.Type == HOTP {
+	switch k.Type {
+	case HOTP:
 		return k.CounterCode(k.Counter)
+	case Steam:
+		if k.Period <= 0 {
+			return "", fieldErr("period", "must be a positive number of seconds, got %d", k.Period)
+		}
+		return k.StepCode(k.Step(t))
 	}
 	if err := k.Validate(); err != nil {
 		return "", err
@@ -52,9 +58,13 @@ func (k Key) StepCode(step uint64) (string, error) {
 }
 
 // CounterCode is the HOTP code for counter (RFC 4226); TOTP is HOTP of the time step.
+// A Steam key's code is written in SteamAlphabet instead of decimal digits.
 func (k Key) CounterCode(counter uint64) (string, error) {
 	if err := k.Validate(); err != nil {
 		return "", err
+	}
+	if k.Type == Steam {
+		return k.steamCode(counter), nil
 	}
 	code, err := hotp.GenerateCodeCustom(k.SecretBase32(), counter, hotp.ValidateOpts{
 		Digits:    otp.Digits(k.Digits),

@@ -105,7 +105,7 @@ func TestCodeRefusesBadKeys(t *testing.T) {
 		"digits":    func(k *Key) { k.Digits = 10 },
 		"period":    func(k *Key) { k.Period = 0 },
 		"secret":    func(k *Key) { k.Secret = nil },
-		"type":      func(k *Key) { k.Type = "steam" },
+		"type":      func(k *Key) { k.Type = "motp" },
 	} {
 		k := good
 		mutate(&k)

@@ -17,8 +17,9 @@ type Type string
 
 // The key types otpair generates codes for.
 const (
-	TOTP Type = "totp" // time-based, RFC 6238
-	HOTP Type = "hotp" // counter-based, RFC 4226
+	TOTP  Type = "totp"  // time-based, RFC 6238
+	HOTP  Type = "hotp"  // counter-based, RFC 4226
+	Steam Type = "steam" // Steam Guard: TOTP written with 5 letters and digits (see SteamAlphabet)
 )
 
 // Algorithm is the HMAC hash a key uses. Only the three that RFC 6238 names are valid:
@@ -38,6 +39,7 @@ const (
 	DefaultPeriod = 30
 	MinDigits     = 6
 	MaxDigits     = 8
+	SteamDigits   = 5 // the length of every Steam Guard code
 )
 
 // Key is a parsed provisioning key: everything needed to produce codes and to write the
@@ -146,15 +148,22 @@ func (k Key) Validate() error {
 			return fieldErr("period", "must be a positive number of seconds, got %d", k.Period)
 		}
 	case HOTP:
+	case Steam:
+		if k.Period <= 0 {
+			return fieldErr("period", "must be a positive number of seconds, got %d", k.Period)
+		}
+		if k.Digits != SteamDigits {
+			return fieldErr("digits", "steam codes have %d characters, got %d", SteamDigits, k.Digits)
+		}
 	default:
-		return fieldErr("type", "unsupported type %q (want totp or hotp)", string(k.Type))
+		return fieldErr("type", "unsupported type %q (want totp, hotp or steam)", string(k.Type))
 	}
 	switch k.Algorithm {
 	case SHA1, SHA256, SHA512:
 	default:
 		return fieldErr("algorithm", "unsupported algorithm %q (want SHA1, SHA256 or SHA512)", string(k.Algorithm))
 	}
-	if k.Digits < MinDigits || k.Digits > MaxDigits {
+	if k.Type != Steam && (k.Digits < MinDigits || k.Digits > MaxDigits) {
 		return fieldErr("digits", "must be %d to %d, got %d", MinDigits, MaxDigits, k.Digits)
 	}
 	if len(k.Secret) == 0 {

@@ -264,6 +264,8 @@ func migrationParams(k Key) (*migrationpb.MigrationPayload_OtpParameters, error)
 			return nil, fieldErr("counter", "%d does not fit the export format (at most 2^63-1)", k.Counter)
 		}
 		p.Type, p.Counter = migrationpb.MigrationPayload_OTP_TYPE_HOTP, int64(k.Counter)
+	default:
+		return nil, fieldErr("type", "the export format holds totp and hotp keys, not %s", k.Type)
 	}
 	switch k.Algorithm {
 	case SHA1:

@@ -37,8 +37,9 @@ const schemeOTPAuth = "otpauth://"
 // parameter otpair does not interpret (FreeOTP's image, Ente's codeDisplay, …), which
 // URI writes back.
 //
-// Steam keys (otpauth://steam/… or encoder=steam) are refused: their codes are letters,
-// and digits would be wrong codes.
+// Steam Guard keys are read in both forms apps write: otpauth://steam/… (Aegis, 2FAS,
+// Ente, Proton) and a totp URI with encoder=steam (KeePassXC, pquerna/otp). Their
+// digits are 5 (the default); any other count is an error, as is another encoder.
 //
 // Errors are *FieldError values (errors.Is(err, ErrInvalidKey)) naming the parameter
 // that is wrong; they never contain the secret. A known parameter given twice with
@@ -70,11 +71,11 @@ func parseURI(s string) (Key, error) {
 	case strings.EqualFold(typ, "hotp"):
 		k.Type = HOTP
 	case strings.EqualFold(typ, "steam"):
-		return Key{}, fieldErr("type", "steam codes are not supported (otpair makes RFC 6238 digit codes)")
+		k.Type = Steam
 	case typ == "":
 		return Key{}, fieldErr("type", "missing (want otpauth://totp/… or otpauth://hotp/…)")
 	default:
-		return Key{}, fieldErr("type", "unsupported type %s (want totp or hotp)", quoteShort(typ))
+		return Key{}, fieldErr("type", "unsupported type %s (want totp, hotp or steam)", quoteShort(typ))
 	}
 
 	var (
@@ -106,14 +107,19 @@ func parseURI(s string) (Key, error) {
 			slot, bit = &algorithm, 4
 		case strings.EqualFold(name, "digits"):
 			slot, bit = &digits, 8
-		case strings.EqualFold(name, "period") && k.Type == TOTP:
+		case strings.EqualFold(name, "period") && k.Type != HOTP:
 			slot, bit = &period, 16
 		case strings.EqualFold(name, "counter") && k.Type == HOTP:
 			slot, bit = &counter, 32
 		case strings.EqualFold(name, "encoder") && value != "":
-			// pquerna/otp writes encoder=steam for Steam's letter codes: digits would be
-			// wrong codes, so an encoder is refused rather than kept.
-			return Key{}, fieldErr("encoder", "%s codes are not supported (otpair makes RFC 6238 digit codes)", quoteShort(value))
+			// KeePassXC and pquerna/otp write encoder=steam on a totp URI for Steam's
+			// letter codes; any other encoder would make digits the wrong codes.
+			if !strings.EqualFold(value, "steam") || k.Type == HOTP {
+				return Key{}, fieldErr("encoder", "%s codes are not supported on a %s key (otpair makes RFC 6238 digit codes and Steam Guard codes)",
+					quoteShort(value), k.Type)
+			}
+			k.Type = Steam
+			continue
 		default:
 			if k.Extra == nil {
 				k.Extra = url.Values{}
@@ -144,18 +150,24 @@ func parseURI(s string) (Key, error) {
 		return Key{}, err
 	}
 	k.Digits = DefaultDigits
+	if k.Type == Steam {
+		k.Digits = SteamDigits
+	}
 	if digits != "" {
 		n, err := strconv.Atoi(digits)
 		if err != nil {
 			return Key{}, fieldErr("digits", "%s is not a number", quoteShort(digits))
 		}
-		if n < MinDigits || n > MaxDigits {
+		if k.Type == Steam && n != SteamDigits {
+			return Key{}, fieldErr("digits", "steam codes have %d characters, got %d", SteamDigits, n)
+		}
+		if k.Type != Steam && (n < MinDigits || n > MaxDigits) {
 			return Key{}, fieldErr("digits", "must be %d to %d, got %d", MinDigits, MaxDigits, n)
 		}
 		k.Digits = n
 	}
 	switch k.Type {
-	case TOTP:
+	case TOTP, Steam:
 		k.Period = DefaultPeriod
 		if period != "" {
 			n, err := strconv.ParseInt(period, 10, 64)
@@ -222,6 +234,11 @@ func (k Key) URI() string {
 	default:
 		b.WriteString("&period=")
 		b.WriteString(strconv.Itoa(k.Period))
+	}
+	if k.Type == Steam {
+		// The otpauth://steam/ type is what Aegis, 2FAS, Ente and Proton read; KeePassXC
+		// reads the encoder; Google Authenticator refuses both rather than show digits.
+		b.WriteString("&encoder=steam")
 	}
 	names := make([]string, 0, len(k.Extra))
 	for name := range k.Extra {
