@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/otpair/otpair/provisioning"
+	"github.com/otpair/otpair/provisioning/backup"
 )
 
 // SourceError is one import source, line of a text file or QR code of an image that
@@ -30,6 +31,8 @@ func (e *SourceError) Unwrap() error { return e.Err }
 type SourceKey struct {
 	Source string
 	Key    provisioning.Key
+
+	file int // 1 + the index of the backup file it came from in the reader's files; 0 for none
 }
 
 // maxSourceBytes bounds what is read from one file or stdin (a 12 MP PNG is about 20 MB).
@@ -43,8 +46,24 @@ const maxSourceBytes = 200 << 20
 //
 // Pages of a multi-page Google Authenticator export may come from several sources; an
 // export with a page missing from all of them is reported as a failure too.
+//
+// A file (or stdin) that is another app's backup is read whole by provisioning/backup,
+// without a password (an encrypted one fails: Vault.ImportWith takes a password); a
+// file that is no backup, URI list or image gives one failure saying what it is.
 func ReadSources(ctx context.Context, sources []string, stdin io.Reader) (keys []SourceKey, failed []SourceError) {
-	r := reader{stdin: stdin}
+	r := reader{opts: ImportOptions{Stdin: stdin}}
+	keys, failed = r.readAll(ctx, sources)
+	for _, err := range r.fatal {
+		var se *SourceError
+		if errors.As(err, &se) {
+			failed = append(failed, *se)
+		}
+	}
+	return keys, failed
+}
+
+// readAll reads every source.
+func (r *reader) readAll(ctx context.Context, sources []string) (keys []SourceKey, failed []SourceError) {
 	for _, src := range sources {
 		if ctx.Err() != nil {
 			failed = append(failed, SourceError{Source: sourceName(src), Err: ctx.Err()})
@@ -58,8 +77,10 @@ func ReadSources(ctx context.Context, sources []string, stdin io.Reader) (keys [
 
 // reader reads the sources of one import.
 type reader struct {
-	stdin   io.Reader
+	opts    ImportOptions
 	batches batches
+	files   []BackupFile // the backup files read, in order
+	fatal   []error      // backup files that could not be read: the import stores nothing
 }
 
 // sourceName is how a source is named in messages: a URI loses its secret.
@@ -81,10 +102,10 @@ func (r *reader) readSource(src string) ([]SourceKey, []SourceError) {
 	}
 	switch {
 	case src == "-":
-		if r.stdin == nil {
+		if r.opts.Stdin == nil {
 			return fail("stdin", errors.New("no standard input"))
 		}
-		data, err := io.ReadAll(io.LimitReader(r.stdin, maxSourceBytes+1))
+		data, err := io.ReadAll(io.LimitReader(r.opts.Stdin, maxSourceBytes+1))
 		if err != nil {
 			return fail("stdin", fmt.Errorf("read: %w", err))
 		}
@@ -126,10 +147,17 @@ func tag(name string, keys []provisioning.Key) []SourceKey {
 	return out
 }
 
-// readBlob reads a file's contents: text of URIs, or else an image with QR codes.
+// readBlob reads a file's contents: another app's backup, text of URIs, or else an
+// image with QR codes. Data that is none of them gives one error saying what it is.
 func (r *reader) readBlob(name string, data []byte) (keys []SourceKey, failed []SourceError) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, []SourceError{{Source: name, Err: errors.New("empty")}}
+	}
+	if f, ok := r.backupFormat(data); ok {
+		return r.readBackup(name, data, f), nil
+	}
+	if looksLikeText(data) && !hasURILine(data) {
+		return nil, []SourceError{{Source: name, Err: unrecognised(data)}}
 	}
 	if looksLikeText(data) {
 		for i, line := range strings.Split(string(data), "\n") {
@@ -149,12 +177,12 @@ func (r *reader) readBlob(name string, data []byte) (keys []SourceKey, failed []
 				failed = append(failed, SourceError{Source: at, Err: err})
 			}
 		}
-		if len(keys) == 0 && len(failed) == 0 {
-			failed = append(failed, SourceError{Source: name, Err: errors.New("no URIs (only blank lines and comments)")})
-		}
 		return keys, failed
 	}
 	texts, err := provisioning.DecodeQRBytes(data)
+	if errors.Is(err, provisioning.ErrImageFormat) {
+		return nil, []SourceError{{Source: name, Err: unrecognised(data)}}
+	}
 	if err != nil {
 		return nil, []SourceError{{Source: name, Err: fmt.Errorf("not a text file of URIs, and as an image: %w", err)}}
 	}
@@ -238,6 +266,7 @@ type ImportResult struct {
 	Added      []Imported    // new accounts
 	Duplicates []Imported    // keys already in the vault: Account is the existing one
 	Failed     []SourceError // sources, lines or QR codes that gave nothing
+	Backups    []BackupFile  // each backup file read, with what became of its accounts
 }
 
 // Err joins the failures, or is nil when every source gave keys.
@@ -250,20 +279,38 @@ func (r ImportResult) Err() error {
 }
 
 // Import reads every source (see ReadSources) and stores their keys in one write,
-// skipping duplicates. A failed source does not stop the others; the error is only
-// for a vault that could not be opened or written, in which case nothing was stored.
+// skipping duplicates. A failed source does not stop the others; the error is for a
+// vault that could not be opened or written, or a backup file that could not be read
+// (see ImportWith), in which case nothing was stored.
 func (v *Vault) Import(ctx context.Context, sources []string, stdin io.Reader) (ImportResult, error) {
-	found, failed := ReadSources(ctx, sources, stdin)
-	res := ImportResult{Failed: failed}
+	return v.ImportWith(ctx, sources, ImportOptions{Stdin: stdin})
+}
+
+// ImportWith is Import with a forced backup format, a password source and KDF limits
+// for backup files. A backup file is taken whole or not at all: if one cannot be read
+// (see ErrBackupUnreadable) nothing from any source is stored and the error says why;
+// its accounts otpair cannot hold are skipped by name (BackupFile.Skipped).
+func (v *Vault) ImportWith(ctx context.Context, sources []string, opts ImportOptions) (ImportResult, error) {
+	if opts.From != "" {
+		if _, ok := backup.Lookup(opts.From); !ok {
+			return ImportResult{}, fmt.Errorf("%w: no backup format named %q", backup.ErrUnknownFormat, opts.From)
+		}
+	}
+	r := reader{opts: opts}
+	found, failed := r.readAll(ctx, sources)
+	res := ImportResult{Failed: failed, Backups: r.files}
+	if len(r.fatal) > 0 {
+		return res, fmt.Errorf("%w: %w", ErrBackupUnreadable, errors.Join(r.fatal...))
+	}
 	// Invalid keys are reported with their source rather than failing the whole import.
 	var keys []provisioning.Key
-	var from []string
+	var from []SourceKey
 	for _, sk := range found {
 		if err := sk.Key.Validate(); err != nil {
 			res.Failed = append(res.Failed, SourceError{Source: sk.Source, Err: err})
 			continue
 		}
-		keys, from = append(keys, sk.Key), append(from, sk.Source)
+		keys, from = append(keys, sk.Key), append(from, sk)
 	}
 	if len(keys) == 0 {
 		return res, nil
@@ -273,11 +320,22 @@ func (v *Vault) Import(ctx context.Context, sources []string, stdin io.Reader) (
 		return res, err
 	}
 	for i, o := range outcomes {
-		im := Imported{Source: from[i], Account: o.account}
-		if o.dup {
+		im := Imported{Source: from[i].Source, Account: o.account}
+		var file *BackupFile
+		if n := from[i].file; n > 0 {
+			file = &res.Backups[n-1]
+		}
+		switch {
+		case o.dup:
 			res.Duplicates = append(res.Duplicates, im)
-		} else {
+			if file != nil {
+				file.Duplicates++
+			}
+		default:
 			res.Added = append(res.Added, im)
+			if file != nil {
+				file.Added++
+			}
 		}
 	}
 	return res, nil

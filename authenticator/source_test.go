@@ -60,7 +60,8 @@ func TestReadSources(t *testing.T) {
 		msgs = append(msgs, f.Error())
 	}
 	all := strings.Join(msgs, "\n")
-	for _, frag := range []string{"list.txt:4: not an otpauth", "list.txt:5: ", "junk.bin: not a text file", "empty.txt: no URIs",
+	for _, frag := range []string{"list.txt:4: not an otpauth", "list.txt:5: ", "junk.bin: not a backup file otpair reads, nor a list of otpauth URIs or an image: it is binary data (5 bytes)",
+		"empty.txt: not a backup file otpair reads, nor a list of otpauth URIs or an image: it is text with nothing but blank lines",
 		"wifi.png: the QR code holds something other", "missing.png: no such file", "a directory", "algorithm"} {
 		if !strings.Contains(all, frag) {
 			t.Errorf("failures lack %q:\n%s", frag, all)

@@ -243,6 +243,14 @@ func EncodeMigration(keys []Key) ([]string, error) {
 	return uris, nil
 }
 
+// FitsMigration says why k cannot be an account of a Google Authenticator export (a
+// period other than 30 s, 7 digits, a Steam key…), or nil when it can: an exporter
+// leaves such keys out by name instead of failing the whole export.
+func FitsMigration(k Key) error {
+	_, err := migrationParams(k)
+	return err
+}
+
 // migrationParams maps a key to one account of the payload, or says why it cannot be.
 func migrationParams(k Key) (*migrationpb.MigrationPayload_OtpParameters, error) {
 	if err := k.Validate(); err != nil {

@@ -469,7 +469,7 @@ func TestImportSaysWhatWasAddedAndWhatFailed(t *testing.T) {
 		{Added: []Account{gh}, Err: errors.New("shot.png (QR 2): not an otpauth URI")},
 	}
 	n := 0
-	store.ImportFn = func(context.Context, string) (ImportResult, error) {
+	store.ImportFn = func(context.Context, string, string) (ImportResult, error) {
 		r := results[n]
 		n++
 		return r, nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/list"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/otpair/otpair/internal/safetext"
@@ -42,7 +43,7 @@ func (m AuthPane) listKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 	case key.Matches(msg, m.keys.Add):
 		m.state = authAdding
 		m.input.Reset()
-		m.input.Placeholder = "otpauth://… or ~/path/to/qr.png"
+		m.input.Placeholder = "otpauth://… or ~/path/to/qr.png or a backup file"
 		m.input.ShowSuggestions = true
 		m.focusInputs()
 		return m, nil
@@ -126,7 +127,7 @@ func (m AuthPane) addKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 		}
 		m.busy = true
 		m.setNote("importing…", nil)
-		return m, tea.Batch(m.spinner.Tick, importCmd(m.store, src))
+		return m, tea.Batch(m.spinner.Tick, importCmd(m.store, src, ""))
 	}
 	before := m.input.Value()
 	var cmd tea.Cmd
@@ -186,4 +187,57 @@ func labelOf(it *accountItem) string {
 
 func looksLikePath(s string) bool {
 	return s != "" && !strings.Contains(s, "://") && !strings.HasPrefix(s, "otpauth")
+}
+
+// askBackupPassword turns the add field into a password prompt for the backup file
+// being imported (again, saying so, after a wrong password).
+func (m AuthPane) askBackupPassword(e *BackupPasswordError) AuthPane {
+	if m.state == authAdding {
+		m.backupSource = strings.TrimSpace(m.input.Value())
+	}
+	m.state, m.backupFormat = authBackupPassword, e.Format
+	m.input.Reset()
+	m.input.EchoMode = textinput.EchoPassword
+	m.input.EchoCharacter = '•'
+	m.input.ShowSuggestions = false
+	m.input.Placeholder = "password of the " + e.Format
+	if e.Wrong {
+		m.setNote("", e)
+	} else {
+		m.setNote("", nil)
+	}
+	m.focusInputs()
+	return m
+}
+
+// endBackupPassword leaves the backup password prompt, forgetting what was typed.
+func (m *AuthPane) endBackupPassword() {
+	m.state, m.backupSource, m.backupFormat = authReady, "", ""
+	m.input.Reset()
+	m.input.EchoMode = textinput.EchoNormal
+	m.input.Blur()
+}
+
+func (m AuthPane) backupPasswordKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
+	switch {
+	case key.Matches(msg, m.keys.Cancel):
+		m.endBackupPassword()
+		m.setNote("not imported", nil)
+		return m, nil
+	case key.Matches(msg, m.keys.Submit):
+		pass := m.input.Value()
+		if pass == "" {
+			m.setNote("", errors.New("type the password of the "+m.backupFormat))
+			return m, nil
+		}
+		if m.busy {
+			return m, nil
+		}
+		m.busy = true
+		m.setNote("opening the "+m.backupFormat+"…", nil)
+		return m, tea.Batch(m.spinner.Tick, importCmd(m.store, m.backupSource, pass))
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	return m, cmd
 }

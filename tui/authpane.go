@@ -30,11 +30,12 @@ const (
 	authAdding
 	authRenaming
 	authConfirmDelete
+	authBackupPassword // asking for the password of an encrypted backup file
 )
 
 // String implements fmt.Stringer.
 func (s authState) String() string {
-	return [...]string{"loading", "locked", "failed", "ready", "adding", "renaming", "confirm-delete"}[s]
+	return [...]string{"loading", "locked", "failed", "ready", "adding", "renaming", "confirm-delete", "backup-password"}[s]
 }
 
 // AuthDeps are what the authenticator pane works with.
@@ -79,6 +80,10 @@ type AuthPane struct {
 	passNew    bool
 	passReason string
 	passFirst  string
+
+	// The backup password prompt: the file being imported and how to name it.
+	backupSource string
+	backupFormat string
 }
 
 // paneIDs numbers panes so each tick loop is told apart from another pane's.
@@ -151,7 +156,7 @@ func (m AuthPane) Focused() bool { return m.focused }
 // Typing reports whether keys go to a text field, so the root leaves q and tab alone.
 func (m AuthPane) Typing() bool {
 	switch m.state {
-	case authLocked, authAdding, authRenaming:
+	case authLocked, authAdding, authRenaming, authBackupPassword:
 		return true
 	case authReady:
 		return m.list.SettingFilter()
@@ -182,7 +187,7 @@ func (m *AuthPane) Enrol(uri string) tea.Cmd {
 	}
 	m.busy = true
 	m.note, m.noteErr = "enrolling from the verifier…", nil
-	return importCmd(m.store, uri)
+	return importCmd(m.store, uri, "")
 }
 
 // CodeFor returns the current code of the account that best matches loginID: the one
@@ -235,7 +240,7 @@ func (m *AuthPane) focusInputs() {
 		return
 	}
 	switch m.state {
-	case authLocked, authAdding:
+	case authLocked, authAdding, authBackupPassword:
 		m.input.Focus()
 	case authRenaming:
 		if m.field == 0 {
@@ -309,10 +314,18 @@ func (m AuthPane) Update(msg tea.Msg) (AuthPane, tea.Cmd) {
 		}
 		return m, nil
 	case storeDoneMsg:
+		var bpe *BackupPasswordError
+		if errors.As(msg.err, &bpe) && (m.state == authAdding || m.state == authBackupPassword) {
+			m.busy = false
+			return m.askBackupPassword(bpe), nil
+		}
 		if msg.err != nil {
 			m.busy = false
 			m.setNote("", fmt.Errorf("%s: %w", msg.op, msg.err))
 			return m, nil
+		}
+		if m.state == authBackupPassword {
+			m.endBackupPassword()
 		}
 		if m.state == authAdding || m.state == authRenaming || m.state == authConfirmDelete {
 			m.state = authReady
@@ -424,6 +437,8 @@ func (m AuthPane) handleKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 		return m.renameKey(msg)
 	case authConfirmDelete:
 		return m.deleteKey(msg)
+	case authBackupPassword:
+		return m.backupPasswordKey(msg)
 	case authReady:
 		return m.listKey(msg)
 	}

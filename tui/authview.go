@@ -73,11 +73,20 @@ func (m AuthPane) View() string {
 	case authAdding:
 		body = strings.Join([]string{
 			s.FormTitle.Render("Add or import"),
-			s.FormHint.Render(wrap("Paste an otpauth:// or otpauth-migration:// URI, or the path of an image with QR codes (tab completes the path).", w)),
+			s.FormHint.Render(wrap("Paste an otpauth:// or otpauth-migration:// URI, or the path of an image with QR codes or of another app's backup (Aegis, 2FAS, Bitwarden, Ente, …; tab completes the path).", w)),
 			"",
 			m.input.View(),
 			"",
 			s.FormHint.Render("enter import · esc cancel"),
+		}, "\n")
+	case authBackupPassword:
+		body = strings.Join([]string{
+			s.FormTitle.Render("Encrypted " + m.backupFormat),
+			s.FormHint.Render(wrap(safetext.Line(m.backupSource)+" is encrypted. Type its password; nothing is stored until it opens.", w)),
+			"",
+			m.input.View(),
+			"",
+			s.FormHint.Render("enter open · esc cancel"),
 		}, "\n")
 	case authRenaming:
 		body = strings.Join([]string{

@@ -22,9 +22,11 @@ type AccountStore interface {
 	// Accounts lists every account in display order.
 	Accounts(ctx context.Context) ([]Account, error)
 	// Import adds what source holds: an otpauth:// or otpauth-migration:// URI, or the
-	// path of an image with QR codes. The error is for a source that gave nothing or a
-	// vault that could not be written; a partial import says what failed in the result.
-	Import(ctx context.Context, source string) (ImportResult, error)
+	// path of an image with QR codes or of another app's backup file. password opens an
+	// encrypted backup; without one (empty) such a file gives a *BackupPasswordError, as
+	// does a wrong one. The error is for a source that gave nothing or a vault that could
+	// not be written; a partial import says what failed in the result.
+	Import(ctx context.Context, source, password string) (ImportResult, error)
 	// Rename changes an account's issuer and account name.
 	Rename(ctx context.Context, id, issuer, account string) error
 	// Delete removes an account.
@@ -41,6 +43,22 @@ type ImportResult struct {
 	Added      []Account
 	Duplicates []Account
 	Err        error
+	Summary    string // a backup file's one-line summary, when the source was one
+}
+
+// BackupPasswordError is what Import returns for an encrypted backup file opened
+// without its password, or with a wrong one: the TUI then asks for it.
+type BackupPasswordError struct {
+	Format string // how the file is named: "Aegis backup"
+	Wrong  bool   // a password was given and did not open the file
+}
+
+// Error implements error.
+func (e *BackupPasswordError) Error() string {
+	if e.Wrong {
+		return "wrong password for the " + e.Format + " (or the file was changed)"
+	}
+	return "the " + e.Format + " is encrypted: type its password"
 }
 
 // VaultOpener opens the vault. passphrase is empty unless the user typed one after the

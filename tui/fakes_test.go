@@ -19,7 +19,7 @@ type fakeStore struct {
 	uris     map[string]provisioning.Key
 	nextID   int
 
-	ImportFn func(ctx context.Context, source string) (ImportResult, error) // overrides Import
+	ImportFn func(ctx context.Context, source, password string) (ImportResult, error) // overrides Import
 }
 
 var _ AccountStore = (*fakeStore)(nil)
@@ -51,9 +51,9 @@ func (s *fakeStore) Accounts(context.Context) ([]Account, error) {
 	return append([]Account(nil), s.accounts...), nil
 }
 
-func (s *fakeStore) Import(ctx context.Context, source string) (ImportResult, error) {
+func (s *fakeStore) Import(ctx context.Context, source, password string) (ImportResult, error) {
 	if s.ImportFn != nil {
-		return s.ImportFn(ctx, source)
+		return s.ImportFn(ctx, source, password)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -35,7 +35,7 @@ func hostileWorld(h string) (*fakeStore, *fakeVerifier) {
 	hotp.Type, hotp.Period = provisioning.HOTP, 0
 	store := newFakeStore(testKey(h, h), hotp)
 	calls := 0
-	store.ImportFn = func(context.Context, string) (ImportResult, error) {
+	store.ImportFn = func(context.Context, string, string) (ImportResult, error) {
 		calls++
 		if calls%2 == 0 {
 			return ImportResult{}, fmt.Errorf("read %s: not an image", h)

@@ -74,17 +74,21 @@ type storeDoneMsg struct {
 	err      error
 }
 
-func importCmd(store AccountStore, source string) tea.Cmd {
+func importCmd(store AccountStore, source, password string) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		// A backup's key derivation takes seconds by design (Argon2 and scrypt): allow it.
+		ctx, cancel := context.WithTimeout(context.Background(), importTimeout)
 		defer cancel()
-		res, err := store.Import(ctx, expandHome(source))
+		res, err := store.Import(ctx, expandHome(source), password)
 		if err != nil {
 			return storeDoneMsg{op: "import", err: err}
 		}
 		return storeDoneMsg{op: "import", selectID: importSelect(res), note: importNote(res), warn: res.Err}
 	}
 }
+
+// importTimeout bounds one import, backup key derivation included.
+const importTimeout = 2 * time.Minute
 
 // importSelect is the account to select after an import: the last one added, else the
 // last one that was already there.
@@ -106,6 +110,9 @@ func importNote(res ImportResult) string {
 			names[i] = a.Key.Label()
 		}
 		return strings.Join(names, ", ")
+	}
+	if res.Summary != "" {
+		return res.Summary
 	}
 	var parts []string
 	if len(res.Added) > 0 {

@@ -20,10 +20,11 @@ import (
 	"github.com/otpair/otpair/authenticator"
 	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/provisioning"
+	"github.com/otpair/otpair/provisioning/backup"
 )
 
 func init() {
-	register(command{name: "import", summary: "import accounts: otpauth URIs, export pages, QR images, text files of URIs, - for stdin", run: runImport})
+	register(command{name: "import", summary: "import accounts: other apps' backups, otpauth URIs, export pages, QR images, text files of URIs, - for stdin", run: runImport})
 	register(command{name: "add", summary: "add an account by hand (the secret is read from a prompt or stdin)", run: runAdd})
 	register(command{name: "list", summary: "list the accounts in the vault (no secrets)", run: runList})
 	register(command{name: "code", summary: "print the current code of an account", run: runCode})
@@ -32,28 +33,46 @@ func init() {
 	register(command{name: "rename", summary: "change an account's issuer or account name", run: runRename})
 }
 
-// runImport is `otpair import SOURCE...`. Each added account is printed as
-// "added LABEL (ID) from SOURCE", each duplicate as "skipped LABEL: already in the
-// vault"; failed sources go to stderr. Exit status 1 if any source, line or QR code
-// failed, after the good ones are stored.
+// runImport is `otpair import [--from FORMAT] [--password-file FILE] SOURCE...`. Each
+// added account is printed as "added LABEL (ID) from SOURCE", each duplicate as
+// "skipped LABEL: already in the vault"; failed sources go to stderr, and each backup
+// file gets one summary line there. Exit status 1 if any source, line or QR code
+// failed or an account of a backup was skipped, after the good ones are stored; a
+// backup that cannot be read (a wrong password) stores nothing.
 func runImport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "import", "SOURCE...   (otpauth:// or otpauth-migration:// URI, image, text file of URIs, - for stdin; "+
-		"a URI on the command line is readable by every local user in ps and stays in shell history: put it in a file, or pipe it to 'otpair import -')")
+	fs := newFlagSet(e, "import", "[--from FORMAT] [--password-file FILE] SOURCE...   (a backup file of another app, otpauth:// or otpauth-migration:// URI, image, text file of URIs, - for stdin; "+
+		"--list-formats lists the backups; a URI on the command line is readable by every local user in ps and stays in shell history: put it in a file, or pipe it to 'otpair import -')")
+	from := fs.String("from", "", "read every file as this backup format instead of recognising it (see --list-formats)")
+	passwordFile := fs.String("password-file", "", "read the password of encrypted backups from the first line of this file (else OTPAIR_IMPORT_PASSWORD, else a prompt)")
+	listFormats := fs.Bool("list-formats", false, "list the backup formats otpair reads, and exit")
 	sources, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	if *listFormats {
+		return printFormats(e)
+	}
 	if len(sources) == 0 {
-		return usageError("name at least one source (a URI, an image, a text file of URIs, or - for stdin)")
+		return usageError("name at least one source (a backup file, a URI, an image, a text file of URIs, or - for stdin)")
+	}
+	if *from != "" {
+		if _, ok := backup.Lookup(*from); !ok {
+			return usageError("--from %q: no such format (otpair import --list-formats lists them)", *from)
+		}
 	}
 	v, err := openVault(ctx, e)
 	if err != nil {
 		return err
 	}
 	existed := v.Status().Exists
-	res, err := v.Import(ctx, sources, e.stdin)
+	res, err := v.ImportWith(ctx, sources, authenticator.ImportOptions{
+		Stdin: e.stdin, From: *from, Password: importPassword(ctx, e, *passwordFile),
+	})
 	for _, f := range res.Failed {
 		safetext.Fprintf(e.stderr, "otpair import: %s\n", f.Error())
+	}
+	if hint := unknownFormatHint(res.Failed); hint != "" {
+		safetext.Fprintln(e.stderr, hint)
 	}
 	if err != nil {
 		return fmt.Errorf("nothing was stored: %w", err)
@@ -65,9 +84,17 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	for _, d := range res.Duplicates {
 		safetext.Fprintf(e.stdout, "skipped %s: already in the vault as %s\n", d.Account.Label(), d.Account.ID)
 	}
-	safetext.Fprintf(e.stderr, "otpair import: %d added, %d already there, %d failed\n", len(res.Added), len(res.Duplicates), len(res.Failed))
-	if len(res.Failed) > 0 {
+	skipped := printBackupSummaries(e, res.Backups)
+	total := fmt.Sprintf("otpair import: %d added, %d already there, %d failed", len(res.Added), len(res.Duplicates), len(res.Failed))
+	if skipped > 0 {
+		total += fmt.Sprintf(", %d skipped", skipped)
+	}
+	safetext.Fprintln(e.stderr, total)
+	switch {
+	case len(res.Failed) > 0:
 		return fmt.Errorf("%d source(s), line(s) or QR code(s) could not be imported (the rest were)", len(res.Failed))
+	case skipped > 0:
+		return fmt.Errorf("%d account(s) of the backup could not be imported (the rest were)", skipped)
 	}
 	return nil
 }
@@ -351,14 +378,16 @@ func runCode(ctx context.Context, e *env, args []string) error {
 	return err
 }
 
-// runExport is `otpair export [--format uri|migration|qr] [QUERY]`: every account, or
-// those QUERY matches (all of them, see authenticator.Filter). uri prints one otpauth
-// URI a line; migration prints Google Authenticator export pages (10 accounts each);
-// qr draws them in the terminal: the otpauth URI of a single account, else the export
-// pages, for a phone to scan.
+// runExport is `otpair export [--format uri|migration|qr|aegis] [QUERY]`: every account,
+// or those QUERY matches (all of them, see authenticator.Filter). uri prints one
+// otpauth URI a line; migration prints Google Authenticator export pages (10 accounts
+// each), leaving out by name the accounts that format cannot hold; qr draws them in the
+// terminal: the otpauth URI of a single account, else the export pages, for a phone to
+// scan; aegis prints an Aegis vault file, encrypted with --password-file's password.
 func runExport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "export", "[--format uri|migration|qr] [QUERY]   (prints secrets: to a terminal, or a file others may read, it warns on stderr first)")
-	format := fs.String("format", "uri", "uri, migration or qr")
+	fs := newFlagSet(e, "export", "[--format uri|migration|qr|aegis] [--password-file FILE] [QUERY]   (prints secrets: to a terminal, or a file others may read, it warns on stderr first)")
+	format := fs.String("format", "uri", "uri, migration, qr or aegis (an Aegis vault file, which Aegis, 2FAS, Ente, Proton Authenticator and cotp import)")
+	passwordFile := fs.String("password-file", "", "aegis: encrypt the vault with the password on this file's first line")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -367,9 +396,12 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		return usageError("at most one QUERY")
 	}
 	switch *format {
-	case "uri", "migration", "qr":
+	case "uri", "migration", "qr", "aegis":
 	default:
-		return usageError("--format %q: want uri, migration or qr", *format)
+		return usageError("--format %q: want uri, migration, qr or aegis", *format)
+	}
+	if *passwordFile != "" && *format != "aegis" {
+		return usageError("--password-file is for --format aegis")
 	}
 	v, err := openVault(ctx, e)
 	if err != nil {
@@ -394,6 +426,9 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	for i, a := range picked {
 		keys[i] = a.Key
 	}
+	if *format == "aegis" {
+		return exportAegis(e, keys, *passwordFile)
+	}
 	var texts []string
 	switch {
 	case *format == "uri" || (*format == "qr" && len(keys) == 1):
@@ -401,8 +436,8 @@ func runExport(ctx context.Context, e *env, args []string) error {
 			texts = append(texts, k.URI())
 		}
 	default:
-		if texts, err = provisioning.EncodeMigration(keys); err != nil {
-			return fmt.Errorf("%w (export those accounts with --format uri)", err)
+		if texts, err = exportMigration(e, keys); err != nil {
+			return err
 		}
 	}
 	if *format != "qr" {

@@ -652,15 +652,15 @@ func TestVaultOpenerAsksInPassphraseMode(t *testing.T) {
 	if err != nil || mode != "passphrase mode" {
 		t.Fatalf("open with a passphrase: %q %v", mode, err)
 	}
-	res, err := store.Import(ctx, "otpauth://totp/Acme:hal?secret=GEZDGNBVGY3TQOJQ")
+	res, err := store.Import(ctx, "otpauth://totp/Acme:hal?secret=GEZDGNBVGY3TQOJQ", "")
 	if err != nil || len(res.Added) != 1 || res.Err != nil {
 		t.Fatalf("import: %+v %v", res, err)
 	}
-	res, err = store.Import(ctx, "otpauth://totp/Acme:hal?secret=GEZDGNBVGY3TQOJQ")
+	res, err = store.Import(ctx, "otpauth://totp/Acme:hal?secret=GEZDGNBVGY3TQOJQ", "")
 	if err != nil || len(res.Added) != 0 || len(res.Duplicates) != 1 {
 		t.Fatalf("import again: %+v %v, want a duplicate", res, err)
 	}
-	if _, err := store.Import(ctx, "otpauth://totp/Acme:hal"); err == nil {
+	if _, err := store.Import(ctx, "otpauth://totp/Acme:hal", ""); err == nil {
 		t.Fatal("a URI without a secret was imported")
 	}
 	if _, _, err := open(ctx, ""); !errors.As(err, &pe) || pe.New {

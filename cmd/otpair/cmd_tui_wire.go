@@ -13,6 +13,7 @@ import (
 
 	"github.com/otpair/otpair/authenticator"
 	"github.com/otpair/otpair/provisioning"
+	"github.com/otpair/otpair/provisioning/backup"
 	"github.com/otpair/otpair/tui"
 	"github.com/otpair/otpair/verifier"
 	"github.com/otpair/otpair/verifier/httpapi"
@@ -218,13 +219,35 @@ func (s vaultStore) Accounts(ctx context.Context) ([]tui.Account, error) {
 }
 
 // Import implements tui.AccountStore: one source, and keys already in the vault are
-// reported as such rather than as an error.
-func (s vaultStore) Import(ctx context.Context, source string) (tui.ImportResult, error) {
-	res, err := s.v.Import(ctx, []string{source}, strings.NewReader(""))
-	if err != nil {
+// reported as such rather than as an error. An encrypted backup opened without its
+// password, or with a wrong one, is a *tui.BackupPasswordError, so the TUI asks.
+func (s vaultStore) Import(ctx context.Context, source, password string) (tui.ImportResult, error) {
+	var format string
+	res, err := s.v.ImportWith(ctx, []string{source}, authenticator.ImportOptions{
+		Stdin: strings.NewReader(""),
+		Password: func(_ string, f backup.Format) ([]byte, error) {
+			format = f.Title
+			if password == "" {
+				return nil, backup.ErrPasswordNeeded
+			}
+			return []byte(password), nil
+		},
+	})
+	switch {
+	case errors.Is(err, backup.ErrPasswordNeeded):
+		return tui.ImportResult{}, &tui.BackupPasswordError{Format: format}
+	case errors.Is(err, backup.ErrWrongPassword):
+		return tui.ImportResult{}, &tui.BackupPasswordError{Format: format, Wrong: true}
+	case err != nil:
 		return tui.ImportResult{}, err
 	}
 	var out tui.ImportResult
+	for _, f := range res.Backups {
+		out.Summary = f.Summary()
+		for _, s := range f.Skipped {
+			res.Failed = append(res.Failed, authenticator.SourceError{Source: f.Source, Err: fmt.Errorf("skipped %s", s)})
+		}
+	}
 	for _, a := range res.Added {
 		out.Added = append(out.Added, tui.Account{ID: a.Account.ID, Key: a.Account.Key})
 	}

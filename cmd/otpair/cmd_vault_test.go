@@ -184,7 +184,7 @@ func TestVaultImportKeepsGoing(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "added   Good: one") {
 		t.Fatalf("import = %d\n%s\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"secret=REDACTED", "garbage.bin: not a text file", "nope.png: no such file", "1 added, 0 already there, 3 failed"} {
+	for _, want := range []string{"secret=REDACTED", "garbage.bin: not a backup file otpair reads, nor a list of otpauth URIs or an image: it is binary data", "nope.png: no such file", "1 added, 0 already there, 3 failed"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}

@@ -217,8 +217,9 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
-// unsupportedKind is the skip reason of account kinds otpair cannot compute.
-const unsupportedKind = "not supported (otpair makes TOTP, HOTP and Steam Guard codes)"
+// unsupportedKind is the skip reason of account kinds otpair cannot compute (it makes
+// TOTP, HOTP and Steam Guard codes).
+const unsupportedKind = "not supported"
 
 // formats is every format, in the order Detect tries them: the most specific shapes
 // first.

@@ -126,6 +126,9 @@ func (s *sniff) describe() string {
 			return describeXML(s.body)
 		}
 		n := len(s.lines())
+		if n == 0 {
+			return "text with nothing but blank lines and # comments"
+		}
 		return fmt.Sprintf("text of %d line(s), none of them an otpauth:// or otpauth-migration:// URI", n)
 	}
 	return fmt.Sprintf("binary data (%d bytes) of no known kind", len(s.data))
