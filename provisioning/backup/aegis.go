@@ -203,7 +203,10 @@ func (d *decoder) aegisDecrypt(f aegisFile, ciphertext string) ([]byte, error) {
 }
 
 // gcmOpen decrypts and authenticates AES-256-GCM ciphertext||tag.
-func gcmOpen(key, nonce, sealed []byte) ([]byte, error) {
+func gcmOpen(key, nonce, sealed []byte) ([]byte, error) { return gcmOpenAD(key, nonce, sealed, nil) }
+
+// gcmOpenAD is gcmOpen with associated data.
+func gcmOpenAD(key, nonce, sealed, ad []byte) ([]byte, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, err
@@ -212,7 +215,7 @@ func gcmOpen(key, nonce, sealed []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return aead.Open(nil, nonce, sealed, nil)
+	return aead.Open(nil, nonce, sealed, ad)
 }
 
 // aegisEntry reads one entry; a bad one is skipped, named.

@@ -225,4 +225,14 @@ const unsupportedKind = "not supported"
 // first.
 var formats = []*Format{
 	&aegisFormat,
+	&twoFASFormat,
+	&andOTPFormat,
+	&bitwardenFormat,
+	&enteFormat,
+	&protonFormat,
+	&lastPassFormat,
+	&freeOTPPlusFormat,
+	&cotpFormat,
+	&steamFormat,
+	&googleAuthFormat,
 }

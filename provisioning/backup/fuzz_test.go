@@ -43,7 +43,8 @@ func FuzzReadJSON(f *testing.F) {
 	})
 }
 
-// jsonSeeds are files of each JSON shape otpair reads, written by its own code.
+// jsonSeeds are files of each JSON shape otpair reads, written by its own code with
+// cheap KDF costs.
 func jsonSeeds(tb testing.TB) [][]byte {
 	keys := vectors
 	plain, _, err := writeAegis(keys, nil, 16)
@@ -54,5 +55,39 @@ func jsonSeeds(tb testing.TB) [][]byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return [][]byte{plain, enc, []byte(`{"version":1,"header":{"slots":null,"params":null},"db":{"version":3,"entries":[]}}`), []byte("[]"), []byte("{}")}
+	return [][]byte{
+		plain, enc,
+		write2FAS(keys, ""), write2FAS(keys[:2], "fuzz"),
+		writeAndOTP(keys, "", 0),
+		writeBitwarden(keys, "", 0), writeBitwarden(keys[:2], "fuzz", 0), writeBitwarden(keys[:1], "fuzz", 1),
+		writeEnte(keys[:2], []byte("fuzz"), 16<<10, 1),
+		writeProton(keys, ""), writeProton(keys[:1], "fuzz"),
+		writeLastPass(keys[:3]), writeFreeOTPPlus(keys[:6]), writeCotp(keys), writeSteam(keys[6]),
+		[]byte(`{"version":1,"header":{"slots":null,"params":null},"db":{"version":3,"entries":[]}}`),
+		[]byte(`{"items":["otpauth://totp/a?secret=AA"]}`), []byte("[]"), []byte("{}"),
+	}
+}
+
+// FuzzReadCSV: Bitwarden's CSV export, and Ente's text export, as text.
+func FuzzReadCSV(f *testing.F) {
+	f.Add(writeBitwardenCSV(vectors))
+	f.Add([]byte("folder,favorite,type,name,login_uri,login_totp\n,,1,A,,steam://JBSWY3DP,x,y\n,,1,\"B\"\"\n\",,JBSWY3DPEHPK3PXP\n"))
+	for _, k := range vectors {
+		f.Add([]byte(k.URI() + "&codeDisplay=%7B%22trashed%22%3Afalse%7D\n"))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzRead(t, data, func(o Options) (*Backup, error) { return Read(data, o) })
+		fuzzRead(t, data, func(o Options) (*Backup, error) { return Decode(data, bitwardenFormat, o) })
+	})
+}
+
+// FuzzReadAndOTP: andOTP's binary encrypted backups, current and old, read as andOTP
+// whatever their first bytes say.
+func FuzzReadAndOTP(f *testing.F) {
+	f.Add(writeAndOTP(vectors, "fuzz", 1000))
+	f.Add(writeAndOTP(vectors[:2], "fuzz", 0))
+	f.Add([]byte{0, 0, 3, 232})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fuzzRead(t, data, func(o Options) (*Backup, error) { return Decode(data, andOTPFormat, o) })
+	})
 }

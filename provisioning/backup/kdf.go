@@ -1,8 +1,11 @@
 package backup
 
 import (
+	"crypto/pbkdf2"
 	"fmt"
+	"hash"
 
+	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/scrypt"
 )
 
@@ -73,4 +76,59 @@ func (p scryptParams) check(l Limits) error {
 // key derives a 32-byte key; check must have passed.
 func (p scryptParams) key(password []byte) ([]byte, error) {
 	return scrypt.Key(password, p.Salt, int(p.N), int(p.R), int(p.P), 32)
+}
+
+// argon2Params are a file's Argon2id parameters.
+type argon2Params struct {
+	MemoryKiB int64 // memory in KiB
+	Passes    int64
+	Threads   int64
+	Salt      []byte
+}
+
+// check refuses parameters Argon2 would reject or that are over the limits.
+func (p argon2Params) check(l Limits) error {
+	if p.Passes < 1 || p.Threads < 1 || p.MemoryKiB < 8*p.Threads || p.Threads > 255 || p.MemoryKiB > 1<<40 || p.Passes > 1<<32-1 {
+		return invalid("Argon2id parameters (memory %d KiB, %d passes, %d threads) are not valid", p.MemoryKiB, p.Passes, p.Threads)
+	}
+	mem := p.MemoryKiB << 10
+	if mem > l.MaxMemory {
+		return fmt.Errorf("%w: Argon2id asks for %s of memory; otpair allows at most %s", ErrKDFLimit, mib(mem), mib(l.MaxMemory))
+	}
+	if work := mem * p.Passes; work > l.MaxArgon2Work || work/p.Passes != mem {
+		return fmt.Errorf("%w: Argon2id asks for %s over %d passes (%s of work); otpair allows at most %s", ErrKDFLimit,
+			mib(mem), p.Passes, mib(mem*p.Passes), mib(l.MaxArgon2Work))
+	}
+	if p.Threads > l.MaxArgon2Threads {
+		return fmt.Errorf("%w: Argon2id asks for %d threads; otpair allows at most %d", ErrKDFLimit, p.Threads, l.MaxArgon2Threads)
+	}
+	return nil
+}
+
+// key derives an n-byte key; check must have passed.
+func (p argon2Params) key(password []byte, n uint32) []byte {
+	return argon2.IDKey(password, p.Salt, uint32(p.Passes), uint32(p.MemoryKiB), uint8(p.Threads), n)
+}
+
+// pbkdf2Params are a file's PBKDF2 parameters.
+type pbkdf2Params struct {
+	Hash       func() hash.Hash
+	Iterations int64
+	Salt       []byte
+}
+
+// check refuses an iteration count PBKDF2 would reject or that is over the limit.
+func (p pbkdf2Params) check(l Limits) error {
+	if p.Iterations < 1 {
+		return invalid("PBKDF2 iteration count %d is not valid", p.Iterations)
+	}
+	if p.Iterations > l.MaxPBKDF2 {
+		return fmt.Errorf("%w: PBKDF2 asks for %d iterations; otpair allows at most %d", ErrKDFLimit, p.Iterations, l.MaxPBKDF2)
+	}
+	return nil
+}
+
+// key derives an n-byte key; check must have passed.
+func (p pbkdf2Params) key(password []byte, n int) ([]byte, error) {
+	return pbkdf2.Key(p.Hash, string(password), p.Salt, int(p.Iterations), n)
 }

@@ -63,6 +63,18 @@ func (s *sniff) has(names ...string) bool {
 	return true
 }
 
+// member decodes one member of the JSON object into v; a missing member leaves v.
+func (s *sniff) member(name string, v any) error {
+	raw, ok := s.obj[name]
+	if !ok {
+		return nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return invalid("%s: %s", name, jsonProblem(err))
+	}
+	return nil
+}
+
 // lines is the text split into trimmed, non-empty lines that are not # comments.
 func (s *sniff) lines() []string {
 	var out []string
@@ -92,6 +104,9 @@ var magics = []struct {
 	{"-----BEGIN PGP MESSAGE-----", "a PGP-encrypted message"},
 	{"age-encryption.org/", "an age-encrypted file"},
 }
+
+// isSQLite reports whether data is a SQLite database file.
+func (s *sniff) isSQLite() bool { return bytes.HasPrefix(s.data, []byte("SQLite format 3\x00")) }
 
 // Describe says in a few words what data looks like, for a file that is no backup
 // otpair reads: "JSON with top-level keys "a", "b"", "a zip archive holding …", "a
@@ -125,11 +140,20 @@ func (s *sniff) describe() string {
 		if bytes.HasPrefix(s.body, []byte("<")) {
 			return describeXML(s.body)
 		}
-		n := len(s.lines())
-		if n == 0 {
+		lines := s.lines()
+		if len(lines) == 0 {
 			return "text with nothing but blank lines and # comments"
 		}
-		return fmt.Sprintf("text of %d line(s), none of them an otpauth:// or otpauth-migration:// URI", n)
+		uris := 0
+		for _, l := range lines {
+			if l := strings.ToLower(l); strings.HasPrefix(l, "otpauth://") || strings.HasPrefix(l, "otpauth-migration://") {
+				uris++
+			}
+		}
+		if uris == 0 {
+			return fmt.Sprintf("text of %d line(s), none of them an otpauth:// or otpauth-migration:// URI", len(lines))
+		}
+		return fmt.Sprintf("text of %d line(s), %d of them otpauth URIs", len(lines), uris)
 	}
 	return fmt.Sprintf("binary data (%d bytes) of no known kind", len(s.data))
 }

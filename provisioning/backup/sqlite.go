@@ -60,6 +60,24 @@ func sqliteTables(ctx context.Context, db *sql.DB) ([]string, error) {
 	return names, rows.Err()
 }
 
+// sqliteColumns lists a table's columns.
+func sqliteColumns(ctx context.Context, db *sql.DB, table string) (map[string]bool, error) {
+	rows, err := db.QueryContext(ctx, "SELECT name FROM pragma_table_info(?)", table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		cols[n] = true
+	}
+	return cols, rows.Err()
+}
+
 // describeSQLite names a SQLite database by its tables.
 func describeSQLite(data []byte) string {
 	ctx := context.Background()
