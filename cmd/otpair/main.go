@@ -5,11 +5,11 @@
 // Usage:
 //
 //	otpair                         the TUI (local backend, keyring vault)
-//	otpair import SOURCE...        otpauth:// or otpauth-migration:// URI, image, text file, or -
+//	otpair import SOURCE...        another app's backup, otpauth:// or otpauth-migration:// URI, image, text file, or -
 //	otpair add --issuer I --account A [--secret S] [--algorithm --digits --period --hotp --counter]
 //	otpair list [--json]
 //	otpair code QUERY [--at TIME] [--json]
-//	otpair export [--format uri|migration|qr] [QUERY]
+//	otpair export [--format uri|migration|qr|aegis] [QUERY]
 //	otpair rm QUERY
 //	otpair decode IMAGE...         print every otpauth URI found in the images
 //	otpair qr URI [--png FILE]     draw a QR code
