@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-
-	"github.com/otpair/otpair/provisioning"
 )
 
 // aegisFormat is Aegis's vault file (docs/vault.md in the Aegis repository): plain, or
@@ -226,64 +224,23 @@ func (d *decoder) aegisEntry(i int, raw json.RawMessage) {
 		d.skip(place, "", jsonProblem(err))
 		return
 	}
-	name := nameOr(label(e.Issuer, e.Name), place)
-	k := provisioning.Key{Issuer: e.Issuer, Account: e.Name}
-	switch strings.ToLower(e.Type) {
-	case "totp":
-		k.Type = provisioning.TOTP
-	case "hotp":
-		k.Type = provisioning.HOTP
-	case "steam":
-		k.Type = provisioning.Steam
-	case "motp":
-		d.skip(name, "mOTP", unsupportedKind)
-		return
-	case "yandex":
-		d.skip(name, "Yandex", unsupportedKind)
-		return
-	default:
-		d.skip(name, "", "type: unknown type "+quoteName(e.Type))
-		return
-	}
 	var info aegisInfo
 	if err := json.Unmarshal(e.Info, &info); err != nil {
-		d.skip(name, "", "info: "+jsonProblem(err))
+		d.skip(nameOr(label(e.Issuer, e.Name), place), "", "info: "+jsonProblem(err))
 		return
 	}
-	var err error
-	if k.Secret, err = decodeSecret(info.Secret); err != nil {
-		d.skipErr(name, err)
-		return
-	}
-	alg, ok := algorithm(info.Algo)
-	if strings.EqualFold(info.Algo, "MD5") {
+	if strings.EqualFold(info.Algo, "MD5") && !strings.EqualFold(e.Type, "motp") {
 		// Aegis reads MD5 on a non-mOTP entry as SHA1 (a bug once let users pick it).
-		alg, ok = provisioning.SHA1, true
+		info.Algo = "SHA1"
 	}
-	if !ok {
-		d.skip(name, "", "algorithm: unsupported algorithm "+quoteName(info.Algo))
-		return
-	}
-	k.Algorithm = alg
-	switch k.Type {
-	case provisioning.HOTP:
-		k.Digits = info.Digits.int(provisioning.DefaultDigits)
-		c := info.Counter.or(0)
-		if c < 0 {
-			d.skip(name, "", fmt.Sprintf("counter: is negative (%d)", c))
-			return
-		}
-		k.Counter = uint64(c)
-	case provisioning.Steam:
-		k.Digits, k.Period = info.Digits.int(provisioning.SteamDigits), info.Period.int(provisioning.DefaultPeriod)
-	default:
-		k.Digits, k.Period = info.Digits.int(provisioning.DefaultDigits), info.Period.int(provisioning.DefaultPeriod)
-	}
-	if x := e.Otpair; x != nil {
+	n := len(d.out.Keys)
+	d.addAccount(account{place: place, kind: e.Type, issuer: e.Issuer, name: e.Name, algo: info.Algo,
+		digits: info.Digits, period: info.Period, count: info.Counter, secret: info.Secret})
+	if x := e.Otpair; x != nil && len(d.out.Keys) > n {
+		k := &d.out.Keys[n]
 		k.LabelIssuer = x.LabelIssuer
 		if len(x.Extra) > 0 {
 			k.Extra = url.Values(x.Extra)
 		}
 	}
-	d.add(name, k)
 }

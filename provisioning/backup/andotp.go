@@ -45,18 +45,6 @@ func andOTPIterations(data []byte) (int64, bool) {
 	return int64(int32(binary.BigEndian.Uint32(data))), true
 }
 
-// andOTPEntry is one account.
-type andOTPEntry struct {
-	Secret    string  `json:"secret"`
-	Issuer    *string `json:"issuer"`
-	Label     string  `json:"label"`
-	Digits    jsonInt `json:"digits"`
-	Type      string  `json:"type"`
-	Algorithm string  `json:"algorithm"`
-	Period    jsonInt `json:"period"`
-	Counter   jsonInt `json:"counter"`
-}
-
 func decodeAndOTP(d *decoder) error {
 	if d.arr != nil {
 		d.andOTPEntries(d.arr)
@@ -118,7 +106,7 @@ func (d *decoder) andOTPDecrypt() ([]byte, error) {
 func (d *decoder) andOTPEntries(entries []json.RawMessage) {
 	for i, raw := range entries {
 		place := fmt.Sprintf("entry %d", i+1)
-		var e andOTPEntry
+		var e flatEntry
 		if err := json.Unmarshal(raw, &e); err != nil {
 			d.skip(place, "", jsonProblem(err))
 			continue
@@ -134,37 +122,7 @@ func (d *decoder) andOTPEntries(entries []json.RawMessage) {
 		if rest, ok := strings.CutPrefix(k.Account, k.Issuer+":"); ok && k.Issuer != "" {
 			k.Account = rest
 		}
-		name := nameOr(label(k.Issuer, k.Account), place)
-		switch strings.ToUpper(e.Type) {
-		case "TOTP":
-			k.Type, k.Digits, k.Period = provisioning.TOTP, e.Digits.int(provisioning.DefaultDigits), e.Period.int(provisioning.DefaultPeriod)
-		case "HOTP":
-			c := e.Counter.or(0)
-			if c < 0 {
-				d.skip(name, "", fmt.Sprintf("counter: is negative (%d)", c))
-				continue
-			}
-			k.Type, k.Digits, k.Counter = provisioning.HOTP, e.Digits.int(provisioning.DefaultDigits), uint64(c)
-		case "STEAM":
-			k.Type, k.Digits, k.Period = provisioning.Steam, e.Digits.int(provisioning.SteamDigits), e.Period.int(provisioning.DefaultPeriod)
-		case "MOTP":
-			d.skip(name, "mOTP", unsupportedKind)
-			continue
-		default:
-			d.skip(name, "", "type: unknown type "+quoteName(e.Type))
-			continue
-		}
-		alg, ok := algorithm(e.Algorithm)
-		if !ok {
-			d.skip(name, "", "algorithm: unsupported algorithm "+quoteName(e.Algorithm))
-			continue
-		}
-		k.Algorithm = alg
-		var err error
-		if k.Secret, err = decodeSecret(e.Secret); err != nil {
-			d.skipErr(name, err)
-			continue
-		}
-		d.add(name, k)
+		d.addAccount(account{place: place, kind: e.Type, issuer: k.Issuer, name: k.Account, algo: e.Algorithm,
+			digits: e.Digits, period: e.Period, count: e.Counter, secret: e.Secret})
 	}
 }

@@ -3,9 +3,6 @@ package backup
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
-
-	"github.com/otpair/otpair/provisioning"
 )
 
 // cotpFormat is cotp's plaintext export ({version, elements[]}), and its "OTP URI list"
@@ -22,18 +19,6 @@ var cotpFormat = Format{
 		return s.has("items") && len(s.obj) == 1 && s.member("items", &items) == nil
 	},
 	decode: decodeCotp,
-}
-
-// cotpElement is one account.
-type cotpElement struct {
-	Secret    string  `json:"secret"`
-	Issuer    string  `json:"issuer"`
-	Label     string  `json:"label"`
-	Digits    jsonInt `json:"digits"`
-	Type      string  `json:"type"`
-	Algorithm string  `json:"algorithm"`
-	Period    jsonInt `json:"period"`
-	Counter   jsonInt `json:"counter"`
 }
 
 func decodeCotp(d *decoder) error {
@@ -53,47 +38,17 @@ func decodeCotp(d *decoder) error {
 	}
 	for i, raw := range elements {
 		place := fmt.Sprintf("element %d", i+1)
-		var e cotpElement
+		var e flatEntry
 		if err := json.Unmarshal(raw, &e); err != nil {
 			d.skip(place, "", jsonProblem(err))
 			continue
 		}
-		name := nameOr(label(e.Issuer, e.Label), place)
-		k := provisioning.Key{Issuer: e.Issuer, Account: e.Label}
-		switch strings.ToUpper(e.Type) {
-		case "TOTP", "":
-			k.Type, k.Digits, k.Period = provisioning.TOTP, e.Digits.int(provisioning.DefaultDigits), e.Period.int(provisioning.DefaultPeriod)
-		case "HOTP":
-			c := e.Counter.or(0)
-			if c < 0 {
-				d.skip(name, "", fmt.Sprintf("counter: is negative (%d)", c))
-				continue
-			}
-			k.Type, k.Digits, k.Counter = provisioning.HOTP, e.Digits.int(provisioning.DefaultDigits), uint64(c)
-		case "STEAM":
-			k.Type, k.Digits, k.Period = provisioning.Steam, provisioning.SteamDigits, e.Period.int(provisioning.DefaultPeriod)
-		case "MOTP":
-			d.skip(name, "mOTP", unsupportedKind)
-			continue
-		case "YANDEX":
-			d.skip(name, "Yandex", unsupportedKind)
-			continue
-		default:
-			d.skip(name, "", "type: unknown type "+quoteName(e.Type))
-			continue
+		issuer := ""
+		if e.Issuer != nil {
+			issuer = *e.Issuer
 		}
-		alg, ok := algorithm(e.Algorithm)
-		if !ok {
-			d.skip(name, "", "algorithm: unsupported algorithm "+quoteName(e.Algorithm))
-			continue
-		}
-		k.Algorithm = alg
-		var err error
-		if k.Secret, err = decodeSecret(e.Secret); err != nil {
-			d.skipErr(name, err)
-			continue
-		}
-		d.add(name, k)
+		d.addAccount(account{place: place, kind: e.Type, issuer: issuer, name: e.Label, algo: e.Algorithm,
+			digits: e.Digits, period: e.Period, count: e.Counter, secret: e.Secret})
 	}
 	return nil
 }

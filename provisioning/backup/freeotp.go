@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-
-	"github.com/otpair/otpair/provisioning"
 )
 
 // freeOTPPlusFormat is FreeOTP+'s JSON backup (freeotp-backup.json): tokens[] with the
@@ -42,47 +40,30 @@ func decodeFreeOTPPlus(d *decoder) error {
 			d.skip(place, "", jsonProblem(err))
 			continue
 		}
-		name := nameOr(label(t.IssuerExt, t.Label), place)
-		k := provisioning.Key{Issuer: t.IssuerExt, Account: t.Label}
-		switch strings.ToUpper(t.Type) {
-		case "TOTP":
-			k.Type, k.Digits, k.Period = provisioning.TOTP, t.Digits.int(provisioning.DefaultDigits), t.Period.int(provisioning.DefaultPeriod)
-			if t.IssuerExt == "Steam" {
-				// FreeOTP+ marks Steam Guard by the issuer alone.
-				k.Type, k.Digits = provisioning.Steam, provisioning.SteamDigits
-			}
-		case "HOTP":
+		kind := t.Type
+		if strings.EqualFold(kind, "TOTP") && t.IssuerExt == "Steam" {
+			// FreeOTP+ marks Steam Guard by the issuer alone, and its codes have 5 characters.
+			kind, t.Digits = "steam", jsonInt{}
+		}
+		if strings.EqualFold(kind, "HOTP") {
 			// FreeOTP stores the counter of the last code shown (it adds one before each
 			// code), so the next counter is one more.
-			c := t.Counter.or(0) + 1
-			if c < 0 {
-				d.skip(name, "", fmt.Sprintf("counter: is negative (%d)", c-1))
-				continue
-			}
-			k.Type, k.Digits, k.Counter = provisioning.HOTP, t.Digits.int(provisioning.DefaultDigits), uint64(c)
-		default:
-			d.skip(name, "", "type: unknown type "+quoteName(t.Type))
-			continue
+			t.Counter = jsonInt{v: t.Counter.or(0) + 1, set: true}
 		}
-		alg, ok := algorithm(t.Algo)
-		if !ok {
-			d.skip(name, "", "algorithm: unsupported algorithm "+quoteName(t.Algo))
-			continue
-		}
-		k.Algorithm = alg
-		k.Secret = make([]byte, len(t.Secret))
+		raw := make([]byte, len(t.Secret))
 		for j, b := range t.Secret {
 			if b < -128 || b > 255 {
-				k.Secret = nil
+				raw = nil
 				break
 			}
-			k.Secret[j] = byte(b)
+			raw[j] = byte(b)
 		}
-		if k.Secret == nil {
-			d.skip(name, "", "secret: holds a number that is not a byte")
+		if raw == nil {
+			d.skip(nameOr(label(t.IssuerExt, t.Label), place), "", "secret: holds a number that is not a byte")
 			continue
 		}
-		d.add(name, k)
+		d.addAccount(account{place: place, kind: kind, issuer: t.IssuerExt, name: t.Label, algo: t.Algo,
+			digits: t.Digits, period: t.Period, count: t.Counter, raw: raw})
 	}
 	return nil
 }

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-
-	"github.com/otpair/otpair/provisioning"
 )
 
 // twoFASFormat is 2FAS Authenticator's .2fas backup (schemas 1 to 4): a services array,
@@ -179,39 +177,11 @@ func (d *decoder) twoFASServices(services []json.RawMessage) {
 		if strings.TrimSpace(issuer) == "" {
 			issuer = s.OTP.Issuer
 		}
-		name := nameOr(label(issuer, s.OTP.Account), place)
-		k := provisioning.Key{Issuer: issuer, Account: s.OTP.Account}
-		typ := "TOTP"
+		kind := "TOTP"
 		if s.OTP.TokenType != nil {
-			typ = strings.ToUpper(*s.OTP.TokenType)
+			kind = *s.OTP.TokenType
 		}
-		switch typ {
-		case "TOTP":
-			k.Type, k.Digits, k.Period = provisioning.TOTP, s.OTP.Digits.int(provisioning.DefaultDigits), s.OTP.Period.int(provisioning.DefaultPeriod)
-		case "HOTP":
-			c := s.OTP.Counter.or(0)
-			if c < 0 {
-				d.skip(name, "", fmt.Sprintf("counter: is negative (%d)", c))
-				continue
-			}
-			k.Type, k.Digits, k.Counter = provisioning.HOTP, s.OTP.Digits.int(provisioning.DefaultDigits), uint64(c)
-		case "STEAM":
-			k.Type, k.Digits, k.Period = provisioning.Steam, s.OTP.Digits.int(provisioning.SteamDigits), s.OTP.Period.int(provisioning.DefaultPeriod)
-		default:
-			d.skip(name, "", "tokenType: unknown type "+quoteName(typ))
-			continue
-		}
-		alg, ok := algorithm(s.OTP.Algorithm)
-		if !ok {
-			d.skip(name, "", "algorithm: unsupported algorithm "+quoteName(s.OTP.Algorithm))
-			continue
-		}
-		k.Algorithm = alg
-		var err error
-		if k.Secret, err = decodeSecret(s.Secret); err != nil {
-			d.skipErr(name, err)
-			continue
-		}
-		d.add(name, k)
+		d.addAccount(account{place: place, kind: kind, issuer: issuer, name: s.OTP.Account, algo: s.OTP.Algorithm,
+			digits: s.OTP.Digits, period: s.OTP.Period, count: s.OTP.Counter, secret: s.Secret})
 	}
 }
