@@ -106,6 +106,8 @@ type Claims struct {
 	AMR      []string
 	IssuedAt time.Time
 	Expires  time.Time
+	StepUp   bool           // the su claim of a stepped-up session
+	Custom   map[string]any // a sign-in's customClaims
 }
 
 // Session is a signed-in session: the tokens (secrets, never logged) and what they say.

@@ -298,6 +298,11 @@ func enrollment(key provisioning.Key) (Enrollment, error) {
 // seed (active and pending), without stopping at a match; the matched step then goes
 // through the replay guard.
 func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, error) {
+	return l.signIn(ctx, loginID, code, nil)
+}
+
+// signIn is SignIn with what login options add to the tokens (nil for nothing).
+func (l *Local) signIn(ctx context.Context, loginID, code string, x *sessionExtra) (Session, error) {
 	if err := checkID("login id", loginID); err != nil {
 		return Session{}, fmt.Errorf("sign in: %w", err)
 	}
@@ -345,7 +350,7 @@ func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, erro
 	}
 	e.rec = rec
 	l.cache.put(loginID, e)
-	s, err := l.openSession(ctx, rec, now)
+	s, err := l.openSession(ctx, rec, now, x)
 	if err != nil {
 		return Session{}, fmt.Errorf("sign in: %w", err)
 	}
@@ -465,13 +470,13 @@ func normalizeCode(code string) string {
 	return string(b)
 }
 
-func (l *Local) openSession(ctx context.Context, rec UserRecord, now time.Time) (Session, error) {
+func (l *Local) openSession(ctx context.Context, rec UserRecord, now time.Time, x *sessionExtra) (Session, error) {
 	sign := l.keys.current(ctx)
-	sessionJWT, sc, err := sign.issue(l.projectID, rec.ID, drnSession, "", now, l.opts.SessionTTL)
+	sessionJWT, sc, err := sign.issue(l.projectID, rec.ID, drnSession, "", now, l.opts.SessionTTL, x)
 	if err != nil {
 		return Session{}, err
 	}
-	refreshJWT, rc, err := sign.issue(l.projectID, rec.ID, drnRefresh, rand.Text(), now, l.opts.RefreshTTL)
+	refreshJWT, rc, err := sign.issue(l.projectID, rec.ID, drnRefresh, rand.Text(), now, l.opts.RefreshTTL, x)
 	if err != nil {
 		return Session{}, err
 	}
@@ -504,7 +509,13 @@ func (l *Local) Refresh(ctx context.Context, refreshJWT string) (Session, error)
 		return Session{}, fmt.Errorf("refresh: %w", err)
 	}
 	now := l.now()
-	sessionJWT, sc, err := l.keys.current(ctx).issue(l.projectID, rec.ID, drnSession, "", now, l.opts.SessionTTL)
+	// The new session keeps what the sign-in's options added (custom claims, amr),
+	// except the step-up, which lasts one session token.
+	var x *sessionExtra
+	if len(c.Custom) > 0 || len(c.AMR) > 0 {
+		x = &sessionExtra{custom: c.Custom, amr: c.AMR}
+	}
+	sessionJWT, sc, err := l.keys.current(ctx).issue(l.projectID, rec.ID, drnSession, "", now, l.opts.SessionTTL, x)
 	if err != nil {
 		return Session{}, fmt.Errorf("refresh: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -40,6 +41,38 @@ type tokenClaims struct {
 	// IssuedMs is a refresh token's issue time in unix milliseconds (iat has whole
 	// seconds), so that a logout everywhere revokes exactly the tokens issued before it.
 	IssuedMs int64 `json:"iat_ms,omitempty"`
+	// SU marks a stepped-up session token (loginOptions.stepup).
+	SU bool `json:"su,omitempty"`
+	// Custom are a sign-in's customClaims: top-level claims of a session token
+	// (written by MarshalJSON), kept under cc in its refresh token for Refresh.
+	Custom map[string]any `json:"cc,omitempty"`
+}
+
+// MarshalJSON writes the claims, a session token's custom claims at the top level
+// (checkCustomClaims keeps them off the reserved names).
+func (c tokenClaims) MarshalJSON() ([]byte, error) {
+	type plain tokenClaims
+	if c.DRN != drnSession || len(c.Custom) == 0 {
+		return json.Marshal(plain(c))
+	}
+	custom := c.Custom
+	c.Custom = nil
+	base, err := json.Marshal(plain(c))
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]any, len(custom)+8)
+	for k, v := range custom {
+		m[k] = v
+	}
+	var std map[string]any
+	if err := json.Unmarshal(base, &std); err != nil {
+		return nil, err
+	}
+	for k, v := range std {
+		m[k] = v
+	}
+	return json.Marshal(m)
 }
 
 // signer signs and verifies the tokens with the persisted key pair. Verification pins
@@ -186,7 +219,7 @@ func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 // issue signs a token of kind drn for sub, valid from now for ttl; jti is set on
 // refresh tokens so that logout can revoke them.
-func (s *signer) issue(iss, sub, drn, jti string, now time.Time, ttl time.Duration) (string, tokenClaims, error) {
+func (s *signer) issue(iss, sub, drn, jti string, now time.Time, ttl time.Duration, x *sessionExtra) (string, tokenClaims, error) {
 	c := tokenClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    iss,
@@ -200,6 +233,13 @@ func (s *signer) issue(iss, sub, drn, jti string, now time.Time, ttl time.Durati
 	}
 	if drn == drnRefresh {
 		c.IssuedMs = now.UnixMilli()
+	}
+	if x != nil {
+		c.Custom = x.custom
+		if len(x.amr) > 0 {
+			c.AMR = x.amr
+		}
+		c.SU = x.stepup && drn == drnSession
 	}
 	t := jwt.NewWithClaims(s.method, c)
 	t.Header["kid"] = s.kid
@@ -275,7 +315,7 @@ func kindName(drn string) string {
 }
 
 func (c tokenClaims) public() Claims {
-	out := Claims{Issuer: c.Issuer, Subject: c.Subject, AMR: append([]string(nil), c.AMR...)}
+	out := Claims{Issuer: c.Issuer, Subject: c.Subject, AMR: append([]string(nil), c.AMR...), StepUp: c.SU, Custom: c.Custom}
 	if c.IssuedAt != nil {
 		out.IssuedAt = c.IssuedAt.Time.UTC()
 	}

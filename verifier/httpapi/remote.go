@@ -31,8 +31,10 @@ type Remote struct {
 }
 
 var (
-	_ verifier.Backend     = (*Remote)(nil)
-	_ verifier.LogoutAller = (*Remote)(nil)
+	_ verifier.Backend         = (*Remote)(nil)
+	_ verifier.LogoutAller     = (*Remote)(nil)
+	_ verifier.OptionsSignIner = (*Remote)(nil)
+	_ verifier.Enroller        = (*Remote)(nil)
 )
 
 // RemoteOption configures a Remote.
@@ -109,6 +111,41 @@ func (r *Remote) SignIn(ctx context.Context, loginID, code string) (verifier.Ses
 }
 
 // Update implements Backend.
+// SignInWithOptions implements verifier.OptionsSignIner: the options go as
+// loginOptions, and the refresh token for stepup and mfa in the Authorization header.
+func (r *Remote) SignInWithOptions(ctx context.Context, loginID, code string, o verifier.LoginOptions) (verifier.Session, error) {
+	var resp jwtResponse
+	req := verifyRequest{LoginID: loginID, Code: code,
+		LoginOptions: &loginOptions{Stepup: o.Stepup, MFA: o.MFA, CustomClaims: o.CustomClaims}}
+	if (o.Stepup || o.MFA) && o.RefreshJWT != "" {
+		if err := checkToken(o.RefreshJWT); err != nil {
+			return verifier.Session{}, fmt.Errorf("sign in: %w", err)
+		}
+	}
+	if err := r.do(ctx, http.MethodPost, "/v1/auth/totp/verify", o.RefreshJWT, req, &resp); err != nil {
+		return verifier.Session{}, wrapOp("sign in", err)
+	}
+	s, err := r.session(ctx, resp, "")
+	if err != nil {
+		return verifier.Session{}, fmt.Errorf("sign in: %w", err)
+	}
+	return s, nil
+}
+
+// Enrol implements verifier.Enroller through otpair serve's
+// /v1/mgmt/user/totp/enroll (Descope has no such call).
+func (r *Remote) Enrol(ctx context.Context, loginID string) (verifier.Enrollment, error) {
+	var resp totpResponse
+	if err := r.mgmt(ctx, http.MethodPost, "/v1/mgmt/user/totp/enroll", loginIDRequest{LoginID: loginID}, &resp); err != nil {
+		return verifier.Enrollment{}, wrapOp("enrol", err)
+	}
+	e, err := resp.enrollment()
+	if err != nil {
+		return verifier.Enrollment{}, fmt.Errorf("enrol: the QR image is not base64: %w", err)
+	}
+	return e, nil
+}
+
 func (r *Remote) Update(ctx context.Context, loginID, refreshJWT string) (verifier.Enrollment, error) {
 	if err := checkToken(refreshJWT); err != nil {
 		return verifier.Enrollment{}, fmt.Errorf("update: %w", err)

@@ -96,6 +96,7 @@ func NewServer(b verifier.Backend, opts ServerOptions) *Server {
 	s.route("POST /v1/auth/totp/verify", accessProject, s.verify)
 	s.route("POST /v1/auth/totp/update", accessRefresh, s.update)
 	s.route("POST /v1/mgmt/user/totp/delete", accessMgmt, s.deleteSeed)
+	s.route("POST /v1/mgmt/user/totp/enroll", accessMgmt, s.enrol)
 	s.route("GET /v2/keys/{pid}", accessNone, s.keys)
 	s.route("POST /v1/auth/refresh", accessRefresh, s.refresh)
 	s.route("POST /v1/auth/logout", accessRefresh, s.logout)
@@ -249,21 +250,29 @@ func (s *Server) verify(r *http.Request, c call) (any, error) {
 	if err := required("code", req.Code); err != nil {
 		return nil, err
 	}
-	if o := req.LoginOptions; o != nil && (o.Stepup || o.MFA) {
-		// Step-up and MFA sign-ins come with the user's refresh token: it must be valid
-		// and belong to the same user.
-		if c.jwt == "" {
-			return nil, badToken("stepup and mfa need a refresh token")
-		}
-		u, err := s.b.Me(r.Context(), c.jwt)
-		if err != nil {
-			return nil, err
-		}
-		if u.LoginID != req.LoginID {
-			return nil, badToken("the refresh token belongs to another user")
-		}
+	o := req.LoginOptions
+	if o != nil && (o.Stepup || o.MFA) && c.jwt == "" {
+		return nil, badToken("stepup and mfa need a refresh token")
 	}
-	sess, err := s.b.SignIn(r.Context(), req.LoginID, req.Code)
+	var sess verifier.Session
+	var err error
+	if sw, ok := s.b.(verifier.OptionsSignIner); ok && o != nil && (o.Stepup || o.MFA || len(o.CustomClaims) > 0) {
+		sess, err = sw.SignInWithOptions(r.Context(), req.LoginID, req.Code,
+			verifier.LoginOptions{CustomClaims: o.CustomClaims, Stepup: o.Stepup, MFA: o.MFA, RefreshJWT: c.jwt})
+	} else {
+		if o != nil && (o.Stepup || o.MFA) {
+			// A backend without options still checks that the refresh token is valid
+			// and the same user's.
+			u, err := s.b.Me(r.Context(), c.jwt)
+			if err != nil {
+				return nil, err
+			}
+			if u.LoginID != req.LoginID {
+				return nil, badToken("the refresh token belongs to another user")
+			}
+		}
+		sess, err = s.b.SignIn(r.Context(), req.LoginID, req.Code)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -297,6 +306,27 @@ func (s *Server) deleteSeed(r *http.Request, _ call) (any, error) {
 		return nil, err
 	}
 	return struct{}{}, nil
+}
+
+// enrol is otpair's administrator enrolment (no Descope call has it): a new pending
+// seed for an existing user, confirmed by its first code.
+func (s *Server) enrol(r *http.Request, _ call) (any, error) {
+	var req loginIDRequest
+	if err := s.decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := required("loginId", req.LoginID); err != nil {
+		return nil, err
+	}
+	en, ok := s.b.(verifier.Enroller)
+	if !ok {
+		return nil, apiErr(http.StatusNotFound, CodeBadRequest, "not found", "this backend cannot issue enrolments")
+	}
+	e, err := en.Enrol(r.Context(), req.LoginID)
+	if err != nil {
+		return nil, err
+	}
+	return totpResponseOf(e), nil
 }
 
 func (s *Server) keys(r *http.Request, _ call) (any, error) {
