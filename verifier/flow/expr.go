@@ -173,4 +173,3 @@ func (t *Template) render(vars map[string]any) (string, error) {
 	}
 	return b.String(), nil
 }
-

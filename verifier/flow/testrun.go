@@ -69,8 +69,8 @@ func (t *Tester) Run(ctx context.Context, f *Flow) []TestResult {
 
 // testRun is one case's variables: the login id it is about and the code functions.
 type testRun struct {
-	t       *Tester
-	login   string
+	t     *Tester
+	login string
 }
 
 func (t *Tester) runCase(ctx context.Context, f *Flow, tc TestCase) error {

@@ -142,6 +142,16 @@ var postgresMigrations = []string{
 	CREATE INDEX revoked_tokens_expires ON revoked_tokens (expires_at);`,
 	// 2: "log out everywhere", as in SQLite.
 	`ALTER TABLE users ADD COLUMN tokens_not_before BIGINT NOT NULL DEFAULT 0;`,
+	// 3: the flow engine's executions, as in SQLite.
+	`CREATE TABLE flow_executions (
+		id          TEXT PRIMARY KEY,
+		seq         BIGINT NOT NULL,
+		claimed     INTEGER NOT NULL DEFAULT 0,
+		state       BYTEA NOT NULL,
+		expires_at  BIGINT NOT NULL,
+		updated_at  BIGINT NOT NULL
+	);
+	CREATE INDEX flow_executions_expires ON flow_executions (expires_at);`,
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one database

@@ -194,6 +194,17 @@ var sqliteMigrations = []string{
 	// 2: "log out everywhere": refresh tokens issued before this instant (unix ms) are
 	// revoked.
 	`ALTER TABLE users ADD COLUMN tokens_not_before BIGINT NOT NULL DEFAULT 0;`,
+	// 3: the flow engine's executions (execstore.Store): the step they wait on, whether
+	// a call claimed it, the engine's sealed state, and when they expire.
+	`CREATE TABLE flow_executions (
+		id          TEXT PRIMARY KEY,
+		seq         BIGINT NOT NULL,
+		claimed     INTEGER NOT NULL DEFAULT 0,
+		state       BLOB NOT NULL,
+		expires_at  BIGINT NOT NULL,
+		updated_at  BIGINT NOT NULL
+	);
+	CREATE INDEX flow_executions_expires ON flow_executions (expires_at);`,
 }
 
 // migrateRetryingBusy runs migrate, trying again for a few seconds while another
