@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/flow"
 )
 
 // DefaultMaxBody is the largest request body Server reads unless ServerOptions says
@@ -39,6 +40,9 @@ type ServerOptions struct {
 	// Clock gives Retry-After and cookie lifetimes their "now"; time.Now when nil.
 	// It should be the backend's clock.
 	Clock verifier.Clock
+	// Flows serves Descope's flow API (/v1/flow/start, /v1/flow/next) and the flow
+	// management calls. Nil: those paths answer 404.
+	Flows *flow.Engine
 }
 
 // Server serves a Backend with the Descope-compatible API of shared/API.md. It is an
@@ -53,6 +57,7 @@ type Server struct {
 	now     verifier.Clock
 	mux     *http.ServeMux
 	methods map[string][]string // path -> methods, to answer 405 in JSON
+	flows   *flow.Engine
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -78,7 +83,7 @@ type handlerFunc func(r *http.Request, c call) (any, error)
 func NewServer(b verifier.Backend, opts ServerOptions) *Server {
 	s := &Server{
 		b: b, pid: b.ProjectID(), log: opts.Logger, maxBody: opts.MaxBody, now: opts.Clock,
-		mux: http.NewServeMux(), methods: map[string][]string{},
+		mux: http.NewServeMux(), methods: map[string][]string{}, flows: opts.Flows,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -106,6 +111,13 @@ func NewServer(b verifier.Backend, opts ServerOptions) *Server {
 	s.route("POST /v1/mgmt/user/create", accessMgmt, s.createUser)
 	s.route("POST /v1/mgmt/user/delete", accessMgmt, s.deleteUser)
 	s.route("GET /v1/mgmt/license", accessMgmt, s.license)
+	if s.flows != nil {
+		s.route("POST /v1/flow/start", accessProject, s.flowStart)
+		s.route("POST /v1/flow/next", accessProject, s.flowNext)
+		s.route("POST /v1/mgmt/flow/list", accessMgmt, s.flowList)
+		s.route("GET /v1/mgmt/flow/list", accessMgmt, s.flowList)
+		s.route("POST /v1/mgmt/flow/export", accessMgmt, s.flowExport)
+	}
 	s.mux.HandleFunc("/", s.notFound)
 	return s
 }
