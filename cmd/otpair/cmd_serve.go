@@ -19,6 +19,8 @@ import (
 	"github.com/otpair/otpair/internal/keyfile"
 	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/flow"
+	"github.com/otpair/otpair/verifier/flow/execstore"
 	"github.com/otpair/otpair/verifier/httpapi"
 )
 
@@ -48,6 +50,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	addManagementKeyFlags(fs, &bf.mgmtKey, &mgmtKeyFile, "(default $"+envManagementKey+", else "+managementKeyFile+" in the otpair home, generated on first start)")
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	frozen := fs.String("frozen-clock", "", "TESTING ONLY: stop the verifier's clock at TIME (RFC 3339 or unix seconds)")
+	flowsDir := fs.String("flows", "", "a folder of flow files (*.yaml, *.yml, *.json) served beside the built-in flows; checked at start")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -79,11 +82,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			"frozen_at", at.UTC().Format(time.RFC3339))
 	}
 
+	// The flows first: a bad file stops the start before anything is opened.
+	flows, err := loadFlows(*flowsDir)
+	if err != nil {
+		return fileErrors(e, err)
+	}
 	l, closeFn, info, err := openLocal(ctx, e, bf, clock)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
+	engine, err := newFlowEngine(l, info, flows, clock)
+	if err != nil {
+		return err
+	}
 	if e.getenv("GOGC") == "" {
 		debug.SetGCPercent(httpapi.ServerGCPercent)
 	}
@@ -97,7 +109,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{
-		Handler:           httpapi.NewServer(l, httpapi.ServerOptions{ManagementKey: mgmtKey, Logger: logger, Clock: clock}),
+		Handler:           httpapi.NewServer(l, httpapi.ServerOptions{ManagementKey: mgmtKey, Logger: logger, Clock: clock, Flows: engine}),
 		ReadHeaderTimeout: serveReadHeaderTimeout,
 		ReadTimeout:       serveReadTimeout,
 		WriteTimeout:      serveWriteTimeout,
@@ -117,7 +129,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		safetext.Fprintf(e.stdout, "management key: from %s\n", mgmtSource)
 	}
 	logger.Info("serving", "url", url, "project_id", l.ProjectID(), "db", info.db, "seed_key", info.seedKeySource,
-		"management_key", mgmtSource)
+		"management_key", mgmtSource, "flows", len(flows.List()))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -137,6 +149,37 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// loadFlows is the built-in flows plus the files in dir ("" for none), every file
+// checked: an error names each bad file's line and column.
+func loadFlows(dir string) (*flow.Registry, error) {
+	r, err := flow.Builtins()
+	if err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		return r, nil
+	}
+	if err := r.LoadDir(dir); err != nil {
+		var fe flow.FileErrors
+		if errors.As(err, &fe) {
+			return nil, fe
+		}
+		return nil, fmt.Errorf("--flows %s: %w", dir, err)
+	}
+	return r, nil
+}
+
+// newFlowEngine runs flows on the local backend, keeping executions in its database
+// (so that instances sharing a PostgreSQL continue each other's) with a state key
+// derived from the seed key.
+func newFlowEngine(l *verifier.Local, info localInfo, flows *flow.Registry, clock verifier.Clock) (*flow.Engine, error) {
+	st, ok := info.store.(execstore.Store)
+	if !ok {
+		return nil, errors.New("the verifier database cannot keep flow executions")
+	}
+	return flow.New(flow.Options{Backend: l, Flows: flows, Store: st, StateKey: info.seedKey, Clock: clock})
 }
 
 // managementKey is the key of the flags (flagKey, from flagSource), else

@@ -43,6 +43,7 @@ var verifierSteps = []struct {
 	{"signin", "LOGIN_ID CODE", "verify a code and open a session (prints the refresh token)", (*verifierCmd).signIn},
 	{"update", "LOGIN_ID", "enrol a new seed for a signed-in user (needs the refresh token)", (*verifierCmd).update},
 	{"delete-seed", "LOGIN_ID", "remove a user's seed (a management call)", (*verifierCmd).deleteSeed},
+	{"enrol", "LOGIN_ID", "issue a new enrolment for an existing user (management; after delete-seed or a lost device)", (*verifierCmd).enrol},
 	{"me", "", "show the user a refresh token belongs to", (*verifierCmd).me},
 	{"refresh", "", "issue a new session token from a refresh token", (*verifierCmd).refresh},
 	{"logout", "", "revoke a refresh token (--all: every session of its user)", (*verifierCmd).logout},
@@ -157,7 +158,7 @@ func runVerifier(ctx context.Context, e *env, args []string) error {
 		fs.StringVar(&v.phone, "phone", "", "the user's phone")
 		fs.BoolVar(&v.qr, "qr", true, "draw the QR code in the terminal")
 		fs.BoolVar(&v.enroll, "enroll", false, "also add the new key to the authenticator vault")
-	case "update":
+	case "update", "enrol":
 		fs.BoolVar(&v.qr, "qr", true, "draw the QR code in the terminal")
 		fs.BoolVar(&v.enroll, "enroll", false, "also add the new key to the authenticator vault")
 	case "logout":
@@ -205,7 +206,7 @@ func printVerifierHelp(w io.Writer) {
 		" (--management-key KEY works too, but every local user can read it in ps).")
 	safetext.Fprintln(w)
 	safetext.Fprintln(w, "--json output (stable):")
-	safetext.Fprintln(w, "  signup, update   {loginId, provisioningURL, key, image (base64 PNG), accountId (with --enroll)}")
+	safetext.Fprintln(w, "  signup, update, enrol  {loginId, provisioningURL, key, image (base64 PNG), accountId (with --enroll)}")
 	safetext.Fprintln(w, "  signin, refresh  {sessionJwt, refreshJwt, sub, sessionExpires, refreshExpires, firstSeen, user}")
 	safetext.Fprintln(w, "  me               user: {userId, loginId, name, email, phone, created, totp, pending, lockedUntil, lastStep, stepDrift}")
 	safetext.Fprintln(w, "  delete-seed      {loginId, seedDeleted: true}      logout  {loggedOut: true[, everywhere: true]}")
@@ -266,6 +267,8 @@ func openBackend(ctx context.Context, e *env, f backendFlags) (verifier.Backend,
 // localInfo says where the local backend's state came from, for serve's start-up lines.
 type localInfo struct {
 	home, db, seedKeySource string
+	store                   verifier.Store // the database, which keeps flow executions too
+	seedKey                 []byte         // the flow engine derives its state key from it
 }
 
 // openLocal opens the local backend: the SQLite database (created 0600) and the seed
@@ -322,6 +325,7 @@ func openLocal(ctx context.Context, e *env, f backendFlags, clock verifier.Clock
 		st.Close()
 		return nil, nil, info, err
 	}
+	info.store, info.seedKey = st, seedKey
 	return l, func() { st.Close() }, info, nil
 }
 
@@ -463,6 +467,20 @@ func (v *verifierCmd) printEnrollment(ctx context.Context, loginID string, en ve
 	}
 	safetext.Fprintln(w, next)
 	return nil
+}
+
+// enrol issues a new enrolment for an existing user (verifier.Enroller): the way back
+// after delete-seed that no stranger can take, confirmed by its first code.
+func (v *verifierCmd) enrol(ctx context.Context, args []string) error {
+	en, ok := v.b.(verifier.Enroller)
+	if !ok {
+		return errors.New("enrol: this backend cannot issue enrolments")
+	}
+	e, err := en.Enrol(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	return v.printEnrollment(ctx, args[0], e, "Hand this to the user; their first code confirms it: otpair verifier signin "+args[0]+" CODE")
 }
 
 func (v *verifierCmd) signIn(ctx context.Context, args []string) error {
