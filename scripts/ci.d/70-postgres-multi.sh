@@ -3,7 +3,9 @@
 # database, as behind a load balancer: a fresh database on the test server
 # (OTPAIR_TEST_POSTGRES, started by scripts/test.sh), instances A and B on free loopback
 # ports with the same seed key, management key, project id and frozen clock, then the
-# Go suite (compat/go) and the node suite (compat/node) against each instance in turn.
+# Go suite (compat/go) and the node suite (compat/node) against each instance in turn;
+# the node flow suite starts its executions on one instance and continues them on the
+# other.
 # Without a PostgreSQL server it skips, and fails under OTPAIR_REQUIRE_EXTERNAL=1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -86,6 +88,8 @@ export OTPAIR_COMPAT_PROJECT_ID=$project OTPAIR_COMPAT_MGMT_KEY=$OTPAIR_MANAGEME
 for name in b a; do
   url_var="url_$name"
   export OTPAIR_COMPAT_URL=${!url_var}
+  # The flow suite starts each execution here and continues it on the other instance.
+  if [ "$name" = a ]; then export OTPAIR_COMPAT_URL_B=$url_b; else export OTPAIR_COMPAT_URL_B=$url_a; fi
   echo "== compat/go against instance ${name^^}"
   (cd compat/go && "$work/compat-go.test" -test.count=1) || status=1
   if [ "$run_node" = 1 ]; then

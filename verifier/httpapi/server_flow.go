@@ -35,13 +35,14 @@ type flowStartRequest struct {
 
 // flowNextRequest is the body of /v1/flow/next.
 type flowNextRequest struct {
-	ExecutionID       string         `json:"executionId"`
-	StepID            string         `json:"stepId"`
-	InteractionID     string         `json:"interactionId"`
-	Version           *int           `json:"version,omitempty"`
-	ComponentsVersion string         `json:"componentsVersion,omitempty"`
-	Input             map[string]any `json:"input,omitempty"`
-	IsCustomScreen    bool           `json:"isCustomScreen,omitempty"`
+	ExecutionID       string          `json:"executionId"`
+	StepID            string          `json:"stepId"`
+	InteractionID     string          `json:"interactionId"`
+	Version           *int            `json:"version,omitempty"`
+	ComponentsVersion string          `json:"componentsVersion,omitempty"`
+	Input             map[string]any  `json:"input,omitempty"`
+	IsCustomScreen    bool            `json:"isCustomScreen,omitempty"`
+	Options           json.RawMessage `json:"options,omitempty"` // core-js-sdk 2.71 sends it; ignored
 }
 
 // flowResponse is Descope's FlowResponse.
