@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"github.com/otpair/otpair/internal/testclock"
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/flow"
 	"github.com/otpair/otpair/verifier/internal/bench"
 	"github.com/otpair/otpair/verifier/sqlite"
 )
@@ -118,6 +120,9 @@ type benchSetup struct {
 	base  uint64       // the step the clock started at
 	next  atomic.Int64 // sign-ins issued so far
 	err   error
+	// flows, when set before the setup is built, serves the flow API too, with the
+	// executions in the same SQLite file.
+	flows bool
 }
 
 // get builds the setup on first use. parent is the enclosing benchmark: its temporary
@@ -207,7 +212,13 @@ func (s *benchSetup) build(b *testing.B, alg string, n int, mode benchMode) erro
 	if err := <-errs; err != nil {
 		return err
 	}
-	srv := NewServer(l, ServerOptions{ManagementKey: testMgmtKey, Clock: s.clock.Now,
+	var engine *flow.Engine
+	if s.flows {
+		if engine, err = flow.New(flow.Options{Backend: l, Store: st, StateKey: verifier.NewSeedKey(), Clock: s.clock.Now}); err != nil {
+			return err
+		}
+	}
+	srv := NewServer(l, ServerOptions{ManagementKey: testMgmtKey, Clock: s.clock.Now, Flows: engine,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ts := httptest.NewServer(srv)
 	b.Cleanup(func() { ts.Close(); st.Close() })
@@ -220,6 +231,12 @@ func (s *benchSetup) build(b *testing.B, alg string, n int, mode benchMode) erro
 // ahead or behind is still in the window, so requests in flight across a round stay
 // valid).
 func (s *benchSetup) nextGoodCode(int64) string {
+	login, code := s.nextLoginCode()
+	return `{"loginId":"` + login + `","code":"` + code + `"}`
+}
+
+// nextLoginCode is the user and right code of the next sign-in, as nextGoodCode.
+func (s *benchSetup) nextLoginCode() (login, code string) {
 	i := s.next.Add(1) - 1
 	n := int64(len(s.users))
 	round := i / n
@@ -228,7 +245,62 @@ func (s *benchSetup) nextGoodCode(int64) string {
 	}
 	u := s.users[i%n]
 	c, _ := u.key.StepCode(s.base + uint64(round))
-	return `{"loginId":"` + u.login + `","code":"` + c + `"}`
+	return u.login, c
+}
+
+// BenchmarkFlows measures completed sign-in flows (sign-in-totp: start with the
+// loginId, which answers the code screen; next with the right code, which answers
+// completed with both ES256 tokens) beside single-call sign-ins, over real HTTP on
+// loopback, Local and the executions on one SQLite file, 16 clients, in the same run:
+//
+//	signin-ES256       /v1/auth/totp/verify: one request a sign-in
+//	flow-signin-ES256  /v1/flow/start then /v1/flow/next: two requests a sign-in
+//
+// flows/s against req/s of the single call, and cpu-us/op (the process's CPU per
+// sign-in) side by side, are the figures docs/benchmarks.md records.
+func BenchmarkFlows(b *testing.B) {
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(ServerGCPercent))
+	}
+	parent := b
+	setup := benchSetup{flows: true}
+	b.Run("signin-ES256", func(b *testing.B) {
+		s := setup.get(b, parent, verifier.ES256, 2048, benchSignIn)
+		runBenchClients(b, s.url+"/v1/auth/totp/verify", s.nextGoodCode, http.StatusOK, s.st)
+	})
+	b.Run("flow-signin-ES256", func(b *testing.B) {
+		s := setup.get(b, parent, verifier.ES256, 2048, benchSignIn)
+		for _, c := range bench.All {
+			b.Run(c.Name, func(b *testing.B) {
+				bench.RunFlows(b, c, s.url, testPID, s.signInFlow)
+			})
+		}
+	})
+}
+
+// signInFlow runs one sign-in-totp flow: start, then next with the code.
+func (s *benchSetup) signInFlow(_ int64, post bench.Poster) error {
+	login, code := s.nextLoginCode()
+	st, body, err := post("/v1/flow/start", `{"flowId":"sign-in-totp","input":{"loginId":"`+login+`"},"isCustomScreen":false}`)
+	if err != nil {
+		return err
+	}
+	var r struct {
+		ExecutionID string `json:"executionId"`
+		StepID      string `json:"stepId"`
+		Status      string `json:"status"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil || st != http.StatusOK || r.Status != "waiting" {
+		return fmt.Errorf("start: %d %s", st, body)
+	}
+	st, body, err = post("/v1/flow/next", `{"executionId":"`+r.ExecutionID+`","stepId":"`+r.StepID+`","interactionId":"oneTimeCodeId","input":{"code":"`+code+`"}}`)
+	if err != nil {
+		return err
+	}
+	if st != http.StatusOK || !bytes.Contains(body, []byte(`"status":"completed"`)) {
+		return fmt.Errorf("next: %d %s", st, body)
+	}
+	return nil
 }
 
 // runBenchClients runs bench.Run once with each load generator, as sub-benchmarks.
