@@ -418,7 +418,11 @@ func flowRunJSON(ctx context.Context, e *env, eng *flow.Engine, resp *flow.Respo
 			}
 			return nil
 		}
-		if !in.Scan() {
+		more, _ := readOrCancel(ctx, func() (bool, error) { return in.Scan(), nil })
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !more {
 			if err := in.Err(); err != nil {
 				return err
 			}

@@ -65,7 +65,10 @@ func flowRunInteractive(ctx context.Context, e *env, eng *flow.Engine, resp *flo
 				continue
 			}
 			safetext.Fprintf(w, "%s: ", firstNonEmpty(n.Label, n.Name))
-			line, err := in.ReadString('\n')
+			line, err := readOrCancel(ctx, func() (string, error) { return in.ReadString('\n') })
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			if err != nil && line == "" {
 				return fmt.Errorf("stdin ended on screen %s", sc.ID)
 			}
@@ -77,7 +80,7 @@ func flowRunInteractive(ctx context.Context, e *env, eng *flow.Engine, resp *flo
 				safetext.Fprintf(w, "  %d) %s\n", i+1, firstNonEmpty(s.Label, s.ID))
 			}
 			safetext.Fprint(w, "choose: ")
-			line, _ := in.ReadString('\n')
+			line, _ := readOrCancel(ctx, func() (string, error) { return in.ReadString('\n') })
 			var i int
 			if _, err := fmt.Sscan(strings.TrimSpace(line), &i); err == nil && i >= 1 && i <= len(submits) {
 				choice = submits[i-1].ID
