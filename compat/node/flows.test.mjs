@@ -5,8 +5,9 @@
 // computed here (RFC 6238) at steps -1, 0 and +1 of that clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import DescopeClient from '@descope/node-sdk';
+import { totpAt } from './totp.mjs';
 
 const env = {
   url: process.env.OTPAIR_COMPAT_URL,
@@ -21,29 +22,7 @@ if (!configured && process.env.OTPAIR_REQUIRE_EXTERNAL === '1') {
 }
 const skip = configured ? false : 'OTPAIR_COMPAT_* unset; scripts/ci.d/60-compat.sh starts otpair serve and sets them';
 
-function base32Decode(s) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const ch of s.replace(/=+$/, '').toUpperCase()) {
-    value = (value << 5) | alphabet.indexOf(ch);
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-function totp(key, steps) {
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(Math.floor(env.time / 30) + steps));
-  const mac = createHmac('sha1', base32Decode(key)).update(msg).digest();
-  const off = mac[mac.length - 1] & 0x0f;
-  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
+const totp = (key, steps) => totpAt(key, env.time, steps);
 
 function wrongCode(key) {
   const good = new Set([totp(key, -1), totp(key, 0), totp(key, 1)]);

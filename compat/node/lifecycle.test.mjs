@@ -6,8 +6,9 @@
 // codes the server's window accepts, so nothing waits for the next step.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import DescopeClient from '@descope/node-sdk';
+import { totpAt } from './totp.mjs';
 
 const env = {
   url: process.env.OTPAIR_COMPAT_URL,
@@ -21,35 +22,9 @@ if (!configured && process.env.OTPAIR_REQUIRE_EXTERNAL === '1') {
 }
 const skip = configured ? false : 'OTPAIR_COMPAT_* unset; scripts/ci.d/60-compat.sh starts otpair serve and sets them';
 
-function base32Decode(s) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const ch of s.replace(/=+$/, '').toUpperCase()) {
-    const i = alphabet.indexOf(ch);
-    if (i < 0) throw new Error(`not base32: ${ch}`);
-    value = (value << 5) | i;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
 // totp is RFC 6238 with SHA-1, 6 digits and 30-second steps, at the frozen clock plus
 // `steps` steps.
-function totp(key, steps) {
-  const counter = Math.floor(env.time / 30) + steps;
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(counter));
-  const mac = createHmac('sha1', base32Decode(key)).update(msg).digest();
-  const off = mac[mac.length - 1] & 0x0f;
-  const bin = (mac.readUInt32BE(off) & 0x7fffffff) % 1_000_000;
-  return String(bin).padStart(6, '0');
-}
+const totp = (key, steps) => totpAt(key, env.time, steps);
 
 // The RFC 6238 appendix B vector (SHA-1, T=59 s), so the helper itself is checked.
 test('totp helper matches RFC 6238', () => {

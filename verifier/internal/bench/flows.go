@@ -2,8 +2,6 @@ package bench
 
 import (
 	"bufio"
-	"bytes"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -126,35 +124,9 @@ func openPoster(name, base, auth string) (Poster, func(), error) {
 
 // readWireBody reads one HTTP/1.1 response with a Content-Length, body included.
 func readWireBody(br *bufio.Reader) (int, []byte, error) {
-	line, err := br.ReadSlice('\n')
+	status, length, err := readWireHead(br)
 	if err != nil {
 		return 0, nil, err
-	}
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
-		return 0, nil, fmt.Errorf("bad status line %q", line)
-	}
-	status, err := strconv.Atoi(string(line[9:12]))
-	if err != nil {
-		return 0, nil, fmt.Errorf("bad status line %q", line)
-	}
-	length := -1
-	for {
-		line, err := br.ReadSlice('\n')
-		if err != nil {
-			return 0, nil, err
-		}
-		line = bytes.TrimRight(line, "\r\n")
-		if len(line) == 0 {
-			break
-		}
-		if name, value, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(name, []byte("Content-Length")) {
-			if length, err = strconv.Atoi(string(bytes.TrimSpace(value))); err != nil {
-				return 0, nil, fmt.Errorf("bad Content-Length %q", value)
-			}
-		}
-	}
-	if length < 0 {
-		return 0, nil, fmt.Errorf("response without Content-Length")
 	}
 	body := make([]byte, length)
 	_, err = io.ReadFull(br, body)

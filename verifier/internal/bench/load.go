@@ -104,36 +104,9 @@ func openWireClient(rawURL, auth string) (func(string) (int, string, error), fun
 // answer of the server and of the echo handler here does) and returns its status, and
 // its body when the status is not a success (for the benchmark's failure message).
 func readWireResponse(br *bufio.Reader) (int, string, error) {
-	line, err := br.ReadSlice('\n')
+	status, length, err := readWireHead(br)
 	if err != nil {
 		return 0, "", err
-	}
-	// "HTTP/1.1 200 OK\r\n"
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
-		return 0, "", fmt.Errorf("bad status line %q", line)
-	}
-	status, err := strconv.Atoi(string(line[9:12]))
-	if err != nil {
-		return 0, "", fmt.Errorf("bad status line %q", line)
-	}
-	length := -1
-	for {
-		line, err := br.ReadSlice('\n')
-		if err != nil {
-			return 0, "", err
-		}
-		line = bytes.TrimRight(line, "\r\n")
-		if len(line) == 0 {
-			break
-		}
-		if name, value, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(name, []byte("Content-Length")) {
-			if length, err = strconv.Atoi(string(bytes.TrimSpace(value))); err != nil {
-				return 0, "", fmt.Errorf("bad Content-Length %q", value)
-			}
-		}
-	}
-	if length < 0 {
-		return 0, "", errors.New("response without Content-Length")
 	}
 	if status >= 300 {
 		body := make([]byte, length)
@@ -146,6 +119,42 @@ func readWireResponse(br *bufio.Reader) (int, string, error) {
 		return 0, "", err
 	}
 	return status, "", nil
+}
+
+// readWireHead reads a response's status line and headers: the status and the
+// Content-Length, which every answer here has.
+func readWireHead(br *bufio.Reader) (status, length int, err error) {
+	line, err := br.ReadSlice('\n')
+	if err != nil {
+		return 0, 0, err
+	}
+	// "HTTP/1.1 200 OK\r\n"
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
+		return 0, 0, fmt.Errorf("bad status line %q", line)
+	}
+	if status, err = strconv.Atoi(string(line[9:12])); err != nil {
+		return 0, 0, fmt.Errorf("bad status line %q", line)
+	}
+	length = -1
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return 0, 0, err
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			break
+		}
+		if name, value, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(name, []byte("Content-Length")) {
+			if length, err = strconv.Atoi(string(bytes.TrimSpace(value))); err != nil {
+				return 0, 0, fmt.Errorf("bad Content-Length %q", value)
+			}
+		}
+	}
+	if length < 0 {
+		return 0, 0, errors.New("response without Content-Length")
+	}
+	return status, length, nil
 }
 
 // Run sends b.N requests from Clients goroutines through client, each a POST of body(i)
