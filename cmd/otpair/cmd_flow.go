@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -325,12 +326,7 @@ func flowExport(e *env, args []string) error {
 		if err := yaml.Unmarshal(f.Source, &v); err != nil {
 			return err
 		}
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = e.stdout.Write(append(b, '\n'))
-		return err
+		return writeJSON(e.stdout, v)
 	}
 	return usageError("--format: want yaml or json, got %q", *format)
 }
@@ -443,12 +439,17 @@ func flowRunJSON(ctx context.Context, e *env, eng *flow.Engine, resp *flow.Respo
 	}
 }
 
+// writeJSONLine is writeJSON on one line, for the JSON-lines output of `flow run --json`.
 func writeJSONLine(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var indented, line bytes.Buffer
+	if err := writeJSON(&indented, v); err != nil {
 		return err
 	}
-	_, err = w.Write(append(safetext.JSON(b), '\n'))
+	if err := json.Compact(&line, indented.Bytes()); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	line.WriteByte('\n')
+	_, err := w.Write(line.Bytes())
 	return err
 }
 
