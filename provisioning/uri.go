@@ -258,10 +258,20 @@ func (k Key) URI() string {
 
 // splitLabel applies the issuer rule to an unescaped label: the parameter wins, else
 // the prefix before the first colon; a prefix that differs from the parameter is
-// returned as labelIssuer. Google Authenticator exports use the same rule for their
-// name and issuer fields.
+// returned as labelIssuer. A label that starts with the parameter and a colon has the
+// parameter as its prefix even when the issuer holds a colon itself ("Ex:ample:alice"
+// with issuer "Ex:ample" is account "alice"), unless it starts with a colon: that is
+// an empty prefix, which URI writes for an issuer with a colon. Google Authenticator
+// exports use the same rule for their name and issuer fields.
 func splitLabel(label, param string) (issuer, labelIssuer, account string) {
-	prefix, account, found := strings.Cut(label, ":")
+	var prefix string
+	var found bool
+	trimmed := strings.TrimLeft(label, " ")
+	if rest, ok := strings.CutPrefix(trimmed, param+":"); ok && param != "" && !strings.HasPrefix(trimmed, ":") {
+		prefix, account, found = param, rest, true
+	} else {
+		prefix, account, found = strings.Cut(label, ":")
+	}
 	if !found {
 		prefix, account = "", label
 	}

@@ -340,3 +340,41 @@ func BenchmarkKeyURI(b *testing.B) {
 		_ = k.URI()
 	}
 }
+
+// TestIssuerWithColon: a Google Authenticator export whose issuer holds a colon
+// (issuer "Ex:ample", name "Ex:ample:alice") is issuer "Ex:ample" and account "alice"
+// (it was account "ample:alice"); ParseURI's labels follow the same rule, and both
+// write back what they read.
+func TestIssuerWithColon(t *testing.T) {
+	want := totpKey("Ex:ample", "alice", helloSecret)
+	m, err := DecodeMigration(migrationURI(wirePayload([]wireAccount{{secret: helloSecret, name: "Ex:ample:alice", issuer: "Ex:ample", typ: 2}}, 1, 1, 0, 0)))
+	if err != nil || len(m.Keys) != 1 || !m.Keys[0].Equal(want) {
+		t.Fatalf("export: %v (label issuer %q), %v; want %v", m.Keys, m.Keys[0].LabelIssuer, err, want)
+	}
+	for _, uri := range []string{
+		"otpauth://totp/Ex:ample:alice?secret=JBSWY3DPEHPK3PXP&issuer=Ex:ample",
+		"otpauth://totp/Ex%3Aample%3Aalice?secret=JBSWY3DPEHPK3PXP&issuer=Ex%3Aample",
+		"otpauth://totp/Ex:ample:%20alice?secret=JBSWY3DPEHPK3PXP&issuer=Ex%3Aample",
+	} {
+		k, err := ParseURI(uri)
+		if err != nil || !k.Equal(want) {
+			t.Errorf("ParseURI(%q) = %v (label issuer %q), %v; want %v", uri, k, k.LabelIssuer, err, want)
+		}
+	}
+	k, err := ParseURI(want.URI())
+	if err != nil || !k.Equal(want) {
+		t.Errorf("URI round trip: %v, %v", k, err)
+	}
+	pages, err := EncodeMigration([]Key{want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := DecodeMigration(pages[0]); err != nil || !m.Keys[0].Equal(want) {
+		t.Errorf("export round trip: %v, %v", m.Keys, err)
+	}
+	// The first colon still splits a label whose prefix is not the issuer.
+	k, err = ParseURI("otpauth://totp/Ex:ample:alice?secret=JBSWY3DPEHPK3PXP&issuer=Other")
+	if err != nil || k.Issuer != "Other" || k.LabelIssuer != "Ex" || k.Account != "ample:alice" {
+		t.Errorf("another issuer: %q %q %q, %v", k.Issuer, k.LabelIssuer, k.Account, err)
+	}
+}
