@@ -25,6 +25,15 @@ const schemeMigration = "otpauth-migration://"
 // QR code): Google Authenticator and Aegis both use 10.
 const MigrationPageSize = 10
 
+// Limits on an export page read from outside, generous for real exports: Google
+// Authenticator puts 10 accounts in a page, so 1000 pages hold 10 000 accounts. The
+// batch size bounds what an importer tracks per export (a page claiming 2^31-1 pages
+// once made the list of missing pages exhaust memory).
+const (
+	MaxMigrationBatch    = 1000 // pages in one export
+	MaxMigrationAccounts = 1000 // accounts in one page
+)
+
 // ErrInvalidMigration is wrapped by every error about an export page that cannot be
 // read at all: not an otpauth-migration URI, no data, data that is not base64 or not a
 // MigrationPayload.
@@ -57,9 +66,11 @@ type Migration struct {
 // split by ParseURI's rule, so a prefix repeating the issuer field is dropped and a
 // different one is kept in LabelIssuer.
 //
-// A page that cannot be read gives an error wrapping ErrInvalidMigration. Accounts that
-// cannot be imported (MD5, unknown enum values, no secret, a negative counter) are left
-// out of Keys and named in an error wrapping ErrSkippedKeys, returned together with the
+// A page that cannot be read gives an error wrapping ErrInvalidMigration, as does one
+// longer than MaxURIBytes, holding more than MaxMigrationAccounts accounts, or claiming
+// a batch of more than MaxMigrationBatch pages or an index outside its batch. Accounts
+// that cannot be imported (MD5, unknown enum values, no secret, a negative counter, a
+// field over the limits of Key.CheckLimits) are left out of Keys and named in an error wrapping ErrSkippedKeys, returned together with the
 // Migration: a caller that stops at any error loses nothing silently, and one that wants
 // the rest checks errors.Is(err, ErrSkippedKeys).
 func DecodeMigration(uri string) (Migration, error) {
@@ -73,9 +84,16 @@ func DecodeMigration(uri string) (Migration, error) {
 		BatchIndex: int(payload.GetBatchIndex()),
 		BatchID:    int(payload.GetBatchId()),
 	}
+	if err := checkBatch(m); err != nil {
+		return Migration{}, fmt.Errorf("decode migration: %w: %w", ErrInvalidMigration, err)
+	}
 	params := payload.GetOtpParameters()
-	if len(params) == 0 {
+	switch {
+	case len(params) == 0:
 		return Migration{}, fmt.Errorf("decode migration: %w: the page holds no accounts", ErrInvalidMigration)
+	case len(params) > MaxMigrationAccounts:
+		return Migration{}, fmt.Errorf("decode migration: %w: the page holds %d accounts, more than the %d otpair reads from one page",
+			ErrInvalidMigration, len(params), MaxMigrationAccounts)
 	}
 	var skipped skippedErrors
 	for i, p := range params {
@@ -92,11 +110,28 @@ func DecodeMigration(uri string) (Migration, error) {
 	return m, nil
 }
 
+// checkBatch refuses batch fields no export writes: a size beyond MaxMigrationBatch or
+// below 0, or an index outside the batch.
+func checkBatch(m Migration) error {
+	switch {
+	case m.BatchSize > MaxMigrationBatch:
+		return fmt.Errorf("the page says its export has %d pages, more than the %d an export can have", m.BatchSize, MaxMigrationBatch)
+	case m.BatchSize < 0:
+		return fmt.Errorf("the page says its export has %d pages", m.BatchSize)
+	case m.BatchIndex < 0 || m.BatchSize > 0 && m.BatchIndex >= m.BatchSize:
+		return fmt.Errorf("page index %d is outside a batch of %d", m.BatchIndex, m.BatchSize)
+	}
+	return nil
+}
+
 // decodeMigrationPayload finds the data parameter and unmarshals it.
 func decodeMigrationPayload(uri string) (*migrationpb.MigrationPayload, error) {
 	uri = strings.TrimSpace(uri)
 	if len(uri) < len(schemeMigration) || !strings.EqualFold(uri[:len(schemeMigration)], schemeMigration) {
 		return nil, errors.New("not an otpauth-migration:// URI")
+	}
+	if len(uri) > MaxURIBytes {
+		return nil, fmt.Errorf("the URI is %s, more than the %s otpair reads", byteSize(len(uri)), byteSize(MaxURIBytes))
 	}
 	_, query, _ := strings.Cut(uri[len(schemeMigration):], "?")
 	raw, found := "", false
@@ -199,6 +234,9 @@ func keyFromMigration(p *migrationpb.MigrationPayload_OtpParameters) (Key, error
 	}
 	k.Secret = p.GetSecret()
 	k.Issuer, k.LabelIssuer, k.Account = splitLabel(p.GetName(), strings.TrimSpace(p.GetIssuer()))
+	if err := k.CheckLimits(); err != nil {
+		return Key{}, err
+	}
 	return k, nil
 }
 
@@ -327,11 +365,18 @@ func batchID() (int32, error) {
 // skippedErrors lists the accounts DecodeMigration left out, on one line.
 type skippedErrors []error
 
-// Error joins the accounts' errors with "; ".
+// maxSkippedShown bounds how many skipped accounts the message names one by one.
+const maxSkippedShown = 10
+
+// Error joins the accounts' errors with "; ", the first few only: a page of a thousand
+// bad accounts says how many more there are rather than naming each.
 func (s skippedErrors) Error() string {
-	msgs := make([]string, len(s))
-	for i, err := range s {
-		msgs[i] = err.Error()
+	msgs := make([]string, 0, min(len(s), maxSkippedShown)+1)
+	for _, err := range s[:min(len(s), maxSkippedShown)] {
+		msgs = append(msgs, err.Error())
+	}
+	if len(s) > maxSkippedShown {
+		msgs = append(msgs, fmt.Sprintf("and %d more", len(s)-maxSkippedShown))
 	}
 	return strings.Join(msgs, "; ")
 }

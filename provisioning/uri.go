@@ -41,6 +41,10 @@ const schemeOTPAuth = "otpauth://"
 // Ente, Proton) and a totp URI with encoder=steam (KeePassXC, pquerna/otp). Their
 // digits are 5 (the default); any other count is an error, as is another encoder.
 //
+// Limits: a URI longer than MaxURIBytes, and a key over the limits CheckLimits applies
+// (a secret of more than MaxSecretBytes, names, parameters), are refused, naming the
+// field and the limit; the length is checked before any work is spent on it.
+//
 // Errors are *FieldError values (errors.Is(err, ErrInvalidKey)) naming the parameter
 // that is wrong; they never contain the secret. A known parameter given twice with
 // different values is an error, since it is unclear which one the issuer meant.
@@ -56,6 +60,9 @@ func parseURI(s string) (Key, error) {
 	s = strings.TrimSpace(s)
 	if len(s) < len(schemeOTPAuth) || !strings.EqualFold(s[:len(schemeOTPAuth)], schemeOTPAuth) {
 		return Key{}, fieldErr("scheme", "must be otpauth://")
+	}
+	if err := checkURILen("uri", len(s)); err != nil {
+		return Key{}, err
 	}
 	rest := s[len(schemeOTPAuth):]
 	// The query starts at the first "?": splitting by hand rather than with url.Parse
@@ -193,6 +200,9 @@ func parseURI(s string) (Key, error) {
 			k.Counter = n
 		}
 	}
+	if err := k.CheckLimits(); err != nil {
+		return Key{}, err
+	}
 	return k, nil
 }
 
@@ -315,6 +325,9 @@ func decodeSecret(s string) ([]byte, error) {
 	}
 	if len(clean) == 0 {
 		return nil, fieldErr("secret", "is missing")
+	}
+	if n := len(clean) * 5 / 8; n > MaxSecretBytes {
+		return nil, secretTooLong(n) // before decoding it: a 70 MB secret costs nothing
 	}
 	switch len(clean) % 8 {
 	case 1, 3, 6: // no whole number of bytes is written with these lengths
