@@ -69,7 +69,7 @@ func (r *reader) readAll(ctx context.Context, sources []string) (keys []SourceKe
 			failed = append(failed, SourceError{Source: sourceName(src), Err: ctx.Err()})
 			continue
 		}
-		k, f := r.readSource(src)
+		k, f := r.readSource(ctx, src)
 		keys, failed = append(keys, k...), append(failed, f...)
 	}
 	return keys, append(failed, r.batches.missing()...)
@@ -96,7 +96,7 @@ func isURI(s string) bool {
 	return strings.HasPrefix(l, "otpauth://") || strings.HasPrefix(l, "otpauth-migration://")
 }
 
-func (r *reader) readSource(src string) ([]SourceKey, []SourceError) {
+func (r *reader) readSource(ctx context.Context, src string) ([]SourceKey, []SourceError) {
 	fail := func(name string, err error) ([]SourceKey, []SourceError) {
 		return nil, []SourceError{{Source: name, Err: err}}
 	}
@@ -112,7 +112,7 @@ func (r *reader) readSource(src string) ([]SourceKey, []SourceError) {
 		if len(data) > maxSourceBytes {
 			return fail("stdin", fmt.Errorf("more than the %d MB otpair reads", maxSourceBytes>>20))
 		}
-		return r.readBlob("stdin", data)
+		return r.readBlob(ctx, "stdin", data)
 	case isURI(src):
 		name := sourceName(src)
 		keys, err := r.parseURIText(strings.TrimSpace(src), name)
@@ -136,7 +136,7 @@ func (r *reader) readSource(src string) ([]SourceKey, []SourceError) {
 	if err != nil {
 		return fail(src, err)
 	}
-	return r.readBlob(src, data)
+	return r.readBlob(ctx, src, data)
 }
 
 func tag(name string, keys []provisioning.Key) []SourceKey {
@@ -149,7 +149,7 @@ func tag(name string, keys []provisioning.Key) []SourceKey {
 
 // readBlob reads a file's contents: another app's backup, text of URIs, or else an
 // image with QR codes. Data that is none of them gives one error saying what it is.
-func (r *reader) readBlob(name string, data []byte) (keys []SourceKey, failed []SourceError) {
+func (r *reader) readBlob(ctx context.Context, name string, data []byte) (keys []SourceKey, failed []SourceError) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, []SourceError{{Source: name, Err: errors.New("empty")}}
 	}
@@ -179,11 +179,13 @@ func (r *reader) readBlob(name string, data []byte) (keys []SourceKey, failed []
 		}
 		return keys, failed
 	}
-	texts, err := provisioning.DecodeQRBytes(data)
-	if errors.Is(err, provisioning.ErrImageFormat) {
+	texts, err := provisioning.DecodeQRBytes(ctx, data)
+	switch {
+	case ctx.Err() != nil:
+		return nil, []SourceError{{Source: name, Err: ctx.Err()}}
+	case errors.Is(err, provisioning.ErrImageFormat):
 		return nil, []SourceError{{Source: name, Err: unrecognised(data)}}
-	}
-	if err != nil {
+	case err != nil:
 		return nil, []SourceError{{Source: name, Err: fmt.Errorf("not a text file of URIs, and as an image: %w", err)}}
 	}
 	for i, text := range texts {

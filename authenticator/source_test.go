@@ -119,7 +119,7 @@ func FuzzReadBlob(f *testing.F) {
 	f.Add([]byte{0xff, 0xd8, 0xff, 0x00})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var r reader
-		keys, _ := r.readBlob("fuzz", data)
+		keys, _ := r.readBlob(t.Context(), "fuzz", data)
 		for _, k := range keys {
 			if err := k.Key.Validate(); err != nil {
 				t.Errorf("readBlob gave an invalid key: %v", err)

@@ -1,13 +1,13 @@
 package provisioning
 
 import (
-	"bytes"
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -30,101 +30,66 @@ var (
 	ErrImageFormat = errors.New("unknown image format")
 	// ErrBadImage: the file claims a known format but is corrupt, truncated or empty.
 	ErrBadImage = errors.New("corrupt or truncated image")
-	// ErrImageTooLarge: the image header asks for more pixels than MaxImagePixels.
+	// ErrImageTooLarge: the file is larger than MaxImageFileBytes, or its header asks
+	// for more pixels than MaxImagePixels or more memory than MaxDecodedBytes.
 	ErrImageTooLarge = errors.New("image too large")
 )
-
-// MaxImagePixels bounds the images DecodeQRBytes will decode (100 MP: a 200 MP phone
-// photo should be scaled down first). The header is checked before any pixel is
-// allocated, so a few hostile bytes cannot claim gigabytes of memory.
-const MaxImagePixels = 100_000_000
 
 // noQRHint is what a user can do about ErrNoQRCode (advice from Aegis#1185).
 const noQRHint = "crop the image to the code and keep a light margin around it"
 
 // DecodeQRFile reads an image file and returns the text of every QR code in it, as
 // DecodeQRBytes does.
-func DecodeQRFile(path string) ([]string, error) {
+func DecodeQRFile(ctx context.Context, path string) ([]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return DecodeQRBytes(data)
+	return DecodeQRBytes(ctx, data)
 }
 
 // DecodeQRBytes decodes an image file's bytes (PNG, JPEG, GIF, BMP, TIFF or WebP) and
 // returns the text of every QR code in it, as DecodeQR does. Whatever the bytes, it
-// returns an error naming the problem rather than panicking.
-func DecodeQRBytes(data []byte) ([]string, error) {
-	img, err := decodeImage(data)
+// returns an error naming the problem rather than panicking, and a file larger than
+// MaxImageFileBytes, an image larger than MaxImagePixels, or one whose decoded pixels
+// would take more than MaxDecodedBytes, is refused before any pixel is decoded. When
+// ctx is done, decoding stops within a fraction of a second and the error wraps
+// ctx.Err().
+func DecodeQRBytes(ctx context.Context, data []byte) ([]string, error) {
+	img, size, err := decodeImage(ctx, data)
 	if err != nil {
 		return nil, err
 	}
-	return DecodeQR(img)
-}
-
-// decodeImage decodes an image, checking its size from the header first.
-func decodeImage(data []byte) (img image.Image, err error) {
-	if len(data) == 0 {
-		return nil, fmt.Errorf("decode image: %w: the file is empty", ErrBadImage)
-	}
-	cfg, format, err := safeDecodeConfig(data)
+	full, err := toGray(ctx, img)
 	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			return nil, fmt.Errorf("decode image: %w (want PNG, JPEG, GIF, BMP, TIFF or WebP)", ErrImageFormat)
-		}
-		return nil, fmt.Errorf("decode %s image: %w: %v", format, ErrBadImage, describeDecodeError(err))
+		return nil, fmt.Errorf("decode qr: %w", err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, fmt.Errorf("decode %s image: %w: it is %dx%d pixels", format, ErrBadImage, cfg.Width, cfg.Height)
+	if size > releaseAfterDecode && !full.aliases(img) {
+		// The decoded image is garbage now that its luminance is taken. Collecting it
+		// here lets the attempts reuse its memory instead of growing the heap towards
+		// twice its size before the collector runs: 30 MB less peak RSS for a 16 MP
+		// 16-bit PNG.
+		runtime.GC()
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
-		return nil, fmt.Errorf("decode %s image: %w: %dx%d pixels, the limit is %d megapixels",
-			format, ErrImageTooLarge, cfg.Width, cfg.Height, MaxImagePixels/1_000_000)
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			img, err = nil, fmt.Errorf("decode %s image: %w: the decoder failed on it", format, ErrBadImage)
-		}
-	}()
-	img, _, err = image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("decode %s image: %w: %v", format, ErrBadImage, describeDecodeError(err))
-	}
-	return img, nil
+	return decodeGray(ctx, full)
 }
 
-// safeDecodeConfig is image.DecodeConfig with a decoder panic turned into an error.
-func safeDecodeConfig(data []byte) (cfg image.Config, format string, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = errors.New("the decoder failed on its header")
-		}
-	}()
-	cfg, format, err = image.DecodeConfig(bytes.NewReader(data))
-	if format == "" {
-		format = "unknown"
-	}
-	return cfg, format, err
-}
-
-// describeDecodeError turns the decoders' EOF errors into words a user can act on.
-func describeDecodeError(err error) string {
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return "the file ends early (truncated?)"
-	}
-	return err.Error()
-}
+// releaseAfterDecode is the decoded size above which DecodeQRBytes collects the
+// decoded image as soon as its luminance is taken.
+const releaseAfterDecode = 32 << 20
 
 // DecodeQR returns the text of every QR code it finds in img, each once, in reading
 // order (top to bottom, then left to right). It tries, in order, the attempts research
 // §4.4 measured: TRY_HARDER, PURE_BARCODE and the multi-code reader, on the image and
 // on its inverse (light modules on a dark background). Large images are tried shrunk
 // to about 1600 px first (fast, and it smooths noise), then to about 1000 px (heavy
-// noise), then at full size (small codes); tiny images are also tried enlarged. It
-// stops at the first size that yields a code, so a second code too small to read at
-// that size is missed. If nothing is found the error wraps ErrNoQRCode.
-func DecodeQR(img image.Image) ([]string, error) {
+// noise), then at full size (small codes, at most maxFullPixels); tiny images are also
+// tried enlarged. It stops at the first size that yields a code, so a second code too
+// small to read at that size is missed. If nothing is found the error wraps
+// ErrNoQRCode. The work is bounded whatever the image (a size with more finder-pattern
+// candidates than real codes show is not searched; see qrmulti.go), and when ctx is
+// done DecodeQR stops within a fraction of a second with an error wrapping ctx.Err().
+func DecodeQR(ctx context.Context, img image.Image) ([]string, error) {
 	if img == nil {
 		return nil, fmt.Errorf("decode qr: %w: no image", ErrBadImage)
 	}
@@ -132,8 +97,23 @@ func DecodeQR(img image.Image) ([]string, error) {
 	if b.Dx() <= 0 || b.Dy() <= 0 {
 		return nil, fmt.Errorf("decode qr: %w: the image is empty", ErrBadImage)
 	}
-	full := toGray(img)
+	if px := int64(b.Dx()) * int64(b.Dy()); px > MaxImagePixels {
+		return nil, fmt.Errorf("decode qr: %w: %dx%d pixels, the limit is %d megapixels (scale it down)",
+			ErrImageTooLarge, b.Dx(), b.Dy(), MaxImagePixels/1_000_000)
+	}
+	full, err := toGray(ctx, img)
+	if err != nil {
+		return nil, fmt.Errorf("decode qr: %w", err)
+	}
+	return decodeGray(ctx, full)
+}
+
+// decodeGray runs the pipeline on the image's luminance, checking ctx between sizes.
+func decodeGray(ctx context.Context, full grayImage) ([]string, error) {
 	for _, sc := range scalesFor(full.w, full.h) {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("decode qr: %w", err)
+		}
 		level := full
 		switch {
 		case sc.shrink > 1:
@@ -141,7 +121,11 @@ func DecodeQR(img image.Image) ([]string, error) {
 		case sc.enlarge > 1:
 			level = full.enlarge(sc.enlarge)
 		}
-		if found := decodeLevel(level); len(found) > 0 {
+		found := decodeLevel(ctx, level)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("decode qr: %w", err)
+		}
+		if len(found) > 0 {
 			return orderFound(found), nil
 		}
 	}

@@ -57,21 +57,21 @@ func benchPhotoFile(b *testing.B) (data []byte, path string) {
 //     fastest setting), and zbarimg-default, every symbology, as a user runs it.
 func BenchmarkDecodeQRPhoto12MP(b *testing.B) {
 	data, path := benchPhotoFile(b)
-	img, err := decodeImage(data)
+	img, _, err := decodeImage(b.Context(), data)
 	if err != nil {
 		b.Fatal(err)
 	}
 	want := []string{qrURI1}
 	b.Run("file", func(b *testing.B) {
 		for b.Loop() {
-			if got, err := DecodeQRBytes(data); err != nil || !slices.Equal(got, want) {
+			if got, err := DecodeQRBytes(b.Context(), data); err != nil || !slices.Equal(got, want) {
 				b.Fatalf("DecodeQRBytes = %q, %v", got, err)
 			}
 		}
 	})
 	b.Run("image", func(b *testing.B) {
 		for b.Loop() {
-			if got, err := DecodeQR(img); err != nil || !slices.Equal(got, want) {
+			if got, err := DecodeQR(b.Context(), img); err != nil || !slices.Equal(got, want) {
 				b.Fatalf("DecodeQR = %q, %v", got, err)
 			}
 		}
@@ -115,7 +115,7 @@ func BenchmarkDecodeQRSmall(b *testing.B) {
 	path := writeTemp(b, "small.png", data)
 	b.Run("file", func(b *testing.B) {
 		for b.Loop() {
-			if got, err := DecodeQRBytes(data); err != nil || len(got) != 1 {
+			if got, err := DecodeQRBytes(b.Context(), data); err != nil || len(got) != 1 {
 				b.Fatalf("DecodeQRBytes = %q, %v", got, err)
 			}
 		}

@@ -19,7 +19,7 @@ func FuzzDecodeQR(f *testing.F) {
 	f.Add(buf.Bytes())
 	f.Add([]byte("GIF89a"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		texts, err := DecodeQRBytes(data)
+		texts, err := DecodeQRBytes(t.Context(), data)
 		if err != nil {
 			if texts != nil {
 				t.Fatalf("error %v came with results %q", err, texts)

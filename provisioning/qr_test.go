@@ -15,7 +15,7 @@ import (
 // whether zbarimg found the codes, for tests that say where zbarimg fails.
 func checkDecode(t *testing.T, name string, data []byte, want ...string) (zbarOK bool) {
 	t.Helper()
-	got, err := DecodeQRBytes(data)
+	got, err := DecodeQRBytes(t.Context(), data)
 	if err != nil {
 		t.Errorf("%s: DecodeQRBytes: %v", name, err)
 	} else if !slices.Equal(got, want) {
@@ -107,7 +107,7 @@ func TestDecodeQRTwoCodes(t *testing.T) {
 // TestDecodeQRSameCodeTwice: one text shown twice is reported once.
 func TestDecodeQRSameCodeTwice(t *testing.T) {
 	a := qrencodeImage(t, qrURI1, 4)
-	got, err := DecodeQR(sideBySide(a, a))
+	got, err := DecodeQR(t.Context(), sideBySide(a, a))
 	if err != nil || !slices.Equal(got, []string{qrURI1}) {
 		t.Fatalf("DecodeQR(twice the same code) = %q, %v; want it once", got, err)
 	}
@@ -117,12 +117,12 @@ func TestDecodeQRSameCodeTwice(t *testing.T) {
 // though attempts collect results through a map.
 func TestDecodeQROrderIsDeterministic(t *testing.T) {
 	img := sideBySide(qrencodeImage(t, qrURI1, 3), qrencodeImage(t, qrURI2, 3), qrencodeImage(t, "third", 3))
-	first, err := DecodeQR(img)
+	first, err := DecodeQR(t.Context(), img)
 	if err != nil || len(first) != 3 {
 		t.Fatalf("DecodeQR = %q, %v; want three codes", first, err)
 	}
 	for range 10 {
-		if got, _ := DecodeQR(img); !slices.Equal(got, first) {
+		if got, _ := DecodeQR(t.Context(), img); !slices.Equal(got, first) {
 			t.Fatalf("DecodeQR order changed: %q then %q", first, got)
 		}
 	}

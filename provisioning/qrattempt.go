@@ -1,10 +1,10 @@
 package provisioning
 
 import (
+	"context"
 	"math"
 
 	"github.com/makiuchi-d/gozxing"
-	multiqr "github.com/makiuchi-d/gozxing/multi/qrcode"
 	"github.com/makiuchi-d/gozxing/qrcode"
 )
 
@@ -20,15 +20,19 @@ var (
 // others read (research §4.3: a 10-account export only PURE_BARCODE and multi read).
 // The three attempts share one binarisation per polarity, which is most of the cost;
 // the inverted polarity runs on a second goroutine (the pixels are only read).
-func decodeLevel(g grayImage) []found {
+func decodeLevel(ctx context.Context, g grayImage) []found {
 	inverted := make(chan []found, 1)
-	go func() { inverted <- decodePolarity(g, true) }()
-	normal := decodePolarity(g, false)
+	go func() { inverted <- decodePolarity(ctx, g, true) }()
+	normal := decodePolarity(ctx, g, false)
 	return append(normal, <-inverted...)
 }
 
-// decodePolarity runs the attempts on g, or on its inverse.
-func decodePolarity(g grayImage, inverted bool) []found {
+// decodePolarity runs the attempts on g, or on its inverse. The finder-pattern search
+// runs first, bounded (qrmulti.go): a level with too many candidates gets only the
+// PURE_BARCODE attempt, whose work is bounded by the pixels. ctx is checked between
+// attempts and inside the search; one gozxing attempt on a level of at most
+// maxFullPixels takes well under a second.
+func decodePolarity(ctx context.Context, g grayImage, inverted bool) []found {
 	src, err := gozxing.NewPlanarYUVLuminanceSource(g.pix, g.w, g.h, 0, 0, g.w, g.h, false)
 	if err != nil {
 		return nil
@@ -40,10 +44,32 @@ func decodePolarity(g grayImage, inverted bool) []found {
 	if err != nil {
 		return nil
 	}
+	matrix, err := bmp.GetBlackMatrix() // binarised once; the attempts share it
+	if err != nil || ctx.Err() != nil {
+		return nil
+	}
+	finder, ok, err := findCandidates(ctx, matrix)
+	if err != nil {
+		return nil
+	}
+	stats := finderStats{candidates: len(finder.GetPossibleCenters()), tooMany: !ok}
 	var all []found
-	all = append(all, attemptSingle(bmp, hintsTryHarder)...)
-	all = append(all, attemptSingle(bmp, hintsPure)...)
-	return append(all, attemptMulti(bmp)...)
+	if ok {
+		all = append(all, attemptSingle(bmp, hintsTryHarder)...)
+	}
+	if ctx.Err() == nil {
+		all = append(all, attemptSingle(bmp, hintsPure)...)
+	}
+	if ok && ctx.Err() == nil {
+		if triples, err := selectTriples(ctx, finder.GetPossibleCenters()); err == nil {
+			stats.triples = len(triples)
+			all = append(all, decodeTriples(ctx, matrix, triples)...)
+		}
+	}
+	if testHookFinder != nil {
+		testHookFinder(stats)
+	}
+	return all
 }
 
 // attemptSingle runs the one-code reader. A panic inside gozxing (its detector indexes
@@ -59,25 +85,6 @@ func attemptSingle(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]i
 		return nil
 	}
 	return []found{foundFrom(res)}
-}
-
-// attemptMulti runs the multi-code reader, keeping every code it reads.
-func attemptMulti(bmp *gozxing.BinaryBitmap) (out []found) {
-	defer func() {
-		if recover() != nil {
-			out = nil
-		}
-	}()
-	results, err := multiqr.NewQRCodeMultiReader().DecodeMultiple(bmp, hintsTryHarder)
-	if err != nil && len(results) == 0 {
-		return nil
-	}
-	for _, res := range results {
-		if res != nil {
-			out = append(out, foundFrom(res))
-		}
-	}
-	return out
 }
 
 // foundFrom takes the text and the centre of a result's finder patterns.

@@ -33,7 +33,7 @@ func TestEncodeQRRoundTripZbarimg(t *testing.T) {
 		if !ok || !slices.Equal(zb, []string{text}) {
 			t.Errorf("zbarimg read %q (found: %v), want %q", zb, ok, text)
 		}
-		got, err := DecodeQRBytes(buf.Bytes())
+		got, err := DecodeQRBytes(t.Context(), buf.Bytes())
 		if err != nil || !slices.Equal(got, []string{text}) {
 			t.Errorf("DecodeQRBytes = %q, %v; want %q", got, err, text)
 		}
@@ -90,7 +90,7 @@ func TestEncodeQRLevels(t *testing.T) {
 	if err != nil {
 		t.Fatalf("EncodeQR(2600 bytes): %v", err)
 	}
-	if got, err := DecodeQR(img); err != nil || !slices.Equal(got, []string{long}) {
+	if got, err := DecodeQR(t.Context(), img); err != nil || !slices.Equal(got, []string{long}) {
 		t.Errorf("round trip of 2600 bytes failed: %v", err)
 	}
 	_, err = EncodeQR(strings.Repeat("a", 3000))

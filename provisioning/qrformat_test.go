@@ -55,24 +55,24 @@ func TestDecodeQRBytesFormats(t *testing.T) {
 	}
 	files["webp"] = webp
 	for format, data := range files {
-		got, err := DecodeQRBytes(data)
+		got, err := DecodeQRBytes(t.Context(), data)
 		if err != nil || !slices.Equal(got, []string{qrURI2}) {
 			t.Errorf("%s: DecodeQRBytes = %q, %v", format, got, err)
 		}
 	}
 	// DecodeQRFile reads the same way, and names a missing file.
-	if got, err := DecodeQRFile(webpPath); err != nil || !slices.Equal(got, []string{qrURI2}) {
+	if got, err := DecodeQRFile(t.Context(), webpPath); err != nil || !slices.Equal(got, []string{qrURI2}) {
 		t.Errorf("DecodeQRFile(webp) = %q, %v", got, err)
 	}
-	if _, err := DecodeQRFile(filepath.Join(t.TempDir(), "missing.png")); !errors.Is(err, os.ErrNotExist) ||
+	if _, err := DecodeQRFile(t.Context(), filepath.Join(t.TempDir(), "missing.png")); !errors.Is(err, os.ErrNotExist) ||
 		!strings.Contains(err.Error(), "missing.png") {
 		t.Errorf("DecodeQRFile(missing) error = %v, want not-exist naming the file", err)
 	}
 }
 
-// TestDecodeQRImageTypes: the luminance fast paths (Gray, RGBA, NRGBA, Paletted, YCbCr,
-// sub-images with an offset origin) agree with the generic path, and a code on a
-// transparent background reads as dark on light.
+// TestDecodeQRImageTypes: the luminance fast paths (Gray, Gray16, RGBA, NRGBA, RGBA64,
+// NRGBA64, Paletted, YCbCr, sub-images with an offset origin) agree with the generic
+// path, and a code on a transparent background reads as dark on light.
 func TestDecodeQRImageTypes(t *testing.T) {
 	code := qrencodeImage(t, qrURI1, 3)
 	b := code.Rect
@@ -81,6 +81,8 @@ func TestDecodeQRImageTypes(t *testing.T) {
 	transparent := image.NewNRGBA(b) // black modules, fully transparent background
 	ycc := image.NewYCbCr(b, image.YCbCrSubsampleRatio444)
 	gray16 := image.NewGray16(b)
+	rgba64 := image.NewRGBA64(b)
+	nrgba64 := image.NewNRGBA64(b) // half transparent
 	cmyk := image.NewCMYK(b)
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
@@ -93,6 +95,8 @@ func TestDecodeQRImageTypes(t *testing.T) {
 			ycc.Y[ycc.YOffset(x, y)] = v
 			ycc.Cb[ycc.COffset(x, y)], ycc.Cr[ycc.COffset(x, y)] = 128, 128
 			gray16.Set(x, y, color.Gray{v})
+			rgba64.Set(x, y, color.RGBA64{uint16(v) * 257, uint16(v) * 250, uint16(v) * 257, 0xffff})
+			nrgba64.Set(x, y, color.NRGBA64{uint16(v) * 257, uint16(v) * 257, uint16(v) * 257, 0xc000})
 			cmyk.Set(x, y, color.Gray{v})
 		}
 	}
@@ -104,10 +108,15 @@ func TestDecodeQRImageTypes(t *testing.T) {
 		"paletted": pal, "ycbcr": ycc, "gray16": gray16, "cmyk": cmyk,
 		"gray-sub": code.SubImage(crop), "rgba-sub": rgba.SubImage(crop),
 		"nrgba-sub": nrgba.SubImage(crop), "ycbcr-sub": ycc.SubImage(crop),
-		"paletted-sub": pal.SubImage(crop),
+		"paletted-sub": pal.SubImage(crop), "gray16-sub": gray16.SubImage(crop),
+		"rgba64": rgba64, "rgba64-sub": rgba64.SubImage(crop),
+		"nrgba64": nrgba64, "nrgba64-sub": nrgba64.SubImage(crop),
 	}
 	for name, img := range images {
-		g := toGray(img)
+		g, err := toGray(t.Context(), img)
+		if err != nil {
+			t.Fatal(err)
+		}
 		bb := img.Bounds()
 		if g.w != bb.Dx() || g.h != bb.Dy() || len(g.pix) < g.w*g.h {
 			t.Fatalf("%s: toGray gave %dx%d (%d bytes) for %v", name, g.w, g.h, len(g.pix), bb)
@@ -120,7 +129,7 @@ func TestDecodeQRImageTypes(t *testing.T) {
 				}
 			}
 		}
-		if got, err := DecodeQR(img); err != nil || !slices.Equal(got, []string{qrURI1}) {
+		if got, err := DecodeQR(t.Context(), img); err != nil || !slices.Equal(got, []string{qrURI1}) {
 			t.Errorf("%s: DecodeQR = %q, %v", name, got, err)
 		}
 	}
@@ -167,25 +176,25 @@ func TestDecodeQRBytesBadInput(t *testing.T) {
 		{"png signature only", pngData[:8], ErrBadImage, "decode png image: corrupt or truncated image"},
 		{"png truncated", pngData[:len(pngData)/2], ErrBadImage, "truncated"},
 		{"png header only", pngWithSize(100, 100), ErrBadImage, "png"},
-		{"png bomb", pngWithSize(200_000, 200_000), ErrImageTooLarge, "200000x200000 pixels, the limit is 100 megapixels"},
+		{"png bomb", pngWithSize(200_000, 200_000), ErrImageTooLarge, "200000x200000 pixels, the limit is 64 megapixels"},
 		{"png zero size", pngWithSize(0, 10), ErrBadImage, "png"},
 		{"jpeg truncated", jpegData[:len(jpegData)/2], ErrBadImage, "decode jpeg image"},
 		{"jpeg header only", jpegData[:20], ErrBadImage, "jpeg"},
 		{"gif truncated", gifBuf.Bytes()[:gifBuf.Len()/2], ErrBadImage, "decode gif image"},
 		{"no code", encodePNG(t, white), ErrNoQRCode, "no QR code found in the 300x200 image (crop"},
 	} {
-		got, err := DecodeQRBytes(c.data)
+		got, err := DecodeQRBytes(t.Context(), c.data)
 		if !errors.Is(err, c.sentinel) || !strings.Contains(err.Error(), c.words) {
 			t.Errorf("%s: DecodeQRBytes = %q, %v; want %v containing %q", c.name, got, err, c.sentinel, c.words)
 		}
 	}
-	if _, err := DecodeQR(nil); !errors.Is(err, ErrBadImage) {
+	if _, err := DecodeQR(t.Context(), nil); !errors.Is(err, ErrBadImage) {
 		t.Errorf("DecodeQR(nil) error = %v, want ErrBadImage", err)
 	}
-	if _, err := DecodeQR(image.NewGray(image.Rect(0, 0, 0, 0))); !errors.Is(err, ErrBadImage) {
+	if _, err := DecodeQR(t.Context(), image.NewGray(image.Rect(0, 0, 0, 0))); !errors.Is(err, ErrBadImage) {
 		t.Errorf("DecodeQR(empty image) error = %v, want ErrBadImage", err)
 	}
-	if _, err := DecodeQR(image.NewGray(image.Rect(0, 0, 1, 1))); !errors.Is(err, ErrNoQRCode) {
+	if _, err := DecodeQR(t.Context(), image.NewGray(image.Rect(0, 0, 1, 1))); !errors.Is(err, ErrNoQRCode) {
 		t.Errorf("DecodeQR(1x1) error = %v, want ErrNoQRCode", err)
 	}
 }

@@ -1,6 +1,7 @@
 package provisioning
 
 import (
+	"context"
 	"image"
 	"image/color"
 )
@@ -15,8 +16,11 @@ type grayImage struct {
 }
 
 // toGray returns the luminance of img with transparent pixels composited over white,
-// so a QR code saved with a transparent background still has a light one.
-func toGray(img image.Image) grayImage {
+// so a QR code saved with a transparent background still has a light one. Every pixel
+// type the decoders produce has a loop of its own that reads the pixel buffer (img.At
+// allocates for each pixel: a 16-bit 64 MP PNG took seconds and a gigabyte that way);
+// the generic loop that remains checks ctx every few rows.
+func toGray(ctx context.Context, img image.Image) (grayImage, error) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	g := grayImage{w: w, h: h}
@@ -25,7 +29,7 @@ func toGray(img image.Image) grayImage {
 		// JPEG (JFIF) luma is full-range: Y is the luminance already.
 		if m.YStride == w && len(m.Y) >= w*h && m.YOffset(b.Min.X, b.Min.Y) == 0 {
 			g.pix = m.Y[:w*h]
-			return g
+			return g, nil
 		}
 		g.pix = make([]byte, w*h)
 		for y := 0; y < h; y++ {
@@ -35,12 +39,21 @@ func toGray(img image.Image) grayImage {
 	case *image.Gray:
 		if m.Stride == w && m.PixOffset(b.Min.X, b.Min.Y) == 0 {
 			g.pix = m.Pix[:w*h]
-			return g
+			return g, nil
 		}
 		g.pix = make([]byte, w*h)
 		for y := 0; y < h; y++ {
 			i := m.PixOffset(b.Min.X, b.Min.Y+y)
 			copy(g.pix[y*w:(y+1)*w], m.Pix[i:i+w])
+		}
+	case *image.Gray16:
+		g.pix = make([]byte, w*h)
+		for y := 0; y < h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := g.pix[y*w : (y+1)*w]
+			for x := range out {
+				out[x] = row[2*x] // the high byte
+			}
 		}
 	case *image.RGBA:
 		g.pix = make([]byte, w*h)
@@ -64,6 +77,27 @@ func toGray(img image.Image) grayImage {
 				out[x] = byte((luma(p[0], p[1], p[2])*a + 255*255*(255-a)) / (255 * 255))
 			}
 		}
+	case *image.RGBA64:
+		g.pix = make([]byte, w*h)
+		for y := 0; y < h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := g.pix[y*w : (y+1)*w]
+			for x := range out {
+				p := row[8*x : 8*x+8 : 8*x+8] // big-endian 16-bit, premultiplied: the high bytes do
+				out[x] = byte((luma(p[0], p[2], p[4]) + 255*255 - uint32(p[6])*255) / 255)
+			}
+		}
+	case *image.NRGBA64:
+		g.pix = make([]byte, w*h)
+		for y := 0; y < h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			out := g.pix[y*w : (y+1)*w]
+			for x := range out {
+				p := row[8*x : 8*x+8 : 8*x+8]
+				a := uint32(p[6])
+				out[x] = byte((luma(p[0], p[2], p[4])*a + 255*255*(255-a)) / (255 * 255))
+			}
+		}
 	case *image.Paletted:
 		var lut [256]byte
 		for i, c := range m.Palette {
@@ -78,15 +112,41 @@ func toGray(img image.Image) grayImage {
 			}
 		}
 	default:
-		// CMYK JPEGs, 16-bit PNGs, TIFF and WebP variants: rare enough for the slow path.
+		// CMYK JPEGs, WebP with alpha, TIFF variants: RGBA64At reads a pixel without
+		// allocating where the type has it.
 		g.pix = make([]byte, w*h)
+		fast, _ := img.(image.RGBA64Image)
 		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				g.pix[y*w+x] = grayOverWhite(img.At(b.Min.X+x, b.Min.Y+y))
+			if y%64 == 0 {
+				if err := ctx.Err(); err != nil {
+					return grayImage{}, err
+				}
+			}
+			out := g.pix[y*w : (y+1)*w]
+			for x := range out {
+				if fast != nil {
+					c := fast.RGBA64At(b.Min.X+x, b.Min.Y+y)
+					out[x] = grayOver16(uint32(c.R), uint32(c.G), uint32(c.B), uint32(c.A))
+				} else {
+					out[x] = grayOverWhite(img.At(b.Min.X+x, b.Min.Y+y))
+				}
 			}
 		}
 	}
-	return g
+	return g, ctx.Err()
+}
+
+// aliases reports whether g reads img's own pixel buffer (a JPEG's Y plane, a grey
+// image), so img stays alive as long as g does.
+func (g grayImage) aliases(img image.Image) bool {
+	var buf []byte
+	switch m := img.(type) {
+	case *image.YCbCr:
+		buf = m.Y
+	case *image.Gray:
+		buf = m.Pix
+	}
+	return len(buf) > 0 && len(g.pix) > 0 && &buf[0] == &g.pix[0]
 }
 
 // luma is ITU-R BT.601 luminance scaled by 255 (so 0..255*255), in integers.
@@ -97,6 +157,11 @@ func luma(r, g, b byte) uint32 {
 // grayOverWhite is the luminance of c composited over a white background.
 func grayOverWhite(c color.Color) byte {
 	r, g, b, a := c.RGBA() // premultiplied, 16 bit
+	return grayOver16(r, g, b, a)
+}
+
+// grayOver16 is the luminance of a premultiplied 16-bit colour over white.
+func grayOver16(r, g, b, a uint32) byte {
 	y := (r*19595 + g*38470 + b*7471) >> 16
 	return byte((y + 0xffff - a) >> 8)
 }

@@ -122,7 +122,7 @@ func TestRenderQRTerminalRoundTrip(t *testing.T) {
 			}
 			img := rasterizeTerminal(t, out, darkTerminal, 4)
 			name := fmt.Sprintf("term_%v_%d.png", style, i)
-			if got, err := DecodeQR(img); err != nil || !slices.Equal(got, []string{text}) {
+			if got, err := DecodeQR(t.Context(), img); err != nil || !slices.Equal(got, []string{text}) {
 				t.Errorf("%s: DecodeQR = %q, %v; want %q", name, got, err, text)
 			}
 			if zb, ok := zbarimg(t, writeTemp(t, name, encodePNG(t, img))); !ok || !slices.Equal(zb, []string{text}) {
@@ -239,7 +239,7 @@ func TestRenderQRTerminalInTmux(t *testing.T) {
 		}
 		screen := run("capture-pane", "-p", "-e", "-N", "-t", "qr", "-S", "0", "-E", strconv.Itoa(lines-1))
 		img := rasterizeTerminal(t, screen, style == TerminalDarkBackground, 4)
-		if got, err := DecodeQR(img); err != nil || !slices.Equal(got, []string{qrURI1}) {
+		if got, err := DecodeQR(t.Context(), img); err != nil || !slices.Equal(got, []string{qrURI1}) {
 			t.Errorf("%v in tmux: DecodeQR = %q, %v", style, got, err)
 		}
 		if zb, ok := zbarimg(t, writeTemp(t, "tmux_"+style.String()+".png", encodePNG(t, img))); !ok || !slices.Equal(zb, []string{qrURI1}) {

@@ -116,7 +116,7 @@ func TestLifecycle(t *testing.T) {
 	if !bytes.HasPrefix(enr.Image, []byte("\x89PNG\r\n\x1a\n")) {
 		t.Fatal("Enrollment.Image is not a PNG")
 	}
-	if qr, err := provisioning.DecodeQRBytes(enr.Image); err != nil || len(qr) != 1 || qr[0] != enr.ProvisioningURL {
+	if qr, err := provisioning.DecodeQRBytes(t.Context(), enr.Image); err != nil || len(qr) != 1 || qr[0] != enr.ProvisioningURL {
 		t.Fatalf("QR image holds %d codes (%v), want the provisioning URL", len(qr), err)
 	}
 

@@ -32,7 +32,7 @@ func TestQRCommandPNGNewFile(t *testing.T) {
 	if fi, err := os.Lstat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("the PNG over a 0644 file: mode %v (%v), want 0600", fi.Mode().Perm(), err)
 	}
-	if texts, err := provisioning.DecodeQRFile(path); err != nil || !slices.Equal(texts, []string{decodeURI1}) {
+	if texts, err := provisioning.DecodeQRFile(t.Context(), path); err != nil || !slices.Equal(texts, []string{decodeURI1}) {
 		t.Errorf("the PNG decodes to %v, %v", texts, err)
 	}
 

@@ -120,7 +120,10 @@ func runDecode(ctx context.Context, e *env, args []string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		codes, ok := decodeFile(e, file, *showSecrets)
+		codes, ok := decodeFile(ctx, e, file, *showSecrets)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("stopped while decoding %s: %w", file, err)
+		}
 		if !ok {
 			failed++
 		}
@@ -155,14 +158,16 @@ func runDecode(ctx context.Context, e *env, args []string) error {
 // it goes (named by file, so a run over many images says which one failed). ok is false
 // when the file gave no otpauth URI that parses. The URI is always filled in for the
 // plain output; JSON gets it only with showSecrets.
-func decodeFile(e *env, file string, showSecrets bool) (codes []decodedCode, ok bool) {
+func decodeFile(ctx context.Context, e *env, file string, showSecrets bool) (codes []decodedCode, ok bool) {
 	data, err := readImageArg(e, file)
 	var texts []string
 	if err == nil {
-		texts, err = provisioning.DecodeQRBytes(data)
+		texts, err = provisioning.DecodeQRBytes(ctx, data)
 	}
 	if err != nil {
-		safetext.Fprintf(e.stderr, "otpair decode: %s: %v\n", file, err)
+		if ctx.Err() == nil {
+			safetext.Fprintf(e.stderr, "otpair decode: %s: %v\n", file, err)
+		}
 		return []decodedCode{{File: file, Error: err.Error()}}, false
 	}
 	for _, text := range texts {
@@ -242,9 +247,9 @@ func quoteShort(text string) string {
 	return fmt.Sprintf("%q", text)
 }
 
-// maxImageBytes bounds what decode reads from a file or stdin (a 12 MP PNG is about
-// 20 MB; 200 MB leaves room for a large TIFF without letting a pipe exhaust memory).
-const maxImageBytes = 200 << 20
+// maxImageBytes bounds what decode reads from a file or stdin: the largest image file
+// otpair decodes.
+const maxImageBytes = provisioning.MaxImageFileBytes
 
 // readImageArg reads an image file, or stdin for "-".
 func readImageArg(e *env, file string) ([]byte, error) {
@@ -256,7 +261,7 @@ func readImageArg(e *env, file string) ([]byte, error) {
 		case st.IsDir():
 			return nil, errors.New("a directory, not an image file")
 		case st.Size() > maxImageBytes:
-			return nil, fmt.Errorf("%d MB, larger than the %d MB otpair reads", st.Size()>>20, maxImageBytes>>20)
+			return nil, fmt.Errorf("%d MB, larger than the %d MB otpair decodes", st.Size()>>20, maxImageBytes>>20)
 		}
 		return os.ReadFile(file)
 	}
@@ -265,7 +270,7 @@ func readImageArg(e *env, file string) ([]byte, error) {
 		return nil, fmt.Errorf("read stdin: %w", err)
 	}
 	if len(data) > maxImageBytes {
-		return nil, fmt.Errorf("stdin holds more than the %d MB otpair reads", maxImageBytes>>20)
+		return nil, fmt.Errorf("stdin holds more than the %d MB otpair decodes", maxImageBytes>>20)
 	}
 	return data, nil
 }

@@ -471,7 +471,7 @@ func TestQRCommandPNG(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("PNG mode %v, want 0600", st.Mode().Perm())
 	}
-	if texts, err := provisioning.DecodeQRFile(path); err != nil || !slices.Equal(texts, []string{decodeURI1}) {
+	if texts, err := provisioning.DecodeQRFile(t.Context(), path); err != nil || !slices.Equal(texts, []string{decodeURI1}) {
 		t.Errorf("the PNG decodes to %d texts, %v", len(texts), err)
 	}
 	if zb, ok := zbarimgTexts(t, path); !ok || !slices.Equal(zb, []string{decodeURI1}) {
@@ -481,7 +481,7 @@ func TestQRCommandPNG(t *testing.T) {
 	if code, _, errOut := runQRCmd(t, " "+decodeURI2+"\n", nil, "qr", "--png", stdinPath, "-"); code != 0 {
 		t.Fatalf("qr --png FILE - = %d, %q", code, errOut)
 	}
-	if texts, err := provisioning.DecodeQRFile(stdinPath); err != nil || !slices.Equal(texts, []string{decodeURI2}) {
+	if texts, err := provisioning.DecodeQRFile(t.Context(), stdinPath); err != nil || !slices.Equal(texts, []string{decodeURI2}) {
 		t.Errorf("the PNG from stdin decodes to %d texts, %v", len(texts), err)
 	}
 	if code, _, errOut := runQRCmd(t, "", nil, "qr", "--png", filepath.Join(dir, "no", "such", "dir.png"), decodeURI1); code != 1 || errOut == "" {

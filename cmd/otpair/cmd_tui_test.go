@@ -149,7 +149,7 @@ func lifecycleInTmux(t *testing.T, s *tmuxSession, vault string) (usedCode strin
 	}
 	// The QR code on screen, read back from the captured characters, is the URI whose
 	// key the pane shows.
-	texts, err := provisioning.DecodeQR(screenQR(scr))
+	texts, err := provisioning.DecodeQR(t.Context(), screenQR(scr))
 	if err != nil || len(texts) != 1 || !strings.HasPrefix(texts[0], "otpauth://totp/otpair:erin@example.com?") {
 		t.Errorf("the sign-up QR on screen decodes to %q (%v)", texts, err)
 	} else if key := keyOnScreen(scr); key == "" || !strings.Contains(texts[0], "secret="+key) {
