@@ -10,7 +10,8 @@ import (
 // FuzzDecodeQR feeds arbitrary bytes to DecodeQRBytes as an image file. It must never
 // panic, and every failure must be one of the documented sentinels (so callers can
 // always tell "not an image" from "no code"). Seeds in testdata/fuzz/FuzzDecodeQR are
-// small PNG, JPEG and GIF codes, inverted and truncated ones, and a header-only PNG.
+// small PNG, JPEG and GIF codes, inverted and truncated ones, a header-only PNG, the
+// finder-pattern grid of issue 11 and the header of a 16-bit 10000x10000 PNG.
 func FuzzDecodeQR(f *testing.F) {
 	var buf bytes.Buffer
 	if err := WriteQRPNG(&buf, qrURI2); err != nil {
