@@ -5,21 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"runtime"
 	"strings"
 	"testing"
-)
 
-// allocatedBy is how many bytes f allocates on the heap (runtime.MemStats.TotalAlloc),
-// for tests that show a hostile input is refused without building what it asks for.
-func allocatedBy(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
+	"github.com/otpair/otpair/internal/hostile"
+)
 
 // hostileMigration is the 91-character page of issue 11: one account, and a batch of
 // 2^31-1 pages, which made `otpair import` run out of memory listing the missing ones.
@@ -34,7 +24,7 @@ func TestDecodeMigrationBatchLimit(t *testing.T) {
 		t.Fatalf("the issue's URI is %d characters, want 91", len(hostileMigration))
 	}
 	var err error
-	if n := allocatedBy(func() { _, err = DecodeMigration(hostileMigration) }); n > 64<<10 {
+	if n := hostile.AllocCap(t, 1<<30, func() { _, err = DecodeMigration(hostileMigration) }); n > 64<<10 {
 		t.Errorf("refusing the page allocated %d bytes; want a few KiB", n)
 	}
 	if !errors.Is(err, ErrInvalidMigration) || !strings.Contains(err.Error(), "2147483647 pages") ||
@@ -145,7 +135,7 @@ func TestParseURILimits(t *testing.T) {
 	// A 70 MB secret (issue 11) is refused before it is decoded.
 	huge := "otpauth://totp/x?secret=" + strings.Repeat("A", 112<<20)
 	var err error
-	if n := allocatedBy(func() { _, err = ParseURI(huge) }); n > 64<<10 {
+	if n := hostile.AllocCap(t, 1<<30, func() { _, err = ParseURI(huge) }); n > 64<<10 {
 		t.Errorf("refusing a 70 MB secret allocated %d bytes", n)
 	}
 	if !errors.Is(err, ErrInvalidKey) || !strings.Contains(err.Error(), "112 MB") {

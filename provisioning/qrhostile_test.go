@@ -8,50 +8,13 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
-	"runtime/metrics"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/otpair/otpair/internal/hostile"
 )
-
-// underAllocCap runs f and returns the bytes it allocated, failing the whole test
-// binary (a panic from a watchdog goroutine) as soon as the process has allocated more
-// than limit since the start: an unbounded decode then fails in a second instead of
-// exhausting the machine, as it did before the bounds (issue 11).
-func underAllocCap(t *testing.T, limit uint64, f func()) uint64 {
-	t.Helper()
-	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	read := func() uint64 {
-		metrics.Read(sample)
-		return sample[0].Value.Uint64()
-	}
-	start := read()
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				if n := read() - start; n > limit {
-					panic(fmt.Sprintf("%s: allocated %d MB, more than the %d MB this input may cost: the work is unbounded",
-						t.Name(), n>>20, limit>>20))
-				}
-			}
-		}
-	})
-	f()
-	close(done)
-	wg.Wait()
-	return read() - start
-}
 
 // recordFinder collects the finder searches' stats while f runs.
 func recordFinder(f func()) []finderStats {
@@ -86,7 +49,7 @@ func TestDecodeQRFinderGrid(t *testing.T) {
 		}
 		var err error
 		var stats []finderStats
-		n := underAllocCap(t, 512<<20, func() {
+		n := hostile.AllocCap(t, 512<<20, func() {
 			stats = recordFinder(func() { _, err = DecodeQRBytes(t.Context(), data) })
 		})
 		name := fmt.Sprintf("%dpx grid, module %d, gap %d", g.size, g.module, g.gap)
@@ -169,7 +132,7 @@ func TestDecodeQRImageTooLarge(t *testing.T) {
 		{"file over the limit", append(hostile.BlackPNG(100, 100, 8, hostile.Gray), make([]byte, MaxImageFileBytes)...), "more than the 32 MB otpair decodes"},
 	} {
 		var err error
-		n := underAllocCap(t, 512<<20, func() { _, err = DecodeQRBytes(t.Context(), c.data) })
+		n := hostile.AllocCap(t, 512<<20, func() { _, err = DecodeQRBytes(t.Context(), c.data) })
 		if !errors.Is(err, ErrImageTooLarge) || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("%s: %v; want ErrImageTooLarge saying %q", c.name, err, c.says)
 		}
