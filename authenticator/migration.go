@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/otpair/otpair/provisioning"
 )
@@ -33,7 +32,9 @@ type batch struct {
 }
 
 func (b *batches) see(m provisioning.Migration) {
-	if m.BatchSize <= 1 || m.BatchID == 0 {
+	// DecodeMigration refuses batches over MaxMigrationBatch; a batch is tracked page
+	// by page, so the bound is checked here too.
+	if m.BatchSize <= 1 || m.BatchID == 0 || m.BatchSize > provisioning.MaxMigrationBatch {
 		return
 	}
 	if b.byID == nil {
@@ -48,7 +49,7 @@ func (b *batches) see(m provisioning.Migration) {
 }
 
 // missing reports each export with pages not seen, named by the source where its first
-// page was found.
+// page was found; the pages are ranges in text of bounded length.
 func (b *batches) missing() []SourceError {
 	var out []SourceError
 	ids := make([]int, 0, len(b.byID))
@@ -58,16 +59,9 @@ func (b *batches) missing() []SourceError {
 	sort.Ints(ids)
 	for _, id := range ids {
 		bt := b.byID[id]
-		var gone []string
-		for i := range bt.size {
-			if !bt.seen[i] {
-				gone = append(gone, fmt.Sprint(i+1))
-			}
-		}
-		if len(gone) > 0 {
+		if gone := provisioning.DescribeMissingPages(bt.size, func(i int) bool { return bt.seen[i] }); gone != "" {
 			out = append(out, SourceError{Source: bt.first, Err: fmt.Errorf(
-				"this export has %d pages and page %s was not among the sources: import it too (its accounts are missing)",
-				bt.size, strings.Join(gone, ", "))})
+				"%s from this export: import those pages too (their accounts were not imported)", gone)})
 		}
 	}
 	return out

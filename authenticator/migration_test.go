@@ -3,6 +3,7 @@ package authenticator
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"image/color"
 	"image/draw"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/otpair/otpair/internal/hostile"
 	"github.com/otpair/otpair/provisioning"
 )
 
@@ -79,10 +81,58 @@ func TestImportMigrationPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Added) != 15 || len(res.Failed) != 1 || !strings.Contains(res.Failed[0].Error(), "page 2 was not among the sources") {
+	if len(res.Added) != 15 || len(res.Failed) != 1 || !strings.Contains(res.Failed[0].Error(), "page 2 of 3 missing from this export") {
 		t.Errorf("Import without page 2 = %d added, failures: %v", len(res.Added), res.Err())
 	}
 	if strings.Contains(res.Failed[0].Source, "data=") && !strings.Contains(res.Failed[0].Source, "REDACTED") {
 		t.Errorf("the failure names the page with its data: %s", res.Failed[0].Source)
+	}
+}
+
+// hostileMigration is issue 11's 91-character export page: one account and a batch of
+// 2^31-1 pages. Importing it listed every missing page and ran out of memory.
+const hostileMigration = "otpauth-migration://offline?data=ChoKCgEBAQEBAQEBAQESA2E6YhoBYSABKAEwAhABGP////8HIAAouWA%3D"
+
+// TestImportHostileBatch: the page is refused at once, naming the batch size and the
+// limit, at a cost of kilobytes, and adds nothing. Before the limit the import built a
+// list of 2^31-1 missing pages (the allocation cap stops it within a second).
+func TestImportHostileBatch(t *testing.T) {
+	var keys []SourceKey
+	var failed []SourceError
+	n := hostile.AllocCap(t, 256<<20, func() {
+		keys, failed = ReadSources(t.Context(), []string{hostileMigration}, nil)
+	})
+	if n > 1<<20 {
+		t.Errorf("reading the page allocated %d KB", n>>10)
+	}
+	if len(keys) != 0 || len(failed) != 1 || !errors.Is(failed[0].Err, provisioning.ErrInvalidMigration) ||
+		!strings.Contains(failed[0].Error(), "2147483647 pages, more than the 1000") {
+		t.Fatalf("ReadSources = %d keys, failures %v; want none and one naming the batch size", len(keys), failed)
+	}
+}
+
+// TestMissingPagesBounded: the missing pages of an export are named as ranges, in a
+// message whose length does not grow with the batch (it listed every page number).
+func TestMissingPagesBounded(t *testing.T) {
+	var b batches
+	for _, i := range []int{0, 500, 998} {
+		b.see(provisioning.Migration{BatchSize: 1000, BatchIndex: i, BatchID: 7})
+	}
+	b.byID[7].first = "export.png"
+	for i := range 6 {
+		b.see(provisioning.Migration{BatchSize: 12, BatchIndex: []int{0, 1, 7, 9, 10, 11}[i], BatchID: 9})
+	}
+	b.byID[9].first = "two.png"
+	got := b.missing()
+	if len(got) != 2 {
+		t.Fatalf("missing = %v, want two exports", got)
+	}
+	for i, want := range []string{
+		"export.png: pages 2-500, 502-998, 1000 of 1000 missing from this export: import those pages too",
+		"two.png: pages 3-7, 9 of 12 missing from this export",
+	} {
+		if msg := got[i].Error(); !strings.HasPrefix(msg, want) || len(msg) > 200 {
+			t.Errorf("missing[%d] = %q (%d bytes), want it to start %q", i, msg, len(msg), want)
+		}
 	}
 }
