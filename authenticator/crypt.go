@@ -34,8 +34,18 @@ func (p Protection) String() string {
 	}
 }
 
-// maxVaultBytes bounds what is read as a vault; thousands of accounts are a few MB.
-const maxVaultBytes = 64 << 20
+// maxVaultBytes bounds the vault file, read and written alike: the reader refuses a
+// larger file and the writer refuses to write one, so no change can leave a vault that
+// no longer opens (an import of a 70 MB secret once did). Thousands of accounts are a
+// few MB. It is a variable only so that tests can lower it.
+var maxVaultBytes int64 = 64 << 20
+
+// ErrVaultTooLarge: the vault file, or a write of it, is larger than otpair reads.
+// 'otpair vault repair' reads such a vault with a higher limit (Repair).
+var ErrVaultTooLarge = errors.New("vault too large")
+
+// errTooLong: decrypt found more plaintext than its limit.
+var errTooLong = errors.New("the contents are longer than the limit")
 
 // maxIdentityBytes bounds what is read as identity.age (a few hundred bytes).
 const maxIdentityBytes = 64 << 10
@@ -145,8 +155,9 @@ func encrypt(plain []byte, rs ...age.Recipient) ([]byte, error) {
 // errNoMatch: the identity does not open the file (a wrong passphrase, another key).
 var errNoMatch = errors.New("the key does not open the file")
 
-// decrypt opens an age file with id, reading at most limit bytes of plaintext. A key
-// that does not fit is errNoMatch; a damaged file is ErrCorrupt.
+// decrypt opens an age file with id, reading at most limit bytes of plaintext (more is
+// errTooLong, never a silent cut). A key that does not fit is errNoMatch; a damaged
+// file is ErrCorrupt.
 func decrypt(cipher []byte, id age.Identity, limit int64) ([]byte, error) {
 	r, err := age.Decrypt(bytes.NewReader(cipher), id)
 	if err != nil {
@@ -156,9 +167,18 @@ func decrypt(cipher []byte, id age.Identity, limit int64) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	plain, err := io.ReadAll(io.LimitReader(r, limit))
+	// The plaintext is a little shorter than the ciphertext: one allocation holds it,
+	// where io.ReadAll's doubling would hold up to twice a large vault.
+	buf := bytes.NewBuffer(make([]byte, 0, min(int64(len(cipher)), limit)+bytes.MinRead))
+	_, err = buf.ReadFrom(io.LimitReader(r, limit+1))
+	plain := buf.Bytes()
 	if err != nil {
+		clear(plain)
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if int64(len(plain)) > limit {
+		clear(plain)
+		return nil, errTooLong
 	}
 	return plain, nil
 }

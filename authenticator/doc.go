@@ -21,7 +21,10 @@
 // Rekey. Every write is a read-modify-write under an exclusive lock file, written to a
 // temporary file, synced and renamed over the old vault, so two processes never lose
 // each other's changes and a crash leaves the old or the new vault, never a torn one.
-// A vault that does not decrypt or parse is never overwritten.
+// A vault that does not decrypt or parse is never overwritten. One size limit serves
+// the reader and the writer, and every key stored meets provisioning's limits, so no
+// change leaves a vault that no longer opens; Repair gets back one that older versions
+// let grow too large.
 //
 // The package is plain Go: methods take a context, return errors and never touch the
 // terminal; cmd/otpair supplies the keyring, the passphrase prompt and the clock.

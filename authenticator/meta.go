@@ -182,7 +182,7 @@ func Inspect(dir string) (Status, error) {
 	if m != nil && m.Protection == metaKeyring {
 		st.KeyringService, st.KeyringUser = m.KeyringService, m.KeyringUser
 	}
-	cipher, err := readVaultFile(st.Path)
+	cipher, err := readVaultFile(st.Path, maxVaultBytes)
 	if err != nil {
 		return st, err
 	}

@@ -24,7 +24,9 @@ type AddResult struct {
 
 // Add stores keys as new accounts in one write. A key equal in issuer, account name and
 // secret to an account already stored (or earlier in keys) is reported as a Duplicate
-// and skipped. An invalid key fails the whole call before anything is written.
+// and skipped. An invalid key, or one over the limits of provisioning's
+// Key.CheckLimits, fails the whole call before anything is written; so does a change
+// that would make the vault file larger than otpair reads (ErrVaultTooLarge).
 func (v *Vault) Add(ctx context.Context, keys ...provisioning.Key) (AddResult, error) {
 	outcomes, err := v.add(ctx, keys)
 	if err != nil {
@@ -49,8 +51,8 @@ type addOutcome struct {
 
 func (v *Vault) add(ctx context.Context, keys []provisioning.Key) ([]addOutcome, error) {
 	for i, k := range keys {
-		if err := k.Validate(); err != nil {
-			return nil, fmt.Errorf("add key %d (%s): %w", i+1, k.Label(), err)
+		if err := checkKey(k); err != nil {
+			return nil, fmt.Errorf("add key %d (%s): %w", i+1, shortLabel(k.Label()), err)
 		}
 	}
 	var out []addOutcome
@@ -77,6 +79,25 @@ func (v *Vault) add(ctx context.Context, keys []provisioning.Key) ([]addOutcome,
 		return nil, err
 	}
 	return out, nil
+}
+
+// checkKey is what every key must pass to be stored: valid for code generation, and
+// within the limits on keys from outside, whatever the source (a URI, an export, a
+// backup file, a form), so that no key can make the vault too large to read.
+func checkKey(k provisioning.Key) error {
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	return k.CheckLimits()
+}
+
+// shortLabel cuts a label for a message: a hostile name must not flood a terminal.
+func shortLabel(s string) string {
+	const limit = 60
+	if r := []rune(s); len(r) > limit {
+		return string(r[:limit]) + "…"
+	}
+	return s
 }
 
 func indexOfKey(accounts []Account, k provisioning.Key) int {
@@ -115,6 +136,9 @@ func (v *Vault) Rename(ctx context.Context, id, issuer, account string) (Account
 	issuer, account = strings.TrimSpace(issuer), strings.TrimSpace(account)
 	if account == "" && issuer == "" {
 		return Account{}, errors.New("rename: give an issuer or an account name")
+	}
+	if err := (provisioning.Key{Issuer: issuer, Account: account}).CheckLimits(); err != nil {
+		return Account{}, fmt.Errorf("rename: %w", err)
 	}
 	var out Account
 	err := v.update(ctx, func(accounts []Account) ([]Account, bool, error) {

@@ -308,7 +308,7 @@ func (v *Vault) ImportWith(ctx context.Context, sources []string, opts ImportOpt
 	var keys []provisioning.Key
 	var from []SourceKey
 	for _, sk := range found {
-		if err := sk.Key.Validate(); err != nil {
+		if err := checkKey(sk.Key); err != nil {
 			res.Failed = append(res.Failed, SourceError{Source: sk.Source, Err: err})
 			continue
 		}

@@ -167,6 +167,9 @@ type Vault struct {
 	// status is what Status reports, published whenever mu is released, so that Status
 	// never waits for mu: a PassphraseFunc may call it while the vault asks.
 	status atomic.Pointer[Status]
+	// readLimit is how large a vault file this Vault reads: maxVaultBytes, or the
+	// higher limit Repair was given.
+	readLimit int64
 }
 
 // Open opens the vault in opts.Dir, or prepares a new one if there is none yet (nothing
@@ -175,10 +178,15 @@ type Vault struct {
 // scrypt). A new vault takes the keyring if it answers and a passphrase otherwise;
 // Status says which and why.
 func Open(ctx context.Context, opts Options) (*Vault, error) {
+	return open(ctx, opts, maxVaultBytes)
+}
+
+// open is Open reading a vault file of up to readLimit bytes.
+func open(ctx context.Context, opts Options, readLimit int64) (*Vault, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("open vault: no data folder given")
 	}
-	v := &Vault{opts: opts, dir: opts.Dir, path: filepath.Join(opts.Dir, VaultFileName), now: opts.Now}
+	v := &Vault{opts: opts, dir: opts.Dir, path: filepath.Join(opts.Dir, VaultFileName), now: opts.Now, readLimit: readLimit}
 	if v.now == nil {
 		v.now = time.Now
 	}
@@ -187,7 +195,7 @@ func Open(ctx context.Context, opts Options) (*Vault, error) {
 		return nil, err
 	}
 	v.meta = m
-	cipher, err := readVaultFile(v.path)
+	cipher, err := readVaultFile(v.path, v.readLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -326,8 +334,10 @@ func (v *Vault) reloadMeta() error {
 
 // decode decrypts and parses cipher with the identity already held.
 func (v *Vault) decode(cipher []byte) ([]Account, error) {
-	plain, err := decrypt(cipher, v.identity, maxVaultBytes)
+	plain, err := decrypt(cipher, v.identity, v.readLimit)
 	switch {
+	case errors.Is(err, errTooLong):
+		return nil, fmt.Errorf("open vault %s: %w: its contents are more than the %s otpair reads; %s", v.path, ErrVaultTooLarge, sizeText(v.readLimit), tooLargeHint(v.readLimit))
 	case errors.Is(err, errNoMatch) && v.legacy:
 		return nil, fmt.Errorf("open vault %s: %w (nothing was changed)", v.path, ErrWrongPassphrase)
 	case errors.Is(err, errNoMatch) && v.prot == ProtectionPassphrase:
@@ -493,8 +503,9 @@ func (v *Vault) newWrappedKey(pass string) (*age.X25519Identity, []byte, error) 
 	return id, b, nil
 }
 
-// readVaultFile returns the vault bytes, or nil if there is no vault yet.
-func readVaultFile(path string) ([]byte, error) {
+// readVaultFile returns the vault bytes, or nil if there is no vault yet. A file
+// larger than limit is ErrVaultTooLarge.
+func readVaultFile(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -503,12 +514,16 @@ func readVaultFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("read vault: %w", err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxVaultBytes+1))
+	if st, err := f.Stat(); err == nil && st.Size() > limit {
+		return nil, fmt.Errorf("read vault %s: %w: the file is %s, more than the %s otpair reads; %s",
+			path, ErrVaultTooLarge, sizeText(st.Size()), sizeText(limit), tooLargeHint(limit))
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read vault: %w", err)
 	}
-	if len(b) > maxVaultBytes {
-		return nil, fmt.Errorf("read vault %s: larger than %d MB, not an otpair vault", path, maxVaultBytes>>20)
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("read vault %s: %w: more than the %s otpair reads; %s", path, ErrVaultTooLarge, sizeText(limit), tooLargeHint(limit))
 	}
 	if len(b) == 0 {
 		// Never produced by otpair (writes are atomic): treat as damaged, not as "none".
@@ -577,7 +592,7 @@ func (v *Vault) Dir() string { return v.dir }
 func (v *Vault) Accounts(ctx context.Context) ([]Account, error) {
 	v.hold()
 	defer v.release()
-	cipher, err := readVaultFile(v.path)
+	cipher, err := readVaultFile(v.path, v.readLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -645,7 +660,7 @@ func (v *Vault) locked(ctx context.Context, fn func() error) error {
 	atomicfile.RemoveStale(v.path)
 	atomicfile.RemoveStale(filepath.Join(v.dir, IdentityFileName))
 	atomicfile.RemoveStale(filepath.Join(v.dir, MetaFileName))
-	cipher, err := readVaultFile(v.path)
+	cipher, err := readVaultFile(v.path, v.readLimit)
 	if err != nil {
 		return err
 	}
@@ -738,6 +753,11 @@ func (v *Vault) writeVault(accounts []Account, rs ...age.Recipient) error {
 	clear(plain)
 	if err != nil {
 		return fmt.Errorf("vault: %w", err)
+	}
+	if int64(len(cipher)) > maxVaultBytes {
+		// The reader would refuse it: every later command would fail.
+		return fmt.Errorf("write vault: %w: it would be %s, more than the %s otpair reads; nothing was written",
+			ErrVaultTooLarge, sizeText(int64(len(cipher))), sizeText(maxVaultBytes))
 	}
 	if err := atomicfile.Write(v.path, cipher); err != nil {
 		return fmt.Errorf("write vault: %w", err)
