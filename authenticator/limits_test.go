@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base32"
 	"errors"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -239,5 +240,35 @@ func TestRepairLimit(t *testing.T) {
 	_, err := Repair(context.Background(), memOpts(dir, kr, ""), 96<<10, func([]Dropped, int) (bool, error) { return true, nil })
 	if !errors.Is(err, ErrVaultTooLarge) {
 		t.Errorf("Repair under a limit below the file: %v", err)
+	}
+}
+
+// TestNextHOTPAtMaximum: a counter at 2^64-1 is refused with ErrCounterExhausted and
+// stays where it is; it used to wrap to 0 and repeat every code. The one below it is
+// still handed out, and the counter saved before the code, as always.
+func TestNextHOTPAtMaximum(t *testing.T) {
+	dir := t.TempDir()
+	kr := &MemKeyring{}
+	v := mustOpen(t, memOpts(dir, kr, ""))
+	k := testKey(t, "Bank", "hotp")
+	k.Type, k.Period, k.Counter = provisioning.HOTP, 0, math.MaxUint64-1
+	res, err := v.Add(context.Background(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Added[0].ID
+	code, counter, err := v.NextHOTP(context.Background(), id)
+	want, _ := k.CounterCode(math.MaxUint64 - 1)
+	if err != nil || counter != math.MaxUint64-1 || code != want {
+		t.Fatalf("NextHOTP at 2^64-2 = %q, %d, %v; want %q", code, counter, err, want)
+	}
+	before := snapshot(t, dir)
+	code, _, err = v.NextHOTP(context.Background(), id)
+	if !errors.Is(err, ErrCounterExhausted) || code != "" {
+		t.Fatalf("NextHOTP at 2^64-1 = %q, %v; want ErrCounterExhausted and no code", code, err)
+	}
+	sameFiles(t, dir, before)
+	if got := mustAccounts(t, mustOpen(t, memOpts(dir, kr, ""))); got[0].Key.Counter != math.MaxUint64 {
+		t.Errorf("stored counter = %d, want 2^64-1", got[0].Key.Counter)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/otpair/otpair/provisioning"
@@ -165,9 +166,14 @@ func (v *Vault) Delete(ctx context.Context, id string) error {
 	})
 }
 
+// ErrCounterExhausted: an HOTP account's counter is at 2^64-1 and cannot advance
+// without wrapping to 0 and repeating every code.
+var ErrCounterExhausted = errors.New("the hotp counter is at its largest value (2^64-1)")
+
 // NextHOTP returns the code of an HOTP account's next counter and the counter it used.
 // The advanced counter is written to the vault before the code is returned, so the same
-// code is never handed out twice; if the write fails, no code is returned.
+// code is never handed out twice; if the write fails, no code is returned. A counter at
+// 2^64-1 cannot advance: that is ErrCounterExhausted, and no code.
 func (v *Vault) NextHOTP(ctx context.Context, id string) (code string, counter uint64, err error) {
 	err = v.update(ctx, func(accounts []Account) ([]Account, bool, error) {
 		i := indexOfID(accounts, id)
@@ -177,6 +183,10 @@ func (v *Vault) NextHOTP(ctx context.Context, id string) (code string, counter u
 		a := accounts[i]
 		if a.Key.Type != provisioning.HOTP {
 			return nil, false, fmt.Errorf("hotp %s: %s is a %s account, not hotp", id, a.Label(), a.Key.Type)
+		}
+		if a.Key.Counter == math.MaxUint64 {
+			return nil, false, fmt.Errorf("hotp %s: %s: %w; the next would wrap to 0 and repeat old codes: enrol a new key with the service",
+				id, shortLabel(a.Label()), ErrCounterExhausted)
 		}
 		c, err := a.Key.CounterCode(a.Key.Counter)
 		if err != nil {
