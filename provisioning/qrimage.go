@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"io"
+	"runtime"
 )
 
 // Limits on the images DecodeQRBytes decodes, checked from the file's size and header
@@ -62,6 +63,12 @@ func decodeImage(ctx context.Context, data []byte) (img image.Image, size int64,
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, 0, fmt.Errorf("decode %s image: %w", format, err)
+	}
+	if size > releaseAfterDecode {
+		// Collect what the process no longer uses (an import has just run scrypt over
+		// 256 MB to open a passphrase vault) so that the pixels reuse that memory
+		// rather than adding to it.
+		runtime.GC()
 	}
 	defer func() {
 		if r := recover(); r != nil {
