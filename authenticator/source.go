@@ -282,8 +282,8 @@ func (r ImportResult) Err() error {
 
 // Import reads every source (see ReadSources) and stores their keys in one write,
 // skipping duplicates. A failed source does not stop the others; the error is for a
-// vault that could not be opened or written, or a backup file that could not be read
-// (see ImportWith), in which case nothing was stored.
+// vault that could not be opened or written, a backup file that could not be read (see
+// ImportWith), or an import stopped by ctx, in which case nothing was stored.
 func (v *Vault) Import(ctx context.Context, sources []string, stdin io.Reader) (ImportResult, error) {
 	return v.ImportWith(ctx, sources, ImportOptions{Stdin: stdin})
 }
@@ -301,6 +301,11 @@ func (v *Vault) ImportWith(ctx context.Context, sources []string, opts ImportOpt
 	r := reader{opts: opts}
 	found, failed := r.readAll(ctx, sources)
 	res := ImportResult{Failed: failed, Backups: r.files}
+	if err := ctx.Err(); err != nil {
+		// Stopped (Ctrl-C, SIGTERM, the TUI's cancel): store none of it, rather than
+		// whatever the sources read before the stop happened to give.
+		return res, fmt.Errorf("import stopped: %w", err)
+	}
 	if len(r.fatal) > 0 {
 		return res, fmt.Errorf("%w: %w", ErrBackupUnreadable, errors.Join(r.fatal...))
 	}

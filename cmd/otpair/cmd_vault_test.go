@@ -40,6 +40,12 @@ func useMemKeyring(t *testing.T) *authenticator.MemKeyring {
 // status and both streams.
 func vrun(t *testing.T, home, stdin string, vars map[string]string, args ...string) (int, string, string) {
 	t.Helper()
+	return vrunCtx(t, context.Background(), home, stdin, vars, args...)
+}
+
+// vrunCtx is vrun with the context the command runs under.
+func vrunCtx(t *testing.T, ctx context.Context, home, stdin string, vars map[string]string, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	e := &env{
 		stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut,
@@ -51,7 +57,7 @@ func vrun(t *testing.T, home, stdin string, vars map[string]string, args ...stri
 			return vars[k]
 		},
 	}
-	code := run(context.Background(), e, args)
+	code := run(ctx, e, args)
 	return code, out.String(), errOut.String()
 }
 
