@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"filippo.io/age"
 
 	"github.com/otpair/otpair/authenticator"
 	"github.com/otpair/otpair/internal/external"
@@ -78,6 +83,7 @@ func TestHostileInputWholeProcess(t *testing.T) {
 	bin := buildVaultBinary(t)
 	t.Run("images", func(t *testing.T) { hostileImages(t, bin) })
 	t.Run("signals", func(t *testing.T) { signalsStopDecoding(t, bin) })
+	t.Run("repair", func(t *testing.T) { repairOversizedVault(t, bin) })
 }
 
 // isolatedEnv is a fresh otpair world for the binary: its own home, no keyring (D-Bus
@@ -207,5 +213,151 @@ func signalsStopDecoding(t *testing.T, bin string) {
 		if _, err := os.Stat(filepath.Join(home, authenticator.VaultFileName)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("otpair %s wrote a vault: %v", args[0], err)
 		}
+	}
+}
+
+// repairOversizedVault: a vault made larger than otpair reads by an account over the
+// limits (as older versions wrote one after importing a URI with a huge secret) fails
+// every command, rm included, with a message naming the repair; `otpair vault repair`
+// lists the account, removes it after a yes, keeps the old file encrypted beside the
+// vault, and the good accounts are back. No secret reaches the disk in plain text.
+func repairOversizedVault(t *testing.T, bin string) {
+	home := t.TempDir()
+	env := isolatedEnv(home)
+	run := func(stdin string, args ...string) (int, string, string) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		cmd.Stdin = strings.NewReader(stdin)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if len(args) > 1 && args[1] == "repair" {
+			t.Logf("otpair vault repair: %d MB peak RSS", maxRSS(cmd.ProcessState)>>20)
+		}
+		return code, stdout.String(), stderr.String()
+	}
+	good := []string{decodeURI1, "otpauth://totp/Good:two?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Good"}
+	list := filepath.Join(t.TempDir(), "good.txt")
+	os.WriteFile(list, []byte(strings.Join(good, "\n")+"\n"), 0o600)
+	if code, _, errOut := run("", "import", list); code != 0 {
+		t.Fatalf("import: %d %s", code, errOut)
+	}
+	const bigID = "0123456789abcdef"
+	bigSecret := 42 << 20 // raw bytes: 70 MB of base32, over the 64 MB limit
+	writeOversizedVault(t, home, "correct horse battery staple", bigID, bigSecret)
+
+	for _, args := range [][]string{{"list"}, {"rm", "Good", "--yes"}, {"code", "Good"}} {
+		code, _, errOut := run("", args...)
+		if code != 1 || !strings.Contains(errOut, "vault too large") || !strings.Contains(errOut, "otpair vault repair") {
+			t.Errorf("otpair %s on the oversized vault = %d, %q; want the error naming the repair", args[0], code, errOut)
+		}
+	}
+	before, _ := os.ReadFile(filepath.Join(home, authenticator.VaultFileName))
+	if code, _, errOut := run("n\n", "vault", "repair"); code != 1 || !strings.Contains(errOut, "not repaired: nothing was changed") {
+		t.Errorf("repair answered no = %d, %q", code, errOut)
+	}
+	if after, _ := os.ReadFile(filepath.Join(home, authenticator.VaultFileName)); !bytes.Equal(before, after) {
+		t.Error("a declined repair changed the vault")
+	}
+	code, out, errOut := run("y\n", "vault", "repair")
+	if code != 0 {
+		t.Fatalf("repair = %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"1 account is over otpair's limits, to be removed (2 stay):",
+		bigID + " Huge: secret: secret: is 44040192 bytes, more than the 256",
+		"removed 1 account; the vault holds 2",
+		"vault.age.before-repair-",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("repair output does not say %q:\n%s", want, out)
+		}
+	}
+	code, out, errOut = run("", "list")
+	if code != 0 || !strings.Contains(out, "ACME Co: john.doe@email.com") || !strings.Contains(out, "Good: two") || strings.Contains(out, "Huge") {
+		t.Errorf("list after the repair = %d\n%s\n%s", code, out, errOut)
+	}
+	entries, _ := os.ReadDir(home)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(home, e.Name()))
+		for _, leak := range []string{decodeSecret, "JBSWY3DPEHPK3PXP", strings.Repeat("A", 64)} {
+			if bytes.Contains(b, []byte(leak)) {
+				t.Errorf("%s holds a secret in plain text", e.Name())
+			}
+		}
+	}
+	if code, out, _ := run("", "vault", "repair"); code != 0 || !strings.Contains(out, "nothing to repair") {
+		t.Errorf("a second repair = %d, %q", code, out)
+	}
+}
+
+// writeOversizedVault rewrites the passphrase vault in home as otpair wrote it before
+// the limits: its accounts plus one (id, "Huge: secret") whose secret is secretBytes
+// zero bytes. The identity comes from identity.age and the passphrase; the plaintext
+// is streamed into age, so the test never holds the 70 MB at once.
+func writeOversizedVault(t *testing.T, home, pass, id string, secretBytes int) {
+	t.Helper()
+	sealed, err := os.ReadFile(filepath.Join(home, authenticator.IdentityFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid, err := age.NewScryptIdentity(pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := age.Decrypt(bytes.NewReader(sealed), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := age.ParseIdentities(r)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("identity.age: %v", err)
+	}
+	x := ids[0].(*age.X25519Identity)
+	path := filepath.Join(home, authenticator.VaultFileName)
+	cipher, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := age.Decrypt(bytes.NewReader(cipher), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(pr)
+	if err != nil || !bytes.HasSuffix(plain, []byte("]}")) {
+		t.Fatalf("vault plaintext: %v", err)
+	}
+	f, err := os.Create(path + ".new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw := bufio.NewWriter(f)
+	w, err := age.Encrypt(bw, x.Recipient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(w, `%s,{"id":%q,"type":"totp","issuer":"Huge","account":"secret","secret":"`, plain[:len(plain)-2], id)
+	chunk := bytes.Repeat([]byte("A"), 8<<10) // base32 of zero bytes
+	for left := (secretBytes*8 + 4) / 5; left > 0; left -= len(chunk) {
+		w.Write(chunk[:min(left, len(chunk))])
+	}
+	fmt.Fprint(w, `","algorithm":"SHA1","digits":6,"period":30,"created":"2026-01-01T00:00:00Z"}]}`)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.Rename(path+".new", path); err != nil {
+		t.Fatal(err)
 	}
 }

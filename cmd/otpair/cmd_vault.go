@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(command{name: "vault", summary: "vault info (where, which protection, how many accounts, what is missing), rekey, reset", run: runVault})
+	register(command{name: "vault", summary: "vault info (where, which protection, how many accounts, what is missing), rekey, reset, repair", run: runVault})
 }
 
 // vaultKeyring builds the keyring the vault commands use. Tests replace it with an
@@ -35,16 +35,7 @@ func openVaultWith(ctx context.Context, e *env, pass authenticator.PassphraseFun
 	if err != nil {
 		return nil, err
 	}
-	v, err := authenticator.Open(ctx, authenticator.Options{
-		Dir:              dir,
-		Keyring:          vaultKeyring(e),
-		Passphrase:       pass,
-		Now:              e.now,
-		ScryptWorkFactor: scryptWorkFactor,
-		OnLockWait: func() {
-			safetext.Fprintf(e.stderr, "otpair: waiting for another otpair process to finish with the vault (%s); Ctrl-C gives up\n", filepath.Join(dir, authenticator.LockFileName))
-		},
-	})
+	v, err := authenticator.Open(ctx, vaultOptions(e, dir, pass))
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +47,20 @@ func openVaultWith(ctx context.Context, e *env, pass authenticator.PassphraseFun
 		}
 	}
 	return v, nil
+}
+
+// vaultOptions are the options every command opens the vault in dir with.
+func vaultOptions(e *env, dir string, pass authenticator.PassphraseFunc) authenticator.Options {
+	return authenticator.Options{
+		Dir:              dir,
+		Keyring:          vaultKeyring(e),
+		Passphrase:       pass,
+		Now:              e.now,
+		ScryptWorkFactor: scryptWorkFactor,
+		OnLockWait: func() {
+			safetext.Fprintf(e.stderr, "otpair: waiting for another otpair process to finish with the vault (%s); Ctrl-C gives up\n", filepath.Join(dir, authenticator.LockFileName))
+		},
+	}
 }
 
 // noteCreated tells the user where a vault that did not exist before a write now is.
@@ -75,7 +80,7 @@ func noteCreated(e *env, v *authenticator.Vault, existed bool) {
 func runVault(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
 		printVaultHelp(e.stderr)
-		return usageError("name a vault command: info, rekey or reset")
+		return usageError("name a vault command: info, rekey, reset or repair")
 	}
 	switch args[0] {
 	case "info":
@@ -84,11 +89,13 @@ func runVault(ctx context.Context, e *env, args []string) error {
 		return runVaultRekey(ctx, e, args[1:])
 	case "reset":
 		return runVaultReset(ctx, e, args[1:])
+	case "repair":
+		return runVaultRepair(ctx, e, args[1:])
 	case "-h", "-help", "--help", "help":
 		printVaultHelp(e.stderr)
 		return flag.ErrHelp
 	}
-	return usageError("unknown vault command %q (want info, rekey or reset)", args[0])
+	return usageError("unknown vault command %q (want info, rekey, reset or repair)", args[0])
 }
 
 func printVaultHelp(w io.Writer) {
@@ -99,6 +106,7 @@ func printVaultHelp(w io.Writer) {
 const vaultHelp = `Usage: otpair vault info [--json]
        otpair vault rekey --keyring|--passphrase
        otpair vault reset
+       otpair vault repair [--yes] [--max-size MB]
 
   info     where the vault is, how it is protected, how many accounts it holds, and
            which of its files are missing
@@ -107,6 +115,9 @@ const vaultHelp = `Usage: otpair vault info [--json]
   reset    when vault.age is missing but vault.json or identity.age are still there:
            set those aside (renamed NAME.old-TIME; nothing is deleted) so that the next
            import starts a new vault. Restoring vault.age from a backup is the other way
+  repair   when the vault is too large to open (older versions let an account with a
+           huge secret in): list the accounts over otpair's limits, ask, and write the
+           vault without them; the old file stays beside it, still encrypted
 
 Environment:
   OTPAIR_HOME            the data folder (default: otpair in the user's config folder)

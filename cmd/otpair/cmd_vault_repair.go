@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/otpair/otpair/authenticator"
+	"github.com/otpair/otpair/internal/safetext"
+)
+
+// repairLabelRunes bounds how much of a label repair prints: the accounts it removes
+// are the ones with names too large to keep.
+const repairLabelRunes = 60
+
+// runVaultRepair is `otpair vault repair [--yes] [--max-size MB]`: it gets back a vault
+// that no longer opens because older otpair versions let an account over the limits in
+// (a URI with a 70 MB secret made every command fail). It reads the vault with a higher
+// limit, lists the accounts over the limits and why, asks, and writes the vault without
+// them; the old file stays beside it, still encrypted. It never writes a secret in
+// plain text, and a vault with nothing over the limits is left as it is.
+func runVaultRepair(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "vault repair", "[--yes] [--max-size MB]")
+	yes := fs.Bool("yes", false, "remove the accounts over the limits without asking")
+	maxMB := fs.Int64("max-size", authenticator.DefaultRepairBytes>>20, "the largest vault file to read, in MB")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError("vault repair takes no arguments")
+	}
+	if *maxMB <= 0 || *maxMB > 1<<20 {
+		return usageError("--max-size must be 1 to 1048576 MB, got %d", *maxMB)
+	}
+	dir, err := authenticator.DefaultDir(e.getenv)
+	if err != nil {
+		return err
+	}
+	res, err := authenticator.Repair(ctx, vaultOptions(e, dir, passphrasePrompt(e)), *maxMB<<20, func(drop []authenticator.Dropped, keep int) (bool, error) {
+		safetext.Fprintf(e.stdout, "%d %s over otpair's limits, to be removed (%d %s):\n",
+			len(drop), countWord(len(drop), "account is", "accounts are"), keep, countWord(keep, "stays", "stay"))
+		for _, d := range drop {
+			safetext.Fprintf(e.stdout, "  %s %s: %v\n", d.Account.ID, cutRunes(d.Account.Label(), repairLabelRunes), d.Reason)
+		}
+		if *yes {
+			return true, nil
+		}
+		safetext.Fprint(e.stderr, "Remove them? The vault file as it is now is kept, encrypted, beside the new one. [y/N] ")
+		answer, err := readLine(ctx, e.stdin)
+		if err != nil {
+			safetext.Fprintln(e.stderr)
+			return false, fmt.Errorf("no answer (%v); use --yes to skip the question", err)
+		}
+		a := strings.ToLower(strings.TrimSpace(answer))
+		return a == "y" || a == "yes", nil
+	})
+	switch {
+	case errors.Is(err, authenticator.ErrRepairDeclined):
+		return errors.New("not repaired: nothing was changed")
+	case err != nil:
+		return err
+	case len(res.Dropped) == 0:
+		safetext.Fprintf(e.stdout, "vault %s: no account is over otpair's limits; nothing to repair\n", dir)
+		return nil
+	}
+	safetext.Fprintf(e.stdout, "removed %d %s; the vault holds %d\n", len(res.Dropped), countWord(len(res.Dropped), "account", "accounts"), res.Kept)
+	safetext.Fprintf(e.stdout, "the vault file as it was is in %s (encrypted as before; delete it when you no longer need it)\n", res.Backup)
+	return nil
+}
+
+// countWord is one or many, by n.
+func countWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// cutRunes cuts s to n runes, marking the cut.
+func cutRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
