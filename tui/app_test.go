@@ -515,3 +515,40 @@ func TestInlineMatchesRender(t *testing.T) {
 		}
 	}
 }
+
+// TestEscCancelsAnImport: esc while an import runs cancels its context, so an image
+// decode stops at its next check (a hostile image once ran on for minutes), and the
+// pane says nothing was added. Before, esc only closed the field and the import ran on
+// until its timeout (two minutes).
+func TestEscCancelsAnImport(t *testing.T) {
+	store := newFakeStore()
+	started, stopped := make(chan struct{}), make(chan error, 1)
+	store.ImportFn = func(ctx context.Context, _, _ string) (ImportResult, error) {
+		close(started)
+		<-ctx.Done()
+		stopped <- ctx.Err()
+		return ImportResult{}, fmt.Errorf("import stopped: %w", ctx.Err())
+	}
+	a := testApp(t, store, &fakeVerifier{}, 120, 40)
+	a = press(t, a, "a")
+	a = typeText(t, a, "slow.png")
+	a, cmd := appUpdate(a, keyMsg("enter"))
+	done := make(chan tea.Msg, 1)
+	batch, _ := cmd().(tea.BatchMsg)
+	for _, c := range batch {
+		go func() {
+			if msg, ok := c().(storeDoneMsg); ok {
+				done <- msg
+			}
+		}()
+	}
+	<-started
+	a, _ = appUpdate(a, keyMsg("esc"))
+	if err := <-stopped; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the import's context ended with %v, want context.Canceled", err)
+	}
+	a, _ = appUpdate(a, <-done)
+	if a.auth.busy || !strings.Contains(a.View(), "import cancelled: nothing was added") {
+		t.Errorf("after esc: busy %v, view:\n%s", a.auth.busy, a.View())
+	}
+}

@@ -113,6 +113,7 @@ func (m AuthPane) passphraseKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 func (m AuthPane) addKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 	switch {
 	case key.Matches(msg, m.keys.Cancel):
+		m.cancelImport()
 		m.state = authReady
 		m.input.Blur()
 		return m, nil
@@ -126,8 +127,8 @@ func (m AuthPane) addKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 			return m, nil
 		}
 		m.busy = true
-		m.setNote("importing…", nil)
-		return m, tea.Batch(m.spinner.Tick, importCmd(m.store, src, ""))
+		m.setNote("importing… (esc cancels)", nil)
+		return m, tea.Batch(m.spinner.Tick, m.startImport(src, ""))
 	}
 	before := m.input.Value()
 	var cmd tea.Cmd
@@ -223,6 +224,7 @@ func (m AuthPane) backupPasswordKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 	case key.Matches(msg, m.keys.Cancel):
 		m.endBackupPassword()
 		m.setNote("not imported", nil)
+		m.cancelImport()
 		return m, nil
 	case key.Matches(msg, m.keys.Submit):
 		pass := m.input.Value()
@@ -235,7 +237,7 @@ func (m AuthPane) backupPasswordKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 		}
 		m.busy = true
 		m.setNote("opening the "+m.backupFormat+"…", nil)
-		return m, tea.Batch(m.spinner.Tick, importCmd(m.store, m.backupSource, pass))
+		return m, tea.Batch(m.spinner.Tick, m.startImport(m.backupSource, pass))
 	}
 	var cmd tea.Cmd
 	m.input, cmd = m.input.Update(msg)

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -74,6 +75,9 @@ type AuthPane struct {
 	noteErr error
 	busy    bool
 	overlay *overlay
+
+	// stopImport cancels the import in flight (esc); nil when there is none.
+	stopImport context.CancelFunc
 
 	// The passphrase prompt: whether it protects a new vault (asked twice; first holds
 	// the first entry until the second matches) and why there is no keyring.
@@ -187,7 +191,25 @@ func (m *AuthPane) Enrol(uri string) tea.Cmd {
 	}
 	m.busy = true
 	m.note, m.noteErr = "enrolling from the verifier…", nil
-	return importCmd(m.store, uri, "")
+	return m.startImport(uri, "")
+}
+
+// startImport imports source (with a backup file's password, if any) in a command
+// whose context esc cancels. A backup's key derivation takes seconds by design (Argon2
+// and scrypt): importTimeout allows it.
+func (m *AuthPane) startImport(source, password string) tea.Cmd {
+	ctx, cancel := context.WithTimeout(context.Background(), importTimeout)
+	m.stopImport = cancel
+	return importCmd(ctx, cancel, m.store, source, password)
+}
+
+// cancelImport stops the import in flight, if there is one: the decode stops at its
+// next check, and the result, context.Canceled, says the import was cancelled.
+func (m *AuthPane) cancelImport() {
+	if m.busy && m.stopImport != nil {
+		m.stopImport()
+		m.setNote("cancelling the import…", nil)
+	}
 }
 
 // CodeFor returns the current code of the account that best matches loginID: the one
@@ -314,6 +336,14 @@ func (m AuthPane) Update(msg tea.Msg) (AuthPane, tea.Cmd) {
 		}
 		return m, nil
 	case storeDoneMsg:
+		if msg.op == "import" {
+			m.stopImport = nil
+		}
+		if msg.op == "import" && errors.Is(msg.err, context.Canceled) {
+			m.busy = false
+			m.setNote("import cancelled: nothing was added", nil)
+			return m, nil
+		}
 		var bpe *BackupPasswordError
 		if errors.As(msg.err, &bpe) && (m.state == authAdding || m.state == authBackupPassword) {
 			m.busy = false

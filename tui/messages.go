@@ -74,10 +74,12 @@ type storeDoneMsg struct {
 	err      error
 }
 
-func importCmd(store AccountStore, source, password string) tea.Cmd {
+// importCmd imports source (with the password of a backup file, if one was asked for)
+// under ctx, which the pane cancels when the user presses esc (an image decode stops
+// at its next check) and which ends after importTimeout; cancel releases it when the
+// import is done.
+func importCmd(ctx context.Context, cancel context.CancelFunc, store AccountStore, source, password string) tea.Cmd {
 	return func() tea.Msg {
-		// A backup's key derivation takes seconds by design (Argon2 and scrypt): allow it.
-		ctx, cancel := context.WithTimeout(context.Background(), importTimeout)
 		defer cancel()
 		res, err := store.Import(ctx, expandHome(source), password)
 		if err != nil {
