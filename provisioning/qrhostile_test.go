@@ -1,6 +1,7 @@
 package provisioning
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -8,6 +9,10 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	"image/jpeg"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -270,5 +275,66 @@ func BenchmarkDecodeQRFinderGrid(b *testing.B) {
 		if _, err := DecodeQRBytes(b.Context(), data); !errors.Is(err, ErrNoQRCode) {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestWriteHostileImages writes, when OTPAIR_HOSTILE_OUT names a folder, the images
+// scripts/bench-hostile.sh times otpair decode on: issue 11's hostile ones and the
+// largest otpair accepts, the costliest kind each (noise where it costs the decoder
+// most, up to MaxImageFileBytes). Skipped otherwise.
+func TestWriteHostileImages(t *testing.T) {
+	dir := os.Getenv("OTPAIR_HOSTILE_OUT")
+	if dir == "" {
+		t.Skip("OTPAIR_HOSTILE_OUT is unset")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	// noisy gives a sample a random value with probability p, else mid-grey.
+	noisy := func(p float64) byte {
+		if rng.Float64() < p {
+			return byte(rng.Uint32())
+		}
+		return 0x80
+	}
+	grey := image.NewGray(image.Rect(0, 0, 8000, 8000))
+	for i := range grey.Pix {
+		grey.Pix[i] = noisy(0.15)
+	}
+	rgb16 := image.NewRGBA64(image.Rect(0, 0, 4000, 4000))
+	for i := 0; i < len(rgb16.Pix); i += 8 {
+		px := []byte{0x80, 0, 0x80, 0, 0x80, 0, 0xff, 0xff}
+		if rng.Float64() < 0.16 {
+			for c := range 6 {
+				px[c] = byte(rng.Uint32())
+			}
+		}
+		copy(rgb16.Pix[i:], px)
+	}
+	ycc := image.NewYCbCr(image.Rect(0, 0, 8000, 8000), image.YCbCrSubsampleRatio420)
+	for i := range ycc.Y {
+		ycc.Y[i] = noisy(0.04)
+	}
+	for i := range ycc.Cb {
+		ycc.Cb[i], ycc.Cr[i] = noisy(0.04), noisy(0.04)
+	}
+	var jpg bytes.Buffer
+	if err := jpeg.Encode(&jpg, ycc, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"finder-grid.png":         hostile.PNG(hostile.FinderGrid(800, 3, 1)),
+		"refused-rgb16-10000.png": hostile.BlackPNG(10000, 10000, 16, hostile.RGB),
+		"black-rgb16-4000.png":    hostile.BlackPNG(4000, 4000, 16, hostile.RGB),
+		"black-grey-8000.png":     hostile.BlackPNG(8000, 8000, 8, hostile.Gray),
+		"noise-grey-8000.png":     hostile.PNG(grey),
+		"noise-rgb16-4000.png":    hostile.PNG(rgb16),
+		"noise-8000.jpg":          jpg.Bytes(),
+	} {
+		if strings.HasPrefix(name, "noise") && len(data) > MaxImageFileBytes {
+			t.Errorf("%s is %d bytes, over MaxImageFileBytes: otpair would refuse it", name, len(data))
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d bytes", name, len(data))
 	}
 }
