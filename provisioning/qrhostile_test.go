@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/otpair/otpair/internal/hostile"
@@ -207,22 +206,6 @@ func TestDecodedBytes(t *testing.T) {
 	}
 }
 
-// cancelAfter is a context that reports itself cancelled from its n-th Err call on,
-// and counts the calls: it shows where DecodeQR checks, and that it stops at any of
-// them.
-type cancelAfter struct {
-	context.Context
-	n     int64
-	calls atomic.Int64
-}
-
-func (c *cancelAfter) Err() error {
-	if c.calls.Add(1) >= c.n {
-		return context.Canceled
-	}
-	return nil
-}
-
 // TestDecodeQRCancel: DecodeQRBytes stops with an error wrapping context.Canceled at
 // whichever of its checks the context is found cancelled (image decoding, luminance,
 // each row of the finder search, between attempts and sizes), and returns no codes.
@@ -233,17 +216,17 @@ func TestDecodeQRCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	probe := &cancelAfter{Context: context.Background(), n: 1 << 62}
+	probe := hostile.NewCancelAfter(1 << 62)
 	if got, err := DecodeQRBytes(probe, data); err != nil || len(got) != 1 {
 		t.Fatalf("uncancelled: %q, %v", got, err)
 	}
-	checks := probe.calls.Load()
+	checks := probe.Calls()
 	t.Logf("%d context checks in one decode of the 12 MP photo", checks)
 	if checks < 1000 {
 		t.Fatalf("only %d context checks in a 12 MP decode; want one every few rows", checks)
 	}
 	for _, n := range []int64{1, 2, 3, checks / 100, checks / 10, checks / 3, checks / 2, checks - checks/10} {
-		ctx := &cancelAfter{Context: context.Background(), n: n}
+		ctx := hostile.NewCancelAfter(n)
 		got, err := DecodeQRBytes(ctx, data)
 		if !errors.Is(err, context.Canceled) || got != nil {
 			t.Errorf("cancelled at check %d of %d: %q, %v; want context.Canceled and nothing", n, checks, got, err)
@@ -260,7 +243,7 @@ func TestDecodeQRCancel(t *testing.T) {
 func TestToGrayCancel(t *testing.T) {
 	img := image.NewCMYK(image.Rect(0, 0, 300, 300))
 	img.Set(0, 0, color.Black)
-	ctx := &cancelAfter{Context: context.Background(), n: 2}
+	ctx := hostile.NewCancelAfter(2)
 	if _, err := toGray(ctx, img); !errors.Is(err, context.Canceled) {
 		t.Errorf("toGray: %v", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -23,22 +22,6 @@ import (
 	"github.com/otpair/otpair/internal/hostile"
 )
 
-// cancelAfter is a context that reports itself cancelled from its n-th Err call on, as
-// the signal context of main is once Ctrl-C or SIGTERM arrives, at a point fixed by
-// the count rather than by timing.
-type cancelAfter struct {
-	context.Context
-	n     int64
-	calls atomic.Int64
-}
-
-func (c *cancelAfter) Err() error {
-	if c.calls.Add(1) >= c.n {
-		return context.Canceled
-	}
-	return nil
-}
-
 // TestDecodeAndImportStopWhenCancelled: decode and import hand their context to the
 // QR decoder, so a stop that arrives while an image is being decoded ends the decode
 // there: decode says it stopped, import stores nothing. Before, the decode ran to the
@@ -48,20 +31,20 @@ func TestDecodeAndImportStopWhenCancelled(t *testing.T) {
 	img := writeQRFile(t, t.TempDir(), "code.png", decodeURI1)
 	const stopAt = 50 // the checks before the decode starts are a handful
 
-	probe := &cancelAfter{Context: context.Background(), n: 1 << 62}
+	probe := hostile.NewCancelAfter(1 << 62)
 	if code, out, errOut := vrunCtx(t, probe, t.TempDir(), "", nil, "decode", img); code != 0 || out != decodeURI1+"\n" {
 		t.Fatalf("decode = %d, %q, %q", code, out, errOut)
 	}
-	if probe.calls.Load() < 2*stopAt {
-		t.Fatalf("decode checked its context %d times; want many more than %d", probe.calls.Load(), stopAt)
+	if probe.Calls() < 2*stopAt {
+		t.Fatalf("decode checked its context %d times; want many more than %d", probe.Calls(), stopAt)
 	}
-	code, out, errOut := vrunCtx(t, &cancelAfter{Context: context.Background(), n: stopAt}, t.TempDir(), "", nil, "decode", img)
+	code, out, errOut := vrunCtx(t, hostile.NewCancelAfter(stopAt), t.TempDir(), "", nil, "decode", img)
 	if code != 1 || out != "" || !strings.Contains(errOut, "stopped while decoding") || !strings.Contains(errOut, "context canceled") {
 		t.Errorf("decode stopped mid-image = %d, %q, %q; want exit 1 saying it stopped", code, out, errOut)
 	}
 
 	home := t.TempDir()
-	code, out, errOut = vrunCtx(t, &cancelAfter{Context: context.Background(), n: stopAt}, home, "", nil, "import", img)
+	code, out, errOut = vrunCtx(t, hostile.NewCancelAfter(stopAt), home, "", nil, "import", img)
 	if code != 1 || !strings.Contains(errOut, "nothing was stored: import stopped: context canceled") {
 		t.Errorf("import stopped mid-image = %d, %q, %q; want exit 1 and nothing stored", code, out, errOut)
 	}
