@@ -176,7 +176,7 @@ func TestDecodeQRBytesBadInput(t *testing.T) {
 		{"png signature only", pngData[:8], ErrBadImage, "decode png image: corrupt or truncated image"},
 		{"png truncated", pngData[:len(pngData)/2], ErrBadImage, "truncated"},
 		{"png header only", pngWithSize(100, 100), ErrBadImage, "png"},
-		{"png bomb", pngWithSize(200_000, 200_000), ErrImageTooLarge, "200000x200000 pixels, the limit is 64 megapixels"},
+		{"png bomb", pngWithSize(200_000, 200_000), ErrImageTooLarge, "200000x200000 pixels, the limit is 50 megapixels"},
 		{"png zero size", pngWithSize(0, 10), ErrBadImage, "png"},
 		{"jpeg truncated", jpegData[:len(jpegData)/2], ErrBadImage, "decode jpeg image"},
 		{"jpeg header only", jpegData[:20], ErrBadImage, "jpeg"},

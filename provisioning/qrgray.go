@@ -18,7 +18,7 @@ type grayImage struct {
 // toGray returns the luminance of img with transparent pixels composited over white,
 // so a QR code saved with a transparent background still has a light one. Every pixel
 // type the decoders produce has a loop of its own that reads the pixel buffer (img.At
-// allocates for each pixel: a 16-bit 64 MP PNG took seconds and a gigabyte that way);
+// allocates for each pixel: a 16-bit 50 MP PNG took seconds and a gigabyte that way);
 // the generic loop that remains checks ctx every few rows.
 func toGray(ctx context.Context, img image.Image) (grayImage, error) {
 	b := img.Bounds()

@@ -129,8 +129,9 @@ func TestDecodeQRImageTooLarge(t *testing.T) {
 		data []byte
 		says string
 	}{
-		{"16-bit rgb 10000x10000", hostile.BlackPNG(10000, 10000, 16, hostile.RGB), "10000x10000 pixels, the limit is 64 megapixels"},
-		{"16-bit grey 10000x10000", hostile.BlackPNG(10000, 10000, 16, hostile.Gray), "10000x10000 pixels, the limit is 64 megapixels"},
+		{"16-bit rgb 10000x10000", hostile.BlackPNG(10000, 10000, 16, hostile.RGB), "10000x10000 pixels, the limit is 50 megapixels"},
+		{"16-bit grey 10000x10000", hostile.BlackPNG(10000, 10000, 16, hostile.Gray), "10000x10000 pixels, the limit is 50 megapixels"},
+		{"a 64 MP photo", hostile.BlackPNG(9248, 6936, 8, hostile.Gray), "9248x6936 pixels, the limit is 50 megapixels (scale it down"},
 		{"16-bit rgb 4200x4200", hostile.BlackPNG(4200, 4200, 16, hostile.RGB), "4200x4200 pixels at 8 bytes a pixel need 135 MB to decode, the limit is 128 MB"},
 		{"8-bit rgba 6000x6000", hostile.BlackPNG(6000, 6000, 8, hostile.RGBA), "6000x6000 pixels at 4 bytes a pixel need 138 MB"},
 		{"file over the limit", append(hostile.BlackPNG(100, 100, 8, hostile.Gray), make([]byte, MaxImageFileBytes)...), "more than the 32 MB otpair decodes"},
@@ -147,7 +148,7 @@ func TestDecodeQRImageTooLarge(t *testing.T) {
 	// Just under the limits, the same images decode (and find nothing).
 	for _, data := range [][]byte{
 		hostile.BlackPNG(4000, 4000, 16, hostile.RGB), // 128 MB of RGBA64
-		hostile.BlackPNG(8000, 8000, 8, hostile.Gray), // 64 MP
+		hostile.BlackPNG(8160, 6120, 8, hostile.Gray), // a 50 MP photo's size
 	} {
 		if _, err := DecodeQRBytes(t.Context(), data); !errors.Is(err, ErrNoQRCode) {
 			t.Errorf("an image within the limits: %v, want ErrNoQRCode", err)
@@ -278,9 +279,9 @@ func TestWriteHostileImages(t *testing.T) {
 		}
 		return 0x80
 	}
-	grey := image.NewGray(image.Rect(0, 0, 8000, 8000))
+	grey := image.NewGray(image.Rect(0, 0, 8160, 6120))
 	for i := range grey.Pix {
-		grey.Pix[i] = noisy(0.15)
+		grey.Pix[i] = noisy(0.20)
 	}
 	rgb16 := image.NewRGBA64(image.Rect(0, 0, 4000, 4000))
 	for i := 0; i < len(rgb16.Pix); i += 8 {
@@ -292,12 +293,12 @@ func TestWriteHostileImages(t *testing.T) {
 		}
 		copy(rgb16.Pix[i:], px)
 	}
-	ycc := image.NewYCbCr(image.Rect(0, 0, 8000, 8000), image.YCbCrSubsampleRatio420)
+	ycc := image.NewYCbCr(image.Rect(0, 0, 8160, 6120), image.YCbCrSubsampleRatio420)
 	for i := range ycc.Y {
-		ycc.Y[i] = noisy(0.04)
+		ycc.Y[i] = noisy(0.07)
 	}
 	for i := range ycc.Cb {
-		ycc.Cb[i], ycc.Cr[i] = noisy(0.04), noisy(0.04)
+		ycc.Cb[i], ycc.Cr[i] = noisy(0.07), noisy(0.07)
 	}
 	var jpg bytes.Buffer
 	if err := jpeg.Encode(&jpg, ycc, &jpeg.Options{Quality: 90}); err != nil {
@@ -307,10 +308,10 @@ func TestWriteHostileImages(t *testing.T) {
 		"finder-grid.png":         hostile.PNG(hostile.FinderGrid(800, 3, 1)),
 		"refused-rgb16-10000.png": hostile.BlackPNG(10000, 10000, 16, hostile.RGB),
 		"black-rgb16-4000.png":    hostile.BlackPNG(4000, 4000, 16, hostile.RGB),
-		"black-grey-8000.png":     hostile.BlackPNG(8000, 8000, 8, hostile.Gray),
-		"noise-grey-8000.png":     hostile.PNG(grey),
+		"black-grey-50mp.png":     hostile.BlackPNG(8160, 6120, 8, hostile.Gray),
+		"noise-grey-50mp.png":     hostile.PNG(grey),
 		"noise-rgb16-4000.png":    hostile.PNG(rgb16),
-		"noise-8000.jpg":          jpg.Bytes(),
+		"noise-50mp.jpg":          jpg.Bytes(),
 	} {
 		if strings.HasPrefix(name, "noise") && len(data) > MaxImageFileBytes {
 			t.Errorf("%s is %d bytes, over MaxImageFileBytes: otpair would refuse it", name, len(data))

@@ -18,15 +18,16 @@ import (
 // decodes, or gives up, in about 3 s and 512 MB on a 2-core machine
 // (docs/benchmarks.md): decoding costs time by the pixel and, for JPEG, by the byte.
 const (
-	// MaxImageFileBytes bounds the file: a 64 MP phone photo is 15 to 30 MB.
+	// MaxImageFileBytes bounds the file: a 50 MP phone photo is 10 to 25 MB.
 	MaxImageFileBytes = 32 << 20
-	// MaxImagePixels bounds the pixels: a 64 MP phone photo fits, a 108 or 200 MP one
-	// should be scaled down first (a code needs far fewer pixels).
-	MaxImagePixels = 64_000_000
+	// MaxImagePixels bounds the pixels: a 48 or 50 MP phone photo (8160x6120) fits; a
+	// 64, 108 or 200 MP one should be scaled down first (a code needs far fewer pixels,
+	// and decoding time grows with them).
+	MaxImagePixels = 50_000_000
 	// MaxDecodedBytes bounds the memory the decoder needs for the pixels (decodedBytes
-	// estimates it from the format and the colour model): 128 MB is a 64 MP JPEG or
-	// 8-bit grey PNG, a 32 MP 8-bit colour PNG, a 16 MP 16-bit colour PNG, a 17 MP
-	// progressive JPEG.
+	// estimates it from the format and the colour model): 128 MB is more than a 50 MP
+	// JPEG (75 MB) or 8-bit grey PNG takes, and holds a 32 MP 8-bit colour PNG, a 16 MP
+	// 16-bit colour PNG or a 17 MP progressive JPEG.
 	MaxDecodedBytes = 128 << 20
 )
 

@@ -98,10 +98,10 @@ func hostileImages(t *testing.T, bin string) {
 		says string
 	}{
 		{"finder-grid.png", hostile.PNG(hostile.FinderGrid(800, 3, 1)), "no QR code found in the 800x800 image"},
-		{"rgb16-10000.png", hostile.BlackPNG(10000, 10000, 16, hostile.RGB), "10000x10000 pixels, the limit is 64 megapixels"},
+		{"rgb16-10000.png", hostile.BlackPNG(10000, 10000, 16, hostile.RGB), "10000x10000 pixels, the limit is 50 megapixels"},
 		{"rgb16-4200.png", hostile.BlackPNG(4200, 4200, 16, hostile.RGB), "need 135 MB to decode, the limit is 128 MB"},
 		{"rgb16-4000.png", hostile.BlackPNG(4000, 4000, 16, hostile.RGB), "no QR code found in the 4000x4000 image"},
-		{"grey-8000.png", hostile.BlackPNG(8000, 8000, 8, hostile.Gray), "no QR code found in the 8000x8000 image"},
+		{"grey-50mp.png", hostile.BlackPNG(8160, 6120, 8, hostile.Gray), "no QR code found in the 8160x6120 image"},
 	} {
 		path := filepath.Join(dir, c.name)
 		if err := os.WriteFile(path, c.data, 0o600); err != nil {
@@ -153,11 +153,11 @@ func hostileImages(t *testing.T, bin string) {
 }
 
 // signalsStopDecoding: SIGTERM stops `otpair decode` and `otpair import` in the middle
-// of decoding an image (a 64 MP one, fed through a FIFO so the signal is sent once the
+// of decoding an image (a 50 MP one, fed through a FIFO so the signal is sent once the
 // process has all of it): both exit with 143, decode saying it stopped, import storing
 // nothing. Before, the signal context of main never reached the decoder.
 func signalsStopDecoding(t *testing.T, bin string) {
-	img := hostile.BlackPNG(8000, 8000, 8, hostile.Gray)
+	img := hostile.BlackPNG(8160, 6120, 8, hostile.Gray)
 	for _, args := range [][]string{{"decode"}, {"import"}} {
 		home := t.TempDir()
 		fifo := filepath.Join(t.TempDir(), "photo.png")
