@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what otpair's tests use from outside Go: the independent oracles (oathtool,
 # qrencode, zbarimg), a real Secret Service (gnome-keyring on a private D-Bus), tmux for the
-# end-to-end TUI test, PostgreSQL, and the npm packages of the Descope SDK compat suite.
+# end-to-end TUI test, PostgreSQL, the npm packages of the Descope SDK compat suite, and
+# prlimit and GNU time for the hostile-image runs (a memory cap, peak RSS).
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,8 @@ declare -A need=(
   [tmux]=tmux
   [age]=age
   [hyperfine]=hyperfine
+  [prlimit]=util-linux
+  [/usr/bin/time]=time
   [node]=nodejs
   [npm]=npm
 )
