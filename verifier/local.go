@@ -55,6 +55,9 @@ type LocalOptions struct {
 	// stays correct with other processes on the database); default
 	// DefaultSignInCache, negative for none.
 	SignInCache int
+	// PurgeBatch is how many rows of each kind a purge pass deletes at most (see
+	// PurgeExpired); default DefaultPurgeBatch.
+	PurgeBatch int
 }
 
 // Local is the in-process Backend over a Store. It is safe for concurrent use, and
@@ -122,6 +125,9 @@ func NewLocal(ctx context.Context, st Store, opts LocalOptions) (*Local, error) 
 	}
 	if opts.SignInCache == 0 {
 		opts.SignInCache = DefaultSignInCache
+	}
+	if opts.PurgeBatch <= 0 {
+		opts.PurgeBatch = DefaultPurgeBatch
 	}
 	l := &Local{st: st, opts: opts, now: opts.Clock, back: skew(opts.SkewBack), ahead: skew(opts.SkewAhead),
 		cache: newSignInCache(opts.SignInCache)}
@@ -199,9 +205,29 @@ func (l *Local) Keys(ctx context.Context) (JWKS, error) {
 // SignUp implements Backend. A login id that is only a pending sign-up may sign up
 // again: the new pending seed replaces the old.
 func (l *Local) SignUp(ctx context.Context, loginID string, info UserInfo) (Enrollment, error) {
-	if err := checkID("login id", loginID); err != nil {
+	loginID, err := NormalizeLoginID(loginID)
+	if err != nil {
 		return Enrollment{}, fmt.Errorf("sign up: %w", err)
 	}
+	if err := CheckUserInfo(info); err != nil {
+		return Enrollment{}, fmt.Errorf("sign up: %w", err)
+	}
+	e, err := l.signUp(ctx, loginID, info)
+	if errors.Is(err, ErrUnknownUser) {
+		// The pending user was purged (PurgeExpired) between its read and the new
+		// seed: sign it up afresh, once.
+		e, err = l.signUp(ctx, loginID, info)
+	}
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("sign up: %w", err)
+	}
+	l.cache.drop(loginID)
+	return e, nil
+}
+
+// signUp finds or creates the pending user loginID names and gives it a new pending
+// seed. ErrUnknownUser means the user was deleted between the two.
+func (l *Local) signUp(ctx context.Context, loginID string, info UserInfo) (Enrollment, error) {
 	rec, err := l.st.UserByLoginID(ctx, loginID)
 	if errors.Is(err, ErrUnknownUser) {
 		rec = UserRecord{ID: newUserID(), LoginID: loginID, Name: info.Name, Email: info.Email, Phone: info.Phone,
@@ -212,21 +238,20 @@ func (l *Local) SignUp(ctx context.Context, loginID string, info UserInfo) (Enro
 		}
 	}
 	if err != nil {
-		return Enrollment{}, fmt.Errorf("sign up: %w", err)
+		return Enrollment{}, err
 	}
 	if rec.Active {
-		return Enrollment{}, fmt.Errorf("sign up: %w", ErrUserExists)
+		return Enrollment{}, ErrUserExists
 	}
-	e, err := l.newPendingSeed(ctx, rec)
-	if err != nil {
-		return Enrollment{}, fmt.Errorf("sign up: %w", err)
-	}
-	l.cache.drop(loginID)
-	return e, nil
+	return l.newPendingSeed(ctx, rec)
 }
 
 // Update implements Backend: the refresh token must belong to the user loginID names.
 func (l *Local) Update(ctx context.Context, loginID, refreshJWT string) (Enrollment, error) {
+	loginID, err := lookupLoginID(loginID)
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("update: %w", err)
+	}
 	c, err := l.verifyRefresh(ctx, refreshJWT)
 	if err != nil {
 		return Enrollment{}, fmt.Errorf("update: %w", err)
@@ -303,7 +328,8 @@ func (l *Local) SignIn(ctx context.Context, loginID, code string) (Session, erro
 
 // signIn is SignIn with what login options add to the tokens (nil for nothing).
 func (l *Local) signIn(ctx context.Context, loginID, code string, x *sessionExtra) (Session, error) {
-	if err := checkID("login id", loginID); err != nil {
+	loginID, err := lookupLoginID(loginID)
+	if err != nil {
 		return Session{}, fmt.Errorf("sign in: %w", err)
 	}
 	code = normalizeCode(code)
@@ -491,7 +517,7 @@ func (l *Local) openSession(ctx context.Context, rec UserRecord, now time.Time, 
 
 // DeleteSeed implements Backend.
 func (l *Local) DeleteSeed(ctx context.Context, loginID string) error {
-	rec, err := l.activeUser(ctx, loginID)
+	rec, loginID, err := l.activeUser(ctx, loginID)
 	if err != nil {
 		return fmt.Errorf("delete seed: %w", err)
 	}
@@ -616,7 +642,7 @@ func (l *Local) refreshUser(ctx context.Context, raw string) (tokenClaims, UserR
 
 // LoadUser implements Backend. A pending sign-up is not a user yet: ErrUnknownUser.
 func (l *Local) LoadUser(ctx context.Context, loginID string) (User, error) {
-	rec, err := l.activeUser(ctx, loginID)
+	rec, _, err := l.activeUser(ctx, loginID)
 	if err != nil {
 		return User{}, fmt.Errorf("load user: %w", err)
 	}
@@ -626,7 +652,11 @@ func (l *Local) LoadUser(ctx context.Context, loginID string) (User, error) {
 // CreateUser implements Backend: a user without a seed. A pending sign-up of the same
 // login id is dropped.
 func (l *Local) CreateUser(ctx context.Context, loginID string, info UserInfo) (User, error) {
-	if err := checkID("login id", loginID); err != nil {
+	loginID, err := NormalizeLoginID(loginID)
+	if err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	if err := CheckUserInfo(info); err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
 	old, err := l.st.UserByLoginID(ctx, loginID)
@@ -652,7 +682,7 @@ func (l *Local) CreateUser(ctx context.Context, loginID string, info UserInfo) (
 
 // DeleteUser implements Backend.
 func (l *Local) DeleteUser(ctx context.Context, loginID string) error {
-	rec, err := l.activeUser(ctx, loginID)
+	rec, loginID, err := l.activeUser(ctx, loginID)
 	if err != nil {
 		return fmt.Errorf("delete user: %w", err)
 	}
@@ -679,18 +709,21 @@ func (l *Local) Users(ctx context.Context) ([]User, error) {
 	return users, nil
 }
 
-func (l *Local) activeUser(ctx context.Context, loginID string) (UserRecord, error) {
-	if err := checkID("login id", loginID); err != nil {
-		return UserRecord{}, err
+// activeUser loads the active user loginID names; it also returns loginID in NFC, the
+// sign-in cache's key.
+func (l *Local) activeUser(ctx context.Context, loginID string) (UserRecord, string, error) {
+	loginID, err := lookupLoginID(loginID)
+	if err != nil {
+		return UserRecord{}, "", err
 	}
 	rec, err := l.st.UserByLoginID(ctx, loginID)
 	if err != nil {
-		return UserRecord{}, err
+		return UserRecord{}, "", err
 	}
 	if !rec.Active {
-		return UserRecord{}, ErrUnknownUser
+		return UserRecord{}, "", ErrUnknownUser
 	}
-	return rec, nil
+	return rec, loginID, nil
 }
 
 // user is the secret-free view of a record at now.

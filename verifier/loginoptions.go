@@ -95,7 +95,7 @@ func (l *Local) loginExtra(ctx context.Context, loginID string, o LoginOptions) 
 	if err != nil {
 		return nil, err
 	}
-	if rec.LoginID != loginID {
+	if LoginKey(rec.LoginID) != LoginKey(loginID) { // ids are matched by their key
 		return nil, fmt.Errorf("%w: the refresh token belongs to another user", ErrBadToken)
 	}
 	if o.MFA {
@@ -119,7 +119,7 @@ func (l *Local) SignInWithOptions(ctx context.Context, loginID, code string, o L
 
 // Enrol implements Enroller: a new pending seed for an existing user.
 func (l *Local) Enrol(ctx context.Context, loginID string) (Enrollment, error) {
-	rec, err := l.activeUser(ctx, loginID)
+	rec, loginID, err := l.activeUser(ctx, loginID)
 	if err != nil {
 		return Enrollment{}, fmt.Errorf("enrol: %w", err)
 	}

@@ -14,7 +14,13 @@ import (
 //
 // Implementations return ErrUnknownUser for a user that is not there, ErrUserExists for
 // a login id (or user id) already taken, and ErrNotFound for a missing named value; any
-// other error is a storage failure. A Store holds no plaintext secret: seeds and the
+// other error is a storage failure.
+//
+// Login ids are matched by their LoginKey, which the store computes: a user signed up
+// as "Bob@Example.com" is found as "bob@example.com", and no second user can take
+// that key; UserRecord.LoginID keeps the spelling the user was created with. (A row
+// written before login keys existed whose key another user already holds keeps no key
+// and is found by its exact spelling only, before any other user with that key.) A Store holds no plaintext secret: seeds and the
 // signing key arrive already sealed. verifier/sqlite and verifier/postgres implement
 // it; storetest.Run checks an implementation.
 //
@@ -30,10 +36,11 @@ type Store interface {
 	// SetMeta stores value under name, replacing any.
 	SetMeta(ctx context.Context, name string, value []byte) error
 
-	// CreateUser adds a user; ErrUserExists when its id or login id is taken.
+	// CreateUser adds a user; ErrUserExists when its id or its login id's key is taken.
 	// HasActiveSeed, HasPendingSeed, FailedAttempts and LockedUntil of u are ignored.
 	CreateUser(ctx context.Context, u UserRecord) error
 	// UserByLoginID and UserByID load a user, pending or active; ErrUnknownUser.
+	// UserByLoginID matches by LoginKey (above).
 	UserByLoginID(ctx context.Context, loginID string) (UserRecord, error)
 	UserByID(ctx context.Context, id string) (UserRecord, error)
 	// ListUsers returns every user, pending ones included, ordered by login id.
@@ -42,7 +49,9 @@ type Store interface {
 	DeleteUser(ctx context.Context, id string) error
 
 	// PutPendingSeed makes seed the user's pending seed, replacing any pending one; the
-	// active seed is untouched. ErrUnknownUser.
+	// active seed is untouched. It also marks the user's row as changed at
+	// seed.Created, which a PurgeExpired running at the same time re-checks.
+	// ErrUnknownUser.
 	PutPendingSeed(ctx context.Context, userID string, seed SealedSeed) error
 	// Seeds returns the user's active and pending seeds, nil where there is none.
 	// A user without seeds gives (nil, nil, nil); ErrUnknownUser.
@@ -80,6 +89,16 @@ type Store interface {
 	RevokeUserTokens(ctx context.Context, userID string, before time.Time) error
 	// TokenRevoked reports whether the token id was revoked.
 	TokenRevoked(ctx context.Context, jti string) (bool, error)
+
+	// PurgeExpired deletes, in one bounded pass, what abandoned enrolments leave behind:
+	// at most limit pending seeds created at or before cutoff, then at most limit users
+	// that never finished a sign-up (not Active), have no seed left and whose row was
+	// created and last changed at or before cutoff. Each delete re-checks its condition
+	// on the row as it is when deleted, in the same statement, so a pending seed that
+	// was replaced or confirmed meanwhile, or a user that signed up again, stays; and
+	// several processes may purge one database at once without deleting a row twice or
+	// waiting on each other's rows. It reports how many seeds and users it deleted.
+	PurgeExpired(ctx context.Context, cutoff time.Time, limit int) (seeds, users int, err error)
 
 	// Close releases the database.
 	Close() error

@@ -36,6 +36,13 @@ type localServer struct {
 
 func newLocalServer(t testing.TB, opts verifier.LocalOptions) *localServer {
 	t.Helper()
+	return newLocalServerWith(t, opts, ServerOptions{})
+}
+
+// newLocalServerWith is newLocalServer with server options (the management key, clock
+// and logger are set here).
+func newLocalServerWith(t testing.TB, opts verifier.LocalOptions, sopts ServerOptions) *localServer {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "verifier.db")
@@ -53,8 +60,9 @@ func newLocalServer(t testing.TB, opts verifier.LocalOptions) *localServer {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	srv := NewServer(l, ServerOptions{ManagementKey: testMgmtKey, Clock: clock.Now,
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	sopts.ManagementKey, sopts.Clock = testMgmtKey, clock.Now
+	sopts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := NewServer(l, sopts)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return &localServer{url: ts.URL, local: l, db: db, seedKey: opts.SeedKey, logs: logs, clock: clock}
@@ -351,7 +359,9 @@ func TestServerHostileInput(t *testing.T) {
 	send(t, "POST", verify, "Bearer", jsonCT, `{"loginId":"dave","code":"000000"}`).wantError(t, 401, CodeBadToken)
 	send(t, "POST", s.url+"/v1/mgmt/user/totp/delete", pid+":wrong-key", jsonCT, `{"loginId":"dave"}`).wantError(t, 401, CodeBadToken)
 	send(t, "POST", s.url+"/v1/mgmt/user/delete", pid+":"+sess.RefreshJWT, jsonCT, `{"loginId":"dave"}`).wantError(t, 401, CodeBadToken)
-	send(t, "POST", s.url+"/v1/auth/totp/signup", pid, jsonCT, `{"loginId":"`+strings.Repeat("x", 5000)+`"}`).wantError(t, 400, CodeInvalidRequest)
+	// A size limit is E011001 (issue 11, item 6), a refused character E011003.
+	send(t, "POST", s.url+"/v1/auth/totp/signup", pid, jsonCT, `{"loginId":"`+strings.Repeat("x", 5000)+`"}`).wantError(t, 400, CodeBadRequest)
+	send(t, "POST", s.url+"/v1/auth/totp/signup", pid, jsonCT, `{"loginId":"adm\u202enimda"}`).wantError(t, 400, CodeInvalidRequest)
 
 	if after := s.users(t); !reflect.DeepEqual(before, after) {
 		t.Errorf("stored users changed:\nbefore %+v\nafter  %+v", before, after)

@@ -97,6 +97,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, err)
 	}
+	if err := s.fillLoginKeys(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres %s: %w", where, err)
+	}
 	return s, nil
 }
 
@@ -152,6 +156,8 @@ var postgresMigrations = []string{
 		updated_at  BIGINT NOT NULL
 	);
 	CREATE INDEX flow_executions_expires ON flow_executions (expires_at);`,
+	// 4: login keys and the purge's indexes, as in SQLite.
+	migrationLoginKeysAndPurge,
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one database
@@ -245,9 +251,10 @@ func (s *DB) SetMeta(ctx context.Context, name string, value []byte) error {
 // CreateUser implements verifier.Store.
 func (s *DB) CreateUser(ctx context.Context, u verifier.UserRecord) error {
 	created := storesql.Millis(u.Created)
-	_, err := s.pool.Exec(ctx, `INSERT INTO users (id, login_id, name, email, phone, active, created_at, last_step, step_drift, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		u.ID, u.LoginID, u.Name, u.Email, u.Phone, storesql.BoolInt(u.Active), created, storesql.NullStep(u.LastStep), u.StepDrift, created)
+	_, err := s.pool.Exec(ctx, `INSERT INTO users (id, login_id, login_key, name, email, phone, active, created_at, last_step, step_drift, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		u.ID, u.LoginID, verifier.LoginKey(u.LoginID), u.Name, u.Email, u.Phone, storesql.BoolInt(u.Active), created,
+		storesql.NullStep(u.LastStep), u.StepDrift, created)
 	if pgCode(err) == pgUniqueViolation {
 		return fmt.Errorf("create user: %w", verifier.ErrUserExists)
 	}
@@ -257,8 +264,8 @@ func (s *DB) CreateUser(ctx context.Context, u verifier.UserRecord) error {
 	return nil
 }
 
-func (s *DB) userWhere(ctx context.Context, where string, arg any) (verifier.UserRecord, error) {
-	u, err := scanPgUser(s.pool.QueryRow(ctx, `SELECT `+storesql.UserColumns+` FROM users WHERE `+where, arg))
+func (s *DB) userWhere(ctx context.Context, where string, args ...any) (verifier.UserRecord, error) {
+	u, err := scanPgUser(s.pool.QueryRow(ctx, `SELECT `+storesql.UserColumns+` FROM users WHERE `+where, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return verifier.UserRecord{}, verifier.ErrUnknownUser
 	}
@@ -295,7 +302,7 @@ func scanPgUser(r storesql.Scanner, more ...any) (verifier.UserRecord, error) {
 
 // UserByLoginID implements verifier.Store.
 func (s *DB) UserByLoginID(ctx context.Context, loginID string) (verifier.UserRecord, error) {
-	u, err := s.userWhere(ctx, `login_id = $1`, loginID)
+	u, err := s.userWhere(ctx, `users.id = `+userIDByLogin, verifier.LoginKey(loginID), loginID)
 	if err != nil {
 		return verifier.UserRecord{}, fmt.Errorf("load user by login id: %w", err)
 	}
@@ -313,11 +320,11 @@ func (s *DB) UserByID(ctx context.Context, id string) (verifier.UserRecord, erro
 
 // UserWithSeeds implements verifier.SignInLoader: the user and its seeds in one
 // statement (one row per seed, or one row with NULL seed columns), the same as SQLite's
-// signInSQL with PostgreSQL's placeholder.
+// signInSQL with PostgreSQL's placeholders.
 func (s *DB) UserWithSeeds(ctx context.Context, loginID string) (u verifier.UserRecord, active, pending *verifier.SealedSeed, err error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+storesql.UserColumns+`, seeds.kind, seeds.seed_id, seeds.ciphertext, seeds.nonce,
 		seeds.key_id, seeds.algorithm, seeds.digits, seeds.period, seeds.created_at
-		FROM users LEFT JOIN seeds ON seeds.user_id = users.id WHERE users.login_id = $1`, loginID)
+		FROM users LEFT JOIN seeds ON seeds.user_id = users.id WHERE users.id = `+userIDByLogin, verifier.LoginKey(loginID), loginID)
 	if err != nil {
 		return verifier.UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
 	}
@@ -365,14 +372,24 @@ func (s *DB) DeleteUser(ctx context.Context, id string) error {
 	return nil
 }
 
-// PutPendingSeed implements verifier.Store.
+// PutPendingSeed implements verifier.Store: the seed, then the user's updated_at, in
+// one transaction. The order (seed row, then user row) is the lock order of every
+// statement here, and the user row's new version is what a concurrent PurgeExpired
+// re-checks before it deletes the user.
 func (s *DB) PutPendingSeed(ctx context.Context, userID string, seed verifier.SealedSeed) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO seeds (user_id, kind, seed_id, ciphertext, nonce, key_id, algorithm, digits, period, created_at)
-		VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (user_id, kind) DO UPDATE SET seed_id = excluded.seed_id, ciphertext = excluded.ciphertext,
-			nonce = excluded.nonce, key_id = excluded.key_id, algorithm = excluded.algorithm,
-			digits = excluded.digits, period = excluded.period, created_at = excluded.created_at`,
-		userID, seed.ID, seed.Ciphertext, seed.Nonce, seed.KeyID, seed.Algorithm, seed.Digits, seed.Period, storesql.Millis(seed.Created))
+	created := storesql.Millis(seed.Created)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO seeds (user_id, kind, seed_id, ciphertext, nonce, key_id, algorithm, digits, period, created_at)
+			VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (user_id, kind) DO UPDATE SET seed_id = excluded.seed_id, ciphertext = excluded.ciphertext,
+				nonce = excluded.nonce, key_id = excluded.key_id, algorithm = excluded.algorithm,
+				digits = excluded.digits, period = excluded.period, created_at = excluded.created_at`,
+			userID, seed.ID, seed.Ciphertext, seed.Nonce, seed.KeyID, seed.Algorithm, seed.Digits, seed.Period, created); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE users SET updated_at = GREATEST(updated_at, $1) WHERE id = $2`, created, userID)
+		return err
+	})
 	if pgCode(err) == pgForeignKeyViolation {
 		return fmt.Errorf("put pending seed: %w", verifier.ErrUnknownUser)
 	}

@@ -105,6 +105,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	if err := s.fillLoginKeys(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
 	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -119,7 +123,7 @@ func (s *DB) prepare(ctx context.Context) error {
 		stmt **sql.Stmt
 		sql  string
 	}{
-		{s.rdb, &s.userByLogin, `SELECT ` + storesql.UserColumns + ` FROM users WHERE login_id = ?`},
+		{s.rdb, &s.userByLogin, `SELECT ` + storesql.UserColumns + ` FROM users WHERE users.id = ` + userIDByLogin},
 		{s.rdb, &s.userByID, `SELECT ` + storesql.UserColumns + ` FROM users WHERE id = ?`},
 		{s.rdb, &s.signIn, signInSQL},
 		{s.rdb, &s.seeds, seedsSQL},
@@ -205,6 +209,10 @@ var sqliteMigrations = []string{
 		updated_at  BIGINT NOT NULL
 	);
 	CREATE INDEX flow_executions_expires ON flow_executions (expires_at);`,
+	// 4: login ids are matched by verifier.LoginKey, computed in Go (fillLoginKeys
+	// gives existing rows theirs), and the purge of abandoned enrolments finds its
+	// rows by index. Neither index holds a column the sign-in path writes.
+	migrationLoginKeysAndPurge,
 }
 
 // migrateRetryingBusy runs migrate, trying again for a few seconds while another
@@ -323,9 +331,10 @@ func (s *DB) SetMeta(ctx context.Context, name string, value []byte) error {
 // CreateUser implements verifier.Store.
 func (s *DB) CreateUser(ctx context.Context, u verifier.UserRecord) error {
 	created := storesql.Millis(u.Created)
-	_, err := s.db.ExecContext(ctx, `INSERT INTO users (id, login_id, name, email, phone, active, created_at, last_step, step_drift, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.ID, u.LoginID, u.Name, u.Email, u.Phone, storesql.BoolInt(u.Active), created, storesql.NullStep(u.LastStep), u.StepDrift, created)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO users (id, login_id, login_key, name, email, phone, active, created_at, last_step, step_drift, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.LoginID, verifier.LoginKey(u.LoginID), u.Name, u.Email, u.Phone, storesql.BoolInt(u.Active), created,
+		storesql.NullStep(u.LastStep), u.StepDrift, created)
 	if isConstraint(err) {
 		return fmt.Errorf("create user: %w", verifier.ErrUserExists)
 	}
@@ -342,7 +351,7 @@ const seedsSQL = `SELECT kind, seed_id, ciphertext, nonce, key_id, algorithm, di
 // with NULL seed columns).
 const signInSQL = `SELECT ` + storesql.UserColumns + `, seeds.kind, seeds.seed_id, seeds.ciphertext, seeds.nonce, seeds.key_id,
 	seeds.algorithm, seeds.digits, seeds.period, seeds.created_at
-	FROM users LEFT JOIN seeds ON seeds.user_id = users.id WHERE users.login_id = ?`
+	FROM users LEFT JOIN seeds ON seeds.user_id = users.id WHERE users.id = ` + userIDByLogin
 
 // chargeSQL is the attempt charge: ?1 now, ?2 the limit, ?3 the end of a new lock, ?4
 // the user id (all times in unix milliseconds). It changes the user's row when the
@@ -396,8 +405,8 @@ func scanUser(r storesql.Scanner, more ...any) (verifier.UserRecord, error) {
 	return u, nil
 }
 
-func (s *DB) userWhere(ctx context.Context, stmt *sql.Stmt, arg any) (verifier.UserRecord, error) {
-	u, err := scanUser(stmt.QueryRowContext(ctx, arg))
+func (s *DB) userWhere(ctx context.Context, stmt *sql.Stmt, args ...any) (verifier.UserRecord, error) {
+	u, err := scanUser(stmt.QueryRowContext(ctx, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return verifier.UserRecord{}, verifier.ErrUnknownUser
 	}
@@ -406,7 +415,7 @@ func (s *DB) userWhere(ctx context.Context, stmt *sql.Stmt, arg any) (verifier.U
 
 // UserByLoginID implements verifier.Store.
 func (s *DB) UserByLoginID(ctx context.Context, loginID string) (verifier.UserRecord, error) {
-	u, err := s.userWhere(ctx, s.userByLogin, loginID)
+	u, err := s.userWhere(ctx, s.userByLogin, verifier.LoginKey(loginID), loginID)
 	if err != nil {
 		return verifier.UserRecord{}, fmt.Errorf("load user by login id: %w", err)
 	}
@@ -424,7 +433,7 @@ func (s *DB) UserByID(ctx context.Context, id string) (verifier.UserRecord, erro
 
 // UserWithSeeds implements verifier.SignInLoader: the user and its seeds in one read.
 func (s *DB) UserWithSeeds(ctx context.Context, loginID string) (u verifier.UserRecord, active, pending *verifier.SealedSeed, err error) {
-	rows, err := s.signIn.QueryContext(ctx, loginID)
+	rows, err := s.signIn.QueryContext(ctx, verifier.LoginKey(loginID), loginID)
 	if err != nil {
 		return verifier.UserRecord{}, nil, nil, fmt.Errorf("load user with seeds: %w", err)
 	}
@@ -459,21 +468,36 @@ func (s *DB) DeleteUser(ctx context.Context, id string) error {
 	return oneRow(res, "delete user")
 }
 
-// PutPendingSeed implements verifier.Store.
+// PutPendingSeed implements verifier.Store: the seed and the user's updated_at in one
+// transaction.
 func (s *DB) PutPendingSeed(ctx context.Context, userID string, seed verifier.SealedSeed) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO seeds (user_id, kind, seed_id, ciphertext, nonce, key_id, algorithm, digits, period, created_at)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("put pending seed: %w", err)
+	}
+	defer tx.Rollback()
+	created := storesql.Millis(seed.Created)
+	_, err = tx.ExecContext(ctx, `INSERT INTO seeds (user_id, kind, seed_id, ciphertext, nonce, key_id, algorithm, digits, period, created_at)
 		VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (user_id, kind) DO UPDATE SET seed_id = excluded.seed_id, ciphertext = excluded.ciphertext,
 			nonce = excluded.nonce, key_id = excluded.key_id, algorithm = excluded.algorithm,
 			digits = excluded.digits, period = excluded.period, created_at = excluded.created_at`,
-		userID, seed.ID, seed.Ciphertext, seed.Nonce, seed.KeyID, seed.Algorithm, seed.Digits, seed.Period, storesql.Millis(seed.Created))
+		userID, seed.ID, seed.Ciphertext, seed.Nonce, seed.KeyID, seed.Algorithm, seed.Digits, seed.Period, created)
 	if isConstraint(err) {
 		// The foreign key: no such user (the CHECKs guard values the backend controls).
+		// The read waits for the connection the transaction holds in memory mode.
+		tx.Rollback()
 		if _, uerr := s.UserByID(ctx, userID); errors.Is(uerr, verifier.ErrUnknownUser) {
 			return fmt.Errorf("put pending seed: %w", verifier.ErrUnknownUser)
 		}
 	}
 	if err != nil {
+		return fmt.Errorf("put pending seed: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET updated_at = MAX(updated_at, ?) WHERE id = ?`, created, userID); err != nil {
+		return fmt.Errorf("put pending seed: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("put pending seed: %w", err)
 	}
 	return nil

@@ -18,6 +18,7 @@ import (
 
 // Run runs every conformance test against stores from open, which returns a fresh,
 // empty, migrated Store for each subtest (and arranges its cleanup with t.Cleanup).
+// RunShared and RunLegacyKeys are the tests that need more than one Store.
 func Run(t *testing.T, open func(t *testing.T) verifier.Store) {
 	tests := []struct {
 		name string
@@ -35,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) verifier.Store) {
 		{"ConcurrentConsume", testConcurrentConsume},
 		{"ConcurrentCharge", testConcurrentCharge},
 		{"ConcurrentPromote", testConcurrentPromote},
+		{"LoginKeys", testLoginKeys},
+		{"Purge", testPurge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

@@ -5,6 +5,7 @@ package storesql
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/otpair/otpair/verifier"
@@ -149,4 +150,32 @@ func NullStep(step int64) any {
 		return nil
 	}
 	return step
+}
+
+// UnkeyedUser is a users row without a login key: written before login keys existed
+// (or by an older otpair sharing the database), or one whose key another user holds.
+type UnkeyedUser struct{ ID, LoginID string }
+
+// BackfillLoginKeys gives every unkeyed user its verifier.LoginKey, oldest first: list
+// returns the rows whose login_key is NULL ordered by created_at, then id, and
+// setKey sets one row's key unless it already has one or another row holds the key,
+// reporting whether it did (a unique violation from a concurrent writer counts as
+// "held"). Rows whose key is held stay unkeyed, found by their exact spelling only;
+// their ids are returned. Several processes may run it at once: each row gets its key
+// once, and the oldest row of a group that shares a key is the one that gets it.
+func BackfillLoginKeys(list func() ([]UnkeyedUser, error), setKey func(id, key string) (bool, error)) (held []string, err error) {
+	rows, err := list()
+	if err != nil {
+		return nil, fmt.Errorf("fill login keys: %w", err)
+	}
+	for _, r := range rows {
+		ok, err := setKey(r.ID, verifier.LoginKey(r.LoginID))
+		if err != nil {
+			return nil, fmt.Errorf("fill login keys: %w", err)
+		}
+		if !ok {
+			held = append(held, r.ID)
+		}
+	}
+	return held, nil
 }
