@@ -42,7 +42,7 @@ const (
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "serve", "[--addr 127.0.0.1:8090] [--db PATH|:memory:] [--project-id ID] [--management-key-file FILE]")
+	fs := newFlagSet(e, "serve", "[--addr 127.0.0.1:8090] [--db PATH|:memory:] [--project-id ID] [--management-key-file FILE] [--signup-rate 10/min] [--trusted-proxy CIDR,…]")
 	addr := fs.String("addr", "127.0.0.1:8090", "address to listen on (port 0 picks a free one)")
 	var bf backendFlags
 	bf.register(fs, false)
@@ -51,6 +51,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	frozen := fs.String("frozen-clock", "", "TESTING ONLY: stop the verifier's clock at TIME (RFC 3339 or unix seconds)")
 	flowsDir := fs.String("flows", "", "a folder of flow files (*.yaml, *.yml, *.json) served beside the built-in flows; checked at start")
+	signUpRate := fs.String("signup-rate", httpapi.DefaultSignUpRate.String(), "sign-ups per client address (IPv4, or IPv6 /64): N/min, N/h, N/30s or off; more answer 429")
+	signUpTotal := fs.String("signup-rate-total", httpapi.DefaultSignUpRateTotal.String(), "sign-ups from all clients together: N/min, N/h or off")
+	proxies := fs.String("trusted-proxy", "", "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client; otherwise the header is ignored")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -70,6 +73,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		logger = slog.New(slog.NewJSONHandler(e.stderr, nil))
 	default:
 		return usageError("--log-format: want text or json, got %q", *logFormat)
+	}
+	sopts := httpapi.ServerOptions{Logger: logger}
+	if sopts.SignUpRate, err = httpapi.ParseRate(*signUpRate); err != nil {
+		return usageError("--signup-rate: %v", err)
+	}
+	if sopts.SignUpRateTotal, err = httpapi.ParseRate(*signUpTotal); err != nil {
+		return usageError("--signup-rate-total: %v", err)
+	}
+	if *proxies != "" {
+		if sopts.TrustedProxies, err = httpapi.ParseTrustedProxies(*proxies); err != nil {
+			return usageError("--trusted-proxy: %v", err)
+		}
 	}
 	clock := verifier.Clock(e.now)
 	if *frozen != "" {
@@ -108,8 +123,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
+	sopts.ManagementKey, sopts.Clock, sopts.Flows = mgmtKey, clock, engine
 	srv := &http.Server{
-		Handler:           httpapi.NewServer(l, httpapi.ServerOptions{ManagementKey: mgmtKey, Logger: logger, Clock: clock, Flows: engine}),
+		Handler:           httpapi.NewServer(l, sopts),
 		ReadHeaderTimeout: serveReadHeaderTimeout,
 		ReadTimeout:       serveReadTimeout,
 		WriteTimeout:      serveWriteTimeout,
@@ -130,6 +146,24 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	logger.Info("serving", "url", url, "project_id", l.ProjectID(), "db", info.db, "seed_key", info.seedKeySource,
 		"management_key", mgmtSource, "flows", len(flows.List()))
+
+	// Abandoned sign-ups and updates are deleted every minute, a bounded batch at a time
+	// (several instances on one database share the work).
+	purge := time.NewTicker(verifier.DefaultPurgeEvery)
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	purged := make(chan struct{})
+	go func() {
+		defer close(purged)
+		l.RunPurge(purgeCtx, purge.C, func(p verifier.Purged, err error) {
+			switch {
+			case err != nil && purgeCtx.Err() == nil:
+				logger.Error("purge of abandoned enrolments", "error", err)
+			case p != (verifier.Purged{}):
+				logger.Info("purged abandoned enrolments", "pending_seeds", p.Seeds, "users", p.Users)
+			}
+		})
+	}()
+	defer func() { purge.Stop(); stopPurge(); <-purged }() // before the database closes
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -156,10 +156,38 @@ func TestServeCommandKeyFromEnvAndFlags(t *testing.T) {
 		{[]string{"serve", "--frozen-clock", "yesterday"}, "--frozen-clock"},
 		{[]string{"serve", "--log-format", "xml"}, "--log-format"},
 		{[]string{"serve", "extra"}, "no arguments"},
+		{[]string{"serve", "--signup-rate", "lots"}, "--signup-rate"},
+		{[]string{"serve", "--signup-rate-total", "0/min"}, "--signup-rate-total"},
+		{[]string{"serve", "--trusted-proxy", "the-proxy"}, "--trusted-proxy"},
 	} {
 		code, _, errs := o.run(tc.args...)
 		if code == 0 || !strings.Contains(errs, tc.want) {
 			t.Errorf("%v: exit %d %q, want failure with %q", tc.args, code, errs, tc.want)
+		}
+	}
+}
+
+// TestServeSignUpRateFlag: --signup-rate reaches the server: the sign-up past it
+// answers 429 E130429 with Retry-After, in Descope's error shape.
+func TestServeSignUpRateFlag(t *testing.T) {
+	o := newOtpairRun(t)
+	url, pid, _, _, stop := startServe(t, o, "--db", ":memory:", "--frozen-clock", "2026-11-25T02:00:10Z", "--signup-rate", "2/h")
+	defer stop()
+	for i := range 3 {
+		req, _ := http.NewRequest("POST", url+"/v1/auth/totp/signup", strings.NewReader(`{"loginId":"rate`+string(rune('a'+i))+`"}`))
+		req.Header.Set("Authorization", "Bearer "+pid)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case i < 2 && resp.StatusCode != 200:
+			t.Fatalf("sign-up %d: %d %s", i, resp.StatusCode, body)
+		case i == 2 && (resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "1800" || !strings.Contains(string(body), `"errorCode":"E130429"`)):
+			t.Fatalf("the third sign-up at 2/h: %d Retry-After %q %s; want 429 E130429, Retry-After 1800", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 		}
 	}
 }

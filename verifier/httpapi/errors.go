@@ -18,6 +18,7 @@ const (
 	CodeUserExists      = "E062107"
 	CodeUnknownUser     = "E062108"
 	CodeMgmtUnknownUser = "E112102"
+	CodeRateLimited     = "E130429" // Descope's rate limit, with Retry-After (the sign-up limit)
 )
 
 // CodeInternal is otpair's code for a failure that is not the caller's (storage,

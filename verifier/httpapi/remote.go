@@ -363,7 +363,9 @@ func (e *APIError) Error() string {
 func (e *APIError) Unwrap() error { return e.sentinel }
 
 // apiError turns an error answer into an error that wraps the matching sentinel; 429
-// becomes a *LockedError whose Until comes from Retry-After.
+// becomes a *LockedError whose Until comes from Retry-After, except a rate limit
+// (E130429, the sign-up limit), which is no lockout: it stays an *APIError whose
+// message says when to retry.
 func (r *Remote) apiError(resp *http.Response, data []byte) error {
 	var body errorResponse
 	if err := json.Unmarshal(data, &body); err != nil || body.ErrorCode == "" {
@@ -373,6 +375,10 @@ func (r *Remote) apiError(resp *http.Response, data []byte) error {
 		Description: truncate(body.ErrorDescription, 256), Message: truncate(body.ErrorMessage, 512)}
 	text := strings.ToLower(body.ErrorDescription + " " + body.ErrorMessage)
 	switch {
+	case body.ErrorCode == CodeRateLimited:
+		if !strings.Contains(e.Message, "retry in") {
+			e.Message += fmt.Sprintf(" (retry in %d s)", retryAfter(resp.Header.Get("Retry-After"), body.RetryAfter))
+		}
 	case resp.StatusCode == http.StatusTooManyRequests || body.ErrorCode == CodeTooManyAttempts:
 		secs := retryAfter(resp.Header.Get("Retry-After"), body.RetryAfter)
 		return &remoteLocked{LockedError: verifier.LockedError{Until: r.now().Add(time.Duration(secs) * time.Second)}, api: e}

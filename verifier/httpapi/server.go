@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -37,12 +38,21 @@ type ServerOptions struct {
 	Logger *slog.Logger
 	// MaxBody caps request bodies (DefaultMaxBody when zero); larger ones get 413.
 	MaxBody int64
-	// Clock gives Retry-After and cookie lifetimes their "now"; time.Now when nil.
-	// It should be the backend's clock.
+	// Clock gives Retry-After, cookie lifetimes and the sign-up rate limit their "now";
+	// time.Now when nil. It should be the backend's clock.
 	Clock verifier.Clock
 	// Flows serves Descope's flow API (/v1/flow/start, /v1/flow/next) and the flow
 	// management calls. Nil: those paths answer 404.
 	Flows *flow.Engine
+	// SignUpRate limits sign-ups per client address (an IPv4 address, an IPv6 /64)
+	// and SignUpRateTotal those of all clients together; refused ones answer 429
+	// E130429 with Retry-After. Zero means DefaultSignUpRate and
+	// DefaultSignUpRateTotal, NoLimit none.
+	SignUpRate, SignUpRateTotal Rate
+	// TrustedProxies are the reverse proxies in front of the server: for a request
+	// from one of them the client is read from X-Forwarded-For. Empty: the header is
+	// ignored and the client is the TCP peer.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves a Backend with the Descope-compatible API of shared/API.md. It is an
@@ -58,6 +68,7 @@ type Server struct {
 	mux     *http.ServeMux
 	methods map[string][]string // path -> methods, to answer 405 in JSON
 	flows   *flow.Engine
+	signUps *signUpLimiter
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -84,6 +95,7 @@ func NewServer(b verifier.Backend, opts ServerOptions) *Server {
 	s := &Server{
 		b: b, pid: b.ProjectID(), log: opts.Logger, maxBody: opts.MaxBody, now: opts.Clock,
 		mux: http.NewServeMux(), methods: map[string][]string{}, flows: opts.Flows,
+		signUps: newSignUpLimiter(opts.SignUpRate, opts.SignUpRateTotal, opts.TrustedProxies),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -237,11 +249,17 @@ func badToken(msg string) error {
 }
 
 func (s *Server) signUp(r *http.Request, _ call) (any, error) {
+	if err := s.signUps.allow(r, s.now()); err != nil { // before reading the body: refusing is cheap
+		return nil, err
+	}
 	var req signUpRequest
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
 	}
 	if err := required("loginId", req.LoginID); err != nil {
+		return nil, err
+	}
+	if err := req.check(); err != nil {
 		return nil, err
 	}
 	e, err := s.b.SignUp(r.Context(), req.LoginID, req.User.info())
@@ -279,7 +297,7 @@ func (s *Server) verify(r *http.Request, c call) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			if u.LoginID != req.LoginID {
+			if verifier.LoginKey(u.LoginID) != verifier.LoginKey(req.LoginID) {
 				return nil, badToken("the refresh token belongs to another user")
 			}
 		}
@@ -420,6 +438,9 @@ func (s *Server) createUser(r *http.Request, _ call) (any, error) {
 	}
 	if name := req.unsupported(); name != "" {
 		return nil, apiErr(http.StatusBadRequest, CodeInvalidRequest, verifier.ErrBadRequest.Error(), "otpair cannot import a "+name+"; create the user, then enrol TOTP")
+	}
+	if err := req.check(); err != nil {
+		return nil, err
 	}
 	u, err := s.b.CreateUser(r.Context(), req.LoginID, req.info())
 	if err != nil {

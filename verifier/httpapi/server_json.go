@@ -23,6 +23,7 @@ type apiError struct {
 	code        string
 	description string
 	message     string
+	retryAfter  int64 // seconds, sent as Retry-After when set
 }
 
 // Error implements error.
@@ -149,6 +150,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error, m
 	var ae *apiError
 	if errors.As(err, &ae) {
 		status, body.ErrorCode, body.ErrorDescription, body.ErrorMessage = ae.status, ae.code, ae.description, ae.message
+		if ae.retryAfter > 0 {
+			body.RetryAfter = ae.retryAfter
+			w.Header().Set("Retry-After", strconv.FormatInt(ae.retryAfter, 10))
+		}
 	} else {
 		status, body.ErrorCode = StatusAndCode(err, management)
 		body.ErrorDescription = describe(err)
