@@ -32,8 +32,9 @@ func init() {
 const managementKeyFile = "management.key"
 
 // Timeouts of otpair serve's http.Server: generous for people, short enough that idle
-// or slow clients cannot hold connections forever.
-const (
+// or slow clients cannot hold connections forever. (Variables so that a test can
+// shorten them; nothing else changes them.)
+var (
 	serveReadHeaderTimeout = 5 * time.Second
 	serveReadTimeout       = 15 * time.Second
 	serveWriteTimeout      = 30 * time.Second

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -188,6 +190,45 @@ func TestServeSignUpRateFlag(t *testing.T) {
 			t.Fatalf("sign-up %d: %d %s", i, resp.StatusCode, body)
 		case i == 2 && (resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "1800" || !strings.Contains(string(body), `"errorCode":"E130429"`)):
 			t.Fatalf("the third sign-up at 2/h: %d Retry-After %q %s; want 429 E130429, Retry-After 1800", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+	}
+}
+
+// TestServeDropsSlowClients: clients that send their headers or their body slower
+// than the server's timeouts are disconnected, and 60 of them at once do not keep a
+// normal request from being answered. Real sockets and net/http's own timers, with
+// the timeouts shortened for the test.
+func TestServeDropsSlowClients(t *testing.T) {
+	defer func(h, r time.Duration) { serveReadHeaderTimeout, serveReadTimeout = h, r }(serveReadHeaderTimeout, serveReadTimeout)
+	serveReadHeaderTimeout, serveReadTimeout = 300*time.Millisecond, 600*time.Millisecond
+	o := newOtpairRun(t)
+	url, pid, _, _, stop := startServe(t, o, "--db", ":memory:")
+	defer stop()
+	host := strings.TrimPrefix(url, "http://")
+	var conns []net.Conn
+	for i := range 60 {
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if i < 50 { // headers that never end
+			fmt.Fprintf(c, "POST /v1/auth/totp/verify HTTP/1.1\r\nHost: x\r\n")
+		} else { // a body that never ends
+			fmt.Fprintf(c, "POST /v1/auth/totp/verify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+				"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"loginId\":", pid)
+		}
+		conns = append(conns, c)
+	}
+	resp, err := http.Get(url + "/v2/keys/" + pid)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("a normal request beside 60 slow clients: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	for i, c := range conns {
+		c.SetReadDeadline(time.Now().Add(15 * time.Second)) // far past the timeouts: a bound, not a wait
+		if _, err := io.ReadAll(c); err != nil {
+			t.Fatalf("slow client %d was not disconnected: %v", i, err)
 		}
 	}
 }

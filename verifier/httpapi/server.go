@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"path"
 	"strings"
 	"time"
 
@@ -149,7 +150,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.logRequest(r, rec, time.Since(start))
 	}()
+	if uncleanPath(r.URL.Path) {
+		// The mux would answer a bodiless 307 to the cleaned path; no SDK sends such a
+		// path, and every answer here is JSON.
+		s.writeError(rec, r, apiErr(http.StatusNotFound, CodeBadRequest, "not found", "no such API call"), false)
+		return
+	}
 	s.mux.ServeHTTP(rec, r)
+}
+
+// uncleanPath reports whether p has dot segments or doubled slashes (path.Clean would
+// change it, apart from a trailing slash, which matches no route anyway).
+func uncleanPath(p string) bool {
+	return strings.Contains(p, "//") || strings.Contains(p, "/.") && path.Clean(p) != strings.TrimSuffix(p, "/")
 }
 
 // route registers h for pattern ("METHOD /path") behind the access check.
