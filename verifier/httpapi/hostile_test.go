@@ -183,3 +183,36 @@ func TestServerPathTricks(t *testing.T) {
 		t.Errorf("path tricks reached the backend: %v", calls)
 	}
 }
+
+// TestServerStepUpChecksTheTokensUser: a step-up (or MFA) sign-in must come with the
+// refresh token of the user it names: another user's valid token is 401 E011004,
+// before the code is looked at; the user's own token with the login id in another
+// case is that user.
+func TestServerStepUpChecksTheTokensUser(t *testing.T) {
+	s := newLocalServer(t, verifier.LocalOptions{})
+	r := s.remote(t)
+	ctx := context.Background()
+	enrol := func(login string) (verifier.Enrollment, verifier.Session) {
+		e, err := r.SignUp(ctx, login, verifier.UserInfo{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess, err := r.SignIn(ctx, login, enrolCode(t, e, s.clock.Now(), -1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, sess
+	}
+	ea, alice := enrol("Alice@Example.com")
+	eb, _ := enrol("bob@example.com")
+	verify := s.url + "/v1/auth/totp/verify"
+	withAlice := "Bearer " + testPID + ":" + alice.RefreshJWT
+	send(t, "POST", verify, withAlice, jsonCT,
+		`{"loginId":"bob@example.com","code":"`+enrolCode(t, eb, s.clock.Now(), 0)+`","loginOptions":{"stepup":true}}`).wantError(t, 401, CodeBadToken)
+	// Alice's own token, her login id in lower case: the same user, signed in again.
+	a := send(t, "POST", verify, withAlice, jsonCT,
+		`{"loginId":"alice@example.com","code":"`+enrolCode(t, ea, s.clock.Now(), 0)+`","loginOptions":{"mfa":true}}`)
+	if a.status != 200 {
+		t.Fatalf("alice stepping up as alice@example.com: %d %s; want 200", a.status, a.raw)
+	}
+}
