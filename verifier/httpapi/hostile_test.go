@@ -16,6 +16,21 @@ import (
 	"github.com/otpair/otpair/verifier"
 )
 
+// enrolOver signs login up through r and confirms it with the code of step offset
+// from the server's clock, returning the enrolment and the session.
+func enrolOver(t *testing.T, s *localServer, r *Remote, login string, step int) (verifier.Enrollment, verifier.Session) {
+	t.Helper()
+	e, err := r.SignUp(context.Background(), login, verifier.UserInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := r.SignIn(context.Background(), login, enrolCode(t, e, s.clock.Now(), step))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, sess
+}
+
 // TestServerCodeVariants: twelve spellings of a code over HTTP. The separators people
 // type (spaces, a tab, dashes) are dropped; anything else that is not the code itself
 // (other digits that look the same, a digit more or less, invisible characters, a
@@ -23,15 +38,7 @@ import (
 // E011002 and no attempt.
 func TestServerCodeVariants(t *testing.T) {
 	s := newLocalServer(t, verifier.LocalOptions{MaxAttempts: 1 << 20})
-	r := s.remote(t)
-	ctx := context.Background()
-	e, err := r.SignUp(ctx, "vera", verifier.UserInfo{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.SignIn(ctx, "vera", enrolCode(t, e, s.clock.Now(), -1)); err != nil {
-		t.Fatal(err)
-	}
+	e, _ := enrolOver(t, s, s.remote(t), "vera", -1)
 	code := enrolCode(t, e, s.clock.Now(), 0)
 	fullwidth := strings.Map(func(r rune) rune { return r - '0' + '\uff10' }, code)
 	arabic := strings.Map(func(r rune) rune { return r - '0' + '\u0660' }, code)
@@ -53,7 +60,7 @@ func TestServerCodeVariants(t *testing.T) {
 		send(t, "POST", verify, "Bearer "+testPID, jsonCT, `{"loginId":"vera","code":`+string(quoted)+`}`).wantError(t, 401, CodeWrongCode)
 	}
 	send(t, "POST", verify, "Bearer "+testPID, jsonCT, `{"loginId":"vera","code":""}`).wantError(t, 400, CodeMissingArgument)
-	u, err := s.local.LoadUser(ctx, "vera")
+	u, err := s.local.LoadUser(context.Background(), "vera")
 	if err != nil || u.LockedUntil != (time.Time{}) {
 		t.Fatalf("vera after the variants: %+v, %v", u, err)
 	}
@@ -74,14 +81,8 @@ func TestServerReplayAcrossSteps(t *testing.T) {
 	s := newLocalServer(t, verifier.LocalOptions{})
 	r := s.remote(t)
 	ctx := context.Background()
-	e, err := r.SignUp(ctx, "rita", verifier.UserInfo{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := s.clock.Now()
-	if _, err := r.SignIn(ctx, "rita", enrolCode(t, e, now, -1)); err != nil { // confirms with step -1
-		t.Fatal(err)
-	}
+	e, _ := enrolOver(t, s, r, "rita", -1)                                    // confirmed with step -1
 	if _, err := r.SignIn(ctx, "rita", enrolCode(t, e, now, 1)); err != nil { // a clock ahead: step +1
 		t.Fatal(err)
 	}
@@ -109,14 +110,7 @@ func TestServerReplayAcrossSteps(t *testing.T) {
 func TestServerWrongCodesAtTheLockoutEdge(t *testing.T) {
 	s := newLocalServer(t, verifier.LocalOptions{})
 	r := s.remote(t)
-	ctx := context.Background()
-	e, err := r.SignUp(ctx, "edgar", verifier.UserInfo{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.SignIn(ctx, "edgar", enrolCode(t, e, s.clock.Now(), 0)); err != nil {
-		t.Fatal(err)
-	}
+	e, _ := enrolOver(t, s, r, "edgar", 0)
 	wrong := "000000"
 	for _, k := range []int{-1, 0, 1} {
 		if enrolCode(t, e, s.clock.Now(), k) == wrong {
@@ -124,7 +118,7 @@ func TestServerWrongCodesAtTheLockoutEdge(t *testing.T) {
 		}
 	}
 	for range verifier.DefaultMaxAttempts - 1 {
-		if _, err := r.SignIn(ctx, "edgar", wrong); !isWrongCode(err) {
+		if _, err := r.SignIn(context.Background(), "edgar", wrong); !isWrongCode(err) {
 			t.Fatalf("a wrong code: %v", err)
 		}
 	}
@@ -191,20 +185,8 @@ func TestServerPathTricks(t *testing.T) {
 func TestServerStepUpChecksTheTokensUser(t *testing.T) {
 	s := newLocalServer(t, verifier.LocalOptions{})
 	r := s.remote(t)
-	ctx := context.Background()
-	enrol := func(login string) (verifier.Enrollment, verifier.Session) {
-		e, err := r.SignUp(ctx, login, verifier.UserInfo{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sess, err := r.SignIn(ctx, login, enrolCode(t, e, s.clock.Now(), -1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e, sess
-	}
-	ea, alice := enrol("Alice@Example.com")
-	eb, _ := enrol("bob@example.com")
+	ea, alice := enrolOver(t, s, r, "Alice@Example.com", -1)
+	eb, _ := enrolOver(t, s, r, "bob@example.com", -1)
 	verify := s.url + "/v1/auth/totp/verify"
 	withAlice := "Bearer " + testPID + ":" + alice.RefreshJWT
 	send(t, "POST", verify, withAlice, jsonCT,

@@ -10,15 +10,6 @@ import (
 	"github.com/otpair/otpair/verifier/internal/storesql"
 )
 
-// migrationLoginKeysAndPurge is migration 4 (postgresMigrations), the same as
-// SQLite's: the login key column with its unique index, and the partial indexes
-// PurgeExpired reads. No index holds a column the sign-in path writes
-// (updated_at, failed_count, locked_until, last_step), so its updates stay HOT.
-const migrationLoginKeysAndPurge = `ALTER TABLE users ADD COLUMN login_key TEXT;
-	CREATE UNIQUE INDEX users_login_key ON users (login_key);
-	CREATE INDEX users_unconfirmed ON users (created_at) WHERE active = 0;
-	CREATE INDEX seeds_pending_created ON seeds (created_at) WHERE kind = 'pending';`
-
 // userIDByLogin is the id of the user a login id names, $1 its verifier.LoginKey and
 // $2 the id itself: an unkeyed row spelled exactly so first, else the row holding the
 // key (as in SQLite).

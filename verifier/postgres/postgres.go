@@ -157,7 +157,7 @@ var postgresMigrations = []string{
 	);
 	CREATE INDEX flow_executions_expires ON flow_executions (expires_at);`,
 	// 4: login keys and the purge's indexes, as in SQLite.
-	migrationLoginKeysAndPurge,
+	storesql.MigrationLoginKeysAndPurge,
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one database

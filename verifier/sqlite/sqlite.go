@@ -212,7 +212,7 @@ var sqliteMigrations = []string{
 	// 4: login ids are matched by verifier.LoginKey, computed in Go (fillLoginKeys
 	// gives existing rows theirs), and the purge of abandoned enrolments finds its
 	// rows by index. Neither index holds a column the sign-in path writes.
-	migrationLoginKeysAndPurge,
+	storesql.MigrationLoginKeysAndPurge,
 }
 
 // migrateRetryingBusy runs migrate, trying again for a few seconds while another

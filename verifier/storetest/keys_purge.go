@@ -209,6 +209,22 @@ func testConcurrentPurge(t *testing.T, openPair func(t *testing.T) (a, b verifie
 	}
 }
 
+// abandonedSignUps creates n users of a round whose sign-up (a pending seed named
+// prefix+id) expired before purgeCutoff, and returns their ids.
+func abandonedSignUps(t *testing.T, s verifier.Store, round, n int, prefix string) []string {
+	t.Helper()
+	old := purgeCutoff.Add(-time.Minute)
+	ids := make([]string, n)
+	for i := range n {
+		ids[i] = fmt.Sprintf("U%d-%02d", round, i)
+		mustCreate(t, s, userAt(ids[i], "user"+ids[i], false, old))
+		if err := s.PutPendingSeed(ctx(t), ids[i], seedAt(prefix+ids[i], old)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ids
+}
+
 // testPurgeRacesSignUp: abandoned sign-ups are purged on one handle while, on the
 // other, half of them sign up again (a new pending seed). Each user that signed up
 // again keeps its row and its new seed (or, where the purge deleted the user first,
@@ -216,17 +232,9 @@ func testConcurrentPurge(t *testing.T, openPair func(t *testing.T) (a, b verifie
 // the others are gone.
 func testPurgeRacesSignUp(t *testing.T, openPair func(t *testing.T) (a, b verifier.Store)) {
 	a, b := openPair(t)
-	old := purgeCutoff.Add(-time.Minute)
 	for round := range 4 {
 		const n = 30
-		ids := make([]string, n)
-		for i := range n {
-			ids[i] = fmt.Sprintf("U%d-%02d", round, i)
-			mustCreate(t, a, userAt(ids[i], "user"+ids[i], false, old))
-			if err := a.PutPendingSeed(ctx(t), ids[i], seedAt("old"+ids[i], old)); err != nil {
-				t.Fatal(err)
-			}
-		}
+		ids := abandonedSignUps(t, a, round, n, "old")
 		unknown := make([]bool, n)
 		parallel(t, n/2+2, func(i int) (bool, error) {
 			if i >= n/2 { // two purgers
@@ -270,17 +278,9 @@ func testPurgeRacesSignUp(t *testing.T, openPair func(t *testing.T) (a, b verifi
 // purge took first is not promoted.
 func testPurgeRacesConfirm(t *testing.T, openPair func(t *testing.T) (a, b verifier.Store)) {
 	a, b := openPair(t)
-	old := purgeCutoff.Add(-time.Minute)
 	for round := range 4 {
 		const n = 30
-		ids := make([]string, n)
-		for i := range n {
-			ids[i] = fmt.Sprintf("U%d-%02d", round, i)
-			mustCreate(t, a, userAt(ids[i], "user"+ids[i], false, old))
-			if err := a.PutPendingSeed(ctx(t), ids[i], seedAt("s"+ids[i], old)); err != nil {
-				t.Fatal(err)
-			}
-		}
+		ids := abandonedSignUps(t, a, round, n, "s")
 		promoted := make([]bool, n)
 		parallel(t, n+2, func(i int) (bool, error) {
 			if i >= n {

@@ -152,6 +152,17 @@ func NullStep(step int64) any {
 	return step
 }
 
+// MigrationLoginKeysAndPurge is migration 4 of both stores, the same SQL for SQLite and
+// PostgreSQL: the login key column (verifier.LoginKey, computed in Go: see
+// BackfillLoginKeys) with its unique index, and the partial indexes the purge of
+// abandoned enrolments reads. No index holds a column the sign-in path writes
+// (updated_at, failed_count, locked_until, last_step), so those updates touch no index
+// (and stay HOT in PostgreSQL). Self-contained, so it can take another number.
+const MigrationLoginKeysAndPurge = `ALTER TABLE users ADD COLUMN login_key TEXT;
+	CREATE UNIQUE INDEX users_login_key ON users (login_key);
+	CREATE INDEX users_unconfirmed ON users (created_at) WHERE active = 0;
+	CREATE INDEX seeds_pending_created ON seeds (created_at) WHERE kind = 'pending';`
+
 // UnkeyedUser is a users row without a login key: written before login keys existed
 // (or by an older otpair sharing the database), or one whose key another user holds.
 type UnkeyedUser struct{ ID, LoginID string }
