@@ -743,7 +743,8 @@ func (l *Local) user(r UserRecord, now time.Time) User {
 
 func newUserID() string { return "U" + rand.Text() }
 
-// checkID rejects an empty, oversized or control-character login or project id.
+// checkID rejects an empty, oversized or control-character project id (login ids have
+// NormalizeLoginID and lookupLoginID).
 func checkID(what, s string) error {
 	if s == "" {
 		return fmt.Errorf("%w: %s", ErrMissingArgument, what)

@@ -219,3 +219,21 @@ func TestLookAlikeLoginIDs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoginID is the CPU a sign-in's login id now costs before any database
+// work: lookupLoginID on every sign-in, LoginKey in the store on a cache miss.
+// ASCII ids (nearly all) take the fast path and allocate nothing.
+func BenchmarkLoginID(b *testing.B) {
+	for _, id := range []string{"alice@example.com", "Alice@Example.com", "jose\u0301@example.com"} {
+		b.Run(strings.ToValidUTF8(id, "?"), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				n, err := lookupLoginID(id)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = LoginKey(n)
+			}
+		})
+	}
+}
