@@ -52,8 +52,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
 	frozen := fs.String("frozen-clock", "", "TESTING ONLY: stop the verifier's clock at TIME (RFC 3339 or unix seconds)")
 	flowsDir := fs.String("flows", "", "a folder of flow files (*.yaml, *.yml, *.json) served beside the built-in flows; checked at start")
-	signUpRate := fs.String("signup-rate", httpapi.DefaultSignUpRate.String(), "sign-ups per client address (IPv4, or IPv6 /64): N/min, N/h, N/30s or off; more answer 429")
-	signUpTotal := fs.String("signup-rate-total", httpapi.DefaultSignUpRateTotal.String(), "sign-ups from all clients together: N/min, N/h or off")
+	signUpRate := fs.String("signup-rate", httpapi.DefaultSignUpRate.String(), "sign-ups (and, separately, flow starts) per client address (IPv4, or IPv6 /64): N/min, N/h, N/30s or off; more answer 429")
+	signUpTotal := fs.String("signup-rate-total", httpapi.DefaultSignUpRateTotal.String(), "sign-ups (and flow starts) from all clients together: N/min, N/h or off")
 	proxies := fs.String("trusted-proxy", "", "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client; otherwise the header is ignored")
 	pos, err := parseFlags(fs, args)
 	if err != nil {

@@ -294,7 +294,7 @@ func TestParseTrustedProxies(t *testing.T) {
 // TestSignUpLimiterMemoryBounded: however many client addresses sign up, the
 // limiter keeps at most maxTrackedClients buckets.
 func TestSignUpLimiterMemoryBounded(t *testing.T) {
-	l := newSignUpLimiter(Rate{N: 1, Per: time.Hour}, NoLimit, nil)
+	l := newSignUpLimiter("sign-ups", Rate{N: 1, Per: time.Hour}, NoLimit, nil)
 	r := httptest.NewRequest("POST", "/", nil)
 	for i := range maxTrackedClients + 5000 {
 		r.RemoteAddr = netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 1).String()
@@ -304,5 +304,32 @@ func TestSignUpLimiterMemoryBounded(t *testing.T) {
 	}
 	if n := len(l.clients); n > maxTrackedClients {
 		t.Fatalf("%d buckets kept, want at most %d", n, maxTrackedClients)
+	}
+}
+
+// TestFlowStartRateLimit: /v1/flow/start also stores something on the project id alone
+// (an execution; sign-up-or-in signs the login id up), so it has buckets of its own at
+// the sign-up rates: the eleventh start from one address in a minute is 429 E130429,
+// while sign-ups from that address are still allowed; a minute later it starts again.
+func TestFlowStartRateLimit(t *testing.T) {
+	url, clock := flowServer(t)
+	pid := "Bearer " + testPID
+	start := func(i int) (int, map[string]any) {
+		return post(t, url+"/v1/flow/start", pid, map[string]any{"flowId": "sign-up-or-in-totp",
+			"input": map[string]any{"loginId": fmt.Sprintf("flow%d@example.com", i)}})
+	}
+	for i := range 10 {
+		if st, body := start(i); st != 200 {
+			t.Fatalf("flow start %d: %d %v", i, st, body)
+		}
+	}
+	st, body := start(10)
+	if st != 429 || body["errorCode"] != CodeRateLimited || !strings.Contains(fmt.Sprint(body["errorMessage"]), "too many flow starts from this address") {
+		t.Fatalf("the eleventh flow start: %d %v; want 429 E130429", st, body)
+	}
+	send(t, "POST", url+"/v1/auth/totp/signup", pid, jsonCT, `{"loginId":"direct@example.com"}`).wantOK(t)
+	clock.Add(time.Minute)
+	if st, body := start(11); st != 200 {
+		t.Fatalf("a flow start a minute later: %d %v", st, body)
 	}
 }

@@ -86,7 +86,11 @@ func (r Rate) limiter() *rate.Limiter {
 const maxTrackedClients = 1 << 16
 
 // signUpLimiter is the sign-up rate limit: a bucket per client address and one for all.
+// The server keeps one for sign-ups and one, with the same rates, for flow starts
+// (each stores an execution, and sign-up-or-in signs up): what names the calls in the
+// answer.
 type signUpLimiter struct {
+	what             string // "sign-ups", "flow starts"
 	perClient, total Rate
 	trusted          []netip.Prefix
 
@@ -96,26 +100,26 @@ type signUpLimiter struct {
 	lastSweep time.Time
 }
 
-func newSignUpLimiter(perClient, total Rate, trusted []netip.Prefix) *signUpLimiter {
+func newSignUpLimiter(what string, perClient, total Rate, trusted []netip.Prefix) *signUpLimiter {
 	if perClient == (Rate{}) {
 		perClient = DefaultSignUpRate
 	}
 	if total == (Rate{}) {
 		total = DefaultSignUpRateTotal
 	}
-	l := &signUpLimiter{perClient: perClient, total: total, trusted: trusted, clients: map[netip.Prefix]*rate.Limiter{}}
+	l := &signUpLimiter{what: what, perClient: perClient, total: total, trusted: trusted, clients: map[netip.Prefix]*rate.Limiter{}}
 	if !total.Off() {
 		l.all = total.limiter()
 	}
 	return l
 }
 
-// errRateLimited is what a refused sign-up answers: 429, Descope's rate-limit code, and
+// errRateLimited is what a refused call answers: 429, Descope's rate-limit code, and
 // Retry-After.
-func errRateLimited(scope string, wait time.Duration) *apiError {
+func (l *signUpLimiter) errRateLimited(scope string, wait time.Duration) *apiError {
 	secs := max(int64(math.Ceil(wait.Seconds())), 1)
 	e := apiErr(http.StatusTooManyRequests, CodeRateLimited, "too many requests",
-		fmt.Sprintf("too many sign-ups %s; retry in %d s", scope, secs))
+		fmt.Sprintf("too many %s %s; retry in %d s", l.what, scope, secs))
 	e.retryAfter = secs
 	return e
 }
@@ -137,7 +141,7 @@ func (l *signUpLimiter) allow(r *http.Request, now time.Time) error {
 		mine = lim.ReserveN(now, 1)
 		if wait := mine.DelayFrom(now); !mine.OK() || wait > 0 {
 			mine.CancelAt(now)
-			return errRateLimited("from this address", wait)
+			return l.errRateLimited("from this address", wait)
 		}
 	}
 	if l.all != nil {
@@ -147,7 +151,7 @@ func (l *signUpLimiter) allow(r *http.Request, now time.Time) error {
 			if mine != nil {
 				mine.CancelAt(now)
 			}
-			return errRateLimited("on this server", wait)
+			return l.errRateLimited("on this server", wait)
 		}
 	}
 	return nil

@@ -47,8 +47,9 @@ type ServerOptions struct {
 	Flows *flow.Engine
 	// SignUpRate limits sign-ups per client address (an IPv4 address, an IPv6 /64)
 	// and SignUpRateTotal those of all clients together; refused ones answer 429
-	// E130429 with Retry-After. Zero means DefaultSignUpRate and
-	// DefaultSignUpRateTotal, NoLimit none.
+	// E130429 with Retry-After. Flow starts, which also store something on the project
+	// id alone, have buckets of their own at the same rates. Zero means
+	// DefaultSignUpRate and DefaultSignUpRateTotal, NoLimit none.
 	SignUpRate, SignUpRateTotal Rate
 	// TrustedProxies are the reverse proxies in front of the server: for a request
 	// from one of them the client is read from X-Forwarded-For. Empty: the header is
@@ -59,17 +60,18 @@ type ServerOptions struct {
 // Server serves a Backend with the Descope-compatible API of shared/API.md. It is an
 // http.Handler; every response, errors included, is JSON.
 type Server struct {
-	b       verifier.Backend
-	pid     string
-	mgmtKey [sha256.Size]byte // hash of the management key, so comparing leaks no length
-	hasMgmt bool
-	log     *slog.Logger
-	maxBody int64
-	now     verifier.Clock
-	mux     *http.ServeMux
-	methods map[string][]string // path -> methods, to answer 405 in JSON
-	flows   *flow.Engine
-	signUps *signUpLimiter
+	b          verifier.Backend
+	pid        string
+	mgmtKey    [sha256.Size]byte // hash of the management key, so comparing leaks no length
+	hasMgmt    bool
+	log        *slog.Logger
+	maxBody    int64
+	now        verifier.Clock
+	mux        *http.ServeMux
+	methods    map[string][]string // path -> methods, to answer 405 in JSON
+	flows      *flow.Engine
+	signUps    *signUpLimiter
+	flowStarts *signUpLimiter
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -96,7 +98,8 @@ func NewServer(b verifier.Backend, opts ServerOptions) *Server {
 	s := &Server{
 		b: b, pid: b.ProjectID(), log: opts.Logger, maxBody: opts.MaxBody, now: opts.Clock,
 		mux: http.NewServeMux(), methods: map[string][]string{}, flows: opts.Flows,
-		signUps: newSignUpLimiter(opts.SignUpRate, opts.SignUpRateTotal, opts.TrustedProxies),
+		signUps:    newSignUpLimiter("sign-ups", opts.SignUpRate, opts.SignUpRateTotal, opts.TrustedProxies),
+		flowStarts: newSignUpLimiter("flow starts", opts.SignUpRate, opts.SignUpRateTotal, opts.TrustedProxies),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -80,6 +80,9 @@ type flowLastAuth struct {
 }
 
 func (s *Server) flowStart(r *http.Request, c call) (any, error) {
+	if err := s.flowStarts.allow(r, s.now()); err != nil { // each start stores an execution
+		return nil, err
+	}
 	var req flowStartRequest
 	if err := s.decode(r, &req); err != nil {
 		return nil, err
