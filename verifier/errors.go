@@ -40,18 +40,68 @@ type WrongCodeError struct {
 }
 
 func (e *WrongCodeError) Error() string {
-	switch {
-	case !e.LockedUntil.IsZero():
-		return fmt.Sprintf("%v (locked until %s)", ErrWrongCode, e.LockedUntil.UTC().Format(time.RFC3339))
-	case e.Left == 1:
-		return fmt.Sprintf("%v (1 attempt left)", ErrWrongCode)
-	default:
-		return fmt.Sprintf("%v (%d attempts left)", ErrWrongCode, e.Left)
-	}
+	return fmt.Sprintf("%v (%s)", ErrWrongCode, attemptsLeft(e.Left, e.LockedUntil))
 }
 
 // Unwrap makes errors.Is(err, ErrWrongCode) true.
 func (e *WrongCodeError) Unwrap() error { return ErrWrongCode }
+
+// ReuseRule is the replay rule that refused a code.
+type ReuseRule int
+
+// The replay rules. A code is one use of one seed in one step: each seed's accepted
+// steps only move forward.
+const (
+	// ReuseSameStep: this seed's code for this step was accepted already.
+	ReuseSameStep ReuseRule = iota
+	// ReuseEarlierStep: a later step of this seed was accepted already, so its older
+	// codes no longer work.
+	ReuseEarlierStep
+	// ReuseRace: another sign-in used this code, or a later one of the same seed, at
+	// the same moment, or replaced the seed.
+	ReuseRace
+)
+
+// String is the rule in words.
+func (r ReuseRule) String() string {
+	switch r {
+	case ReuseSameStep:
+		return "this seed's code for this time step was accepted already"
+	case ReuseEarlierStep:
+		return "a later code of this seed was accepted already, and older ones no longer work"
+	default:
+		return "another sign-in used this code, or a later one, first"
+	}
+}
+
+// ReusedCodeError is a right code the replay guard refused, with the rule that refused
+// it and, since the attempt was charged before the code was checked, what that cost.
+// It wraps ErrCodeReused.
+type ReusedCodeError struct {
+	Rule        ReuseRule
+	Left        int       // attempts left before the lock
+	LockedUntil time.Time // non-zero when this attempt started a lock
+}
+
+func (e *ReusedCodeError) Error() string {
+	return fmt.Sprintf("%v: %v (%s)", ErrCodeReused, e.Rule, attemptsLeft(e.Left, e.LockedUntil))
+}
+
+// Unwrap makes errors.Is(err, ErrCodeReused) true.
+func (e *ReusedCodeError) Unwrap() error { return ErrCodeReused }
+
+// attemptsLeft is what a charged attempt left: "3 attempts left", or the lock it
+// started.
+func attemptsLeft(left int, lockedUntil time.Time) string {
+	switch {
+	case !lockedUntil.IsZero():
+		return "locked until " + lockedUntil.UTC().Format(time.RFC3339)
+	case left == 1:
+		return "1 attempt left"
+	default:
+		return fmt.Sprintf("%d attempts left", left)
+	}
+}
 
 // Finer kinds of ErrBadRequest: errors.Is(err, ErrBadRequest) holds for both, and each
 // maps to its own API code.

@@ -349,7 +349,7 @@ func (l *Local) signIn(ctx context.Context, loginID, code string, x *sessionExtr
 	if e.active == nil && pending == nil { // seeds read again after the charge, or the pending one just expired
 		return Session{}, fmt.Errorf("sign in: %w", errNoLiveSeed(e))
 	}
-	m, err := l.match(rec.ID, code, now, rec.LastStep, e.active, pending)
+	m, err := l.match(rec, code, now, e.active, pending)
 	if err != nil {
 		return Session{}, fmt.Errorf("sign in: %w", err)
 	}
@@ -366,10 +366,11 @@ func (l *Local) signIn(ctx context.Context, loginID, code string, x *sessionExtr
 		return Session{}, fmt.Errorf("sign in: %w", err)
 	}
 	if !ok {
-		return Session{}, fmt.Errorf("sign in: %w", ErrCodeReused)
+		return Session{}, fmt.Errorf("sign in: %w", &ReusedCodeError{Rule: reuseRule(rec, m),
+			Left: max(l.opts.MaxAttempts-att.Count, 0), LockedUntil: att.LockedUntil})
 	}
 	rec.Active, rec.FailedAttempts, rec.LockedUntil = true, 0, time.Time{}
-	rec.LastStep, rec.StepDrift = int64(m.step), m.drift
+	rec.LastStep, rec.LastSeedID, rec.StepDrift = int64(m.step), m.seed.ID, m.drift
 	if m.seed == pending {
 		rec.HasActiveSeed, rec.HasPendingSeed = true, false
 		e.active, e.pending = e.pending, nil
@@ -382,6 +383,19 @@ func (l *Local) signIn(ctx context.Context, loginID, code string, x *sessionExtr
 	}
 	s.FirstSeen = firstSeen
 	return s, nil
+}
+
+// reuseRule names the replay rule that refused match m, from the user as this sign-in
+// read it: a step of the same seed at or after m's was accepted before, or (the read
+// says nothing was) a concurrent sign-in got there first.
+func reuseRule(rec UserRecord, m seedMatch) ReuseRule {
+	switch {
+	case rec.LastSeedID != m.seed.ID || rec.LastStep < 0 || int64(m.step) > rec.LastStep:
+		return ReuseRace
+	case int64(m.step) == rec.LastStep:
+		return ReuseSameStep
+	}
+	return ReuseEarlierStep
 }
 
 // chargeSignIn finds the user and seeds a sign-in checks and charges its attempt.

@@ -723,3 +723,50 @@ func TestTwoLocalsShareOneFile(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateConfirmedInTheSignInStep walks the README's path: sign in, update, and
+// confirm the new seed in the same step. The new seed's code is its first use, so it
+// signs in; a reuse of either seed's code is refused naming the rule, with what the
+// charged attempt left.
+func TestUpdateConfirmedInTheSignInStep(t *testing.T) {
+	e := newLTEnv(t, LocalOptions{})
+	ctx := t.Context()
+	k, s := ltEnrol(t, e, "ivy")
+	e.clock.Add(30 * time.Second)
+	now := e.clock.Now()
+	if _, err := e.l.SignIn(ctx, "ivy", ltCode(t, k, now)); err != nil {
+		t.Fatal(err)
+	}
+	enr, err := e.l.Update(ctx, "ivy", s.RefreshJWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2 := ltKey(t, enr)
+	code2 := ltCode(t, k2, now)
+	s2, err := e.l.SignIn(ctx, "ivy", code2)
+	if err != nil {
+		t.Fatalf("the new seed's first code, in the step the old seed just used: %v", err)
+	}
+	if s2.User.Pending || !s2.User.TOTP || s2.User.LastStep != k2.Step(now) || s2.User.StepDrift != 0 {
+		t.Fatalf("after the update: %+v", s2.User)
+	}
+	_, err = e.l.SignIn(ctx, "ivy", code2)
+	var re *ReusedCodeError
+	if !errors.As(err, &re) || re.Rule != ReuseSameStep || re.Left != DefaultMaxAttempts-1 {
+		t.Fatalf("the new seed's code again: %v, want ReusedCodeError same step, %d left", err, DefaultMaxAttempts-1)
+	}
+	if !strings.Contains(err.Error(), "this seed's code for this time step was accepted already") ||
+		!strings.Contains(err.Error(), "4 attempts left") {
+		t.Fatalf("the refusal does not name its rule and cost: %v", err)
+	}
+	e.clock.Add(30 * time.Second)
+	if _, err := e.l.SignIn(ctx, "ivy", ltCode(t, k2, e.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.l.SignIn(ctx, "ivy", code2)
+	if !errors.As(err, &re) || re.Rule != ReuseEarlierStep {
+		t.Fatalf("an older code of the seed: %v, want ReusedCodeError earlier step", err)
+	}
+	_, err = e.l.SignIn(ctx, "ivy", ltCode(t, k, now))
+	ltWantErr(t, "the replaced seed's code", err, ErrWrongCode)
+}

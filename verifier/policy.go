@@ -103,16 +103,21 @@ type seedMatch struct {
 	drift int
 }
 
-// match checks code against every given seed (nil ones skipped), all of them, and
-// returns the first that matched in argument order (the active seed before the
-// pending one), preferring a step after last (see matchStepAfter).
-func (l *Local) match(userID, code string, t time.Time, last int64, seeds ...*SealedSeed) (seedMatch, error) {
+// match checks code against every given seed of rec (nil ones skipped), all of them,
+// and returns the first that matched in argument order (the active seed before the
+// pending one), preferring a step after the seed's last accepted one (see
+// matchStepAfter; only the seed rec.LastSeedID names has one).
+func (l *Local) match(rec UserRecord, code string, t time.Time, seeds ...*SealedSeed) (seedMatch, error) {
 	var m seedMatch
 	for _, seed := range seeds {
 		if seed == nil {
 			continue
 		}
-		secret, err := l.seal.open(seed.Ciphertext, seed.Nonce, seed.KeyID, seedAAD(userID))
+		last := int64(-1)
+		if seed.ID == rec.LastSeedID {
+			last = rec.LastStep
+		}
+		secret, err := l.seal.open(seed.Ciphertext, seed.Nonce, seed.KeyID, seedAAD(rec.ID))
 		if err != nil {
 			return seedMatch{}, fmt.Errorf("open seed: %w", err)
 		}

@@ -69,12 +69,17 @@ type Store interface {
 	// whether they are still current without reading them again. ErrUnknownUser.
 	ChargeAttempt(ctx context.Context, userID string, now time.Time, max int, lock time.Duration) (Attempt, error)
 	// ConsumeStep is the replay guard: one statement that records step (and drift) as
-	// the user's last accepted step only if no step at or after it was accepted and
-	// seedID is still the active seed; it then also clears the failed attempts and any
-	// lock. It reports whether this call won.
+	// the last accepted step of seed seedID only if no step of that seed at or after it
+	// was accepted and seedID is still the active seed; it then also clears the failed
+	// attempts and any lock. It reports whether this call won. The guard is per seed: a
+	// code is one use of one seed in one step, so a new seed's first code is not refused
+	// for the step its predecessor used. One step per user holds it, because a seed
+	// that has been accepted once is the active one until another replaces it for good
+	// (UserRecord.LastSeedID names it).
 	ConsumeStep(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (bool, error)
 	// PromotePending is ConsumeStep for the pending seed seedID: in one transaction it
-	// applies the replay guard, makes the pending seed the active one (replacing the
+	// applies the replay guard (a pending seed has never been accepted, so only a
+	// concurrent promotion of the same seed refuses it), makes the pending seed the active one (replacing the
 	// old), marks the user active, and reports whether it won and whether the user was
 	// pending before (the first sign-in that finished an enrolment).
 	PromotePending(ctx context.Context, userID, seedID string, step uint64, drift int, now time.Time) (promoted, firstSeen bool, err error)
@@ -130,9 +135,12 @@ type UserRecord struct {
 	HasPendingSeed bool
 	FailedAttempts int
 	LockedUntil    time.Time // zero when never locked
-	// LastStep is the last accepted TOTP step, or -1 when none was accepted yet.
-	LastStep  int64
-	StepDrift int
+	// LastStep is the last accepted TOTP step, or -1 when none was accepted yet, and
+	// LastSeedID the seed it was a step of: the replay guard refuses that seed's steps
+	// up to LastStep, and nothing of any other seed.
+	LastStep   int64
+	LastSeedID string
+	StepDrift  int
 	// TokensNotBefore is when the user last logged out everywhere: refresh tokens
 	// issued before it are revoked. Zero when never.
 	TokensNotBefore time.Time

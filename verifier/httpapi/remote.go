@@ -384,6 +384,12 @@ func (r *Remote) apiError(resp *http.Response, data []byte) error {
 		return &remoteLocked{LockedError: verifier.LockedError{Until: r.now().Add(time.Duration(secs) * time.Second)}, api: e}
 	case body.ErrorCode == CodeWrongCode:
 		switch {
+		case strings.Contains(text, "already used") && body.AttemptsLeft != nil:
+			rce := &verifier.ReusedCodeError{Rule: reuseRuleIn(text), Left: *body.AttemptsLeft}
+			if body.LockedUntil > 0 {
+				rce.LockedUntil = time.Unix(body.LockedUntil, 0).UTC()
+			}
+			e.sentinel = rce
 		case strings.Contains(text, "already used"):
 			e.sentinel = verifier.ErrCodeReused
 		case strings.Contains(text, "no totp seed") || strings.Contains(text, "no seed"):
@@ -411,6 +417,17 @@ func (r *Remote) apiError(resp *http.Response, data []byte) error {
 		e.sentinel = verifier.ErrBadToken
 	}
 	return e
+}
+
+// reuseRuleIn is the replay rule an answer's text names (ReusedCodeError's words), or
+// ReuseRace when it names none (a server other than otpair).
+func reuseRuleIn(text string) verifier.ReuseRule {
+	for _, r := range []verifier.ReuseRule{verifier.ReuseSameStep, verifier.ReuseEarlierStep} {
+		if strings.Contains(text, strings.ToLower(r.String())) {
+			return r
+		}
+	}
+	return verifier.ReuseRace
 }
 
 // remoteLocked is a *LockedError that also carries the server's answer.

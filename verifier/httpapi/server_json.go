@@ -166,9 +166,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error, m
 		}
 	}
 	var wrong *verifier.WrongCodeError
-	if errors.As(err, &wrong) {
+	var reused *verifier.ReusedCodeError
+	switch {
+	case errors.As(err, &wrong):
 		left := wrong.Left
 		body.AttemptsLeft, body.LockedUntil = &left, unixOrZero(wrong.LockedUntil)
+	case errors.As(err, &reused):
+		// A reused code was charged as an attempt too: say what it cost.
+		left := reused.Left
+		body.AttemptsLeft, body.LockedUntil = &left, unixOrZero(reused.LockedUntil)
 	}
 	var locked *verifier.LockedError
 	if errors.As(err, &locked) {

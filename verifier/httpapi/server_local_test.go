@@ -142,8 +142,13 @@ func TestServerLifecycleOverHTTP(t *testing.T) {
 	if _, err := r.SignUp(ctx, "alice@example.com", verifier.UserInfo{}); !errors.Is(err, verifier.ErrUserExists) {
 		t.Errorf("sign-up of a user: %v, want ErrUserExists", err)
 	}
-	if _, err := r.SignIn(ctx, "alice@example.com", code); !errors.Is(err, verifier.ErrCodeReused) {
-		t.Errorf("reused code: %v, want ErrCodeReused", err)
+	// A reused code names the rule that refused it and what the charged attempt left,
+	// through HTTP as in process.
+	_, err = r.SignIn(ctx, "alice@example.com", code)
+	var rce *verifier.ReusedCodeError
+	if !errors.As(err, &rce) || !errors.Is(err, verifier.ErrCodeReused) || rce.Rule != verifier.ReuseSameStep ||
+		rce.Left != verifier.DefaultMaxAttempts-1 || !strings.Contains(err.Error(), verifier.ReuseSameStep.String()) {
+		t.Errorf("reused code: %v (%+v), want a *ReusedCodeError of the same-step rule with %d attempts left", err, rce, verifier.DefaultMaxAttempts-1)
 	}
 	wrong := "000000"
 	if wrong == enrolCode(t, e, s.clock.Now(), 0) || wrong == enrolCode(t, e, s.clock.Now(), 1) {

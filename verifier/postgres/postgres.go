@@ -158,6 +158,10 @@ var postgresMigrations = []string{
 	CREATE INDEX flow_executions_expires ON flow_executions (expires_at);`,
 	// 4: login keys and the purge's indexes, as in SQLite.
 	storesql.MigrationLoginKeysAndPurge,
+	// 5: the replay guard per seed, as in SQLite.
+	`ALTER TABLE users ADD COLUMN last_seed_id TEXT;
+	UPDATE users SET last_seed_id = (SELECT seed_id FROM seeds WHERE seeds.user_id = users.id AND kind = 'active')
+		WHERE last_step IS NOT NULL;`,
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one database
@@ -282,9 +286,10 @@ func scanPgUser(r storesql.Scanner, more ...any) (verifier.UserRecord, error) {
 		hasA, hasP            bool
 		created, notBefore    int64
 		lockedUntil, lastStep *int64
+		lastSeed              *string
 	)
 	dest := []any{&u.ID, &u.LoginID, &u.Name, &u.Email, &u.Phone, &active, &created, &u.FailedAttempts,
-		&lockedUntil, &lastStep, &u.StepDrift, &notBefore, &hasA, &hasP}
+		&lockedUntil, &lastStep, &lastSeed, &u.StepDrift, &notBefore, &hasA, &hasP}
 	if err := r.Scan(append(dest, more...)...); err != nil {
 		return verifier.UserRecord{}, err
 	}
@@ -296,6 +301,9 @@ func scanPgUser(r storesql.Scanner, more ...any) (verifier.UserRecord, error) {
 	u.LastStep = -1
 	if lastStep != nil {
 		u.LastStep = *lastStep
+	}
+	if lastSeed != nil {
+		u.LastSeedID = *lastSeed
 	}
 	return u, nil
 }
@@ -484,8 +492,8 @@ func (s *DB) ConsumeStep(ctx context.Context, userID, seedID string, step uint64
 	tag, err := s.pool.Exec(ctx, `WITH active AS MATERIALIZED (
 			SELECT seed_id FROM seeds WHERE user_id = $4 AND kind = 'active' FOR SHARE
 		)
-		UPDATE users SET last_step = $1, step_drift = $2, failed_count = 0, locked_until = NULL, updated_at = $3
-		WHERE id = $4 AND (last_step IS NULL OR last_step < $1)
+		UPDATE users SET last_step = $1, last_seed_id = $5, step_drift = $2, failed_count = 0, locked_until = NULL, updated_at = $3
+		WHERE id = $4 AND (last_step IS NULL OR last_seed_id IS DISTINCT FROM $5 OR last_step < $1)
 		AND EXISTS (SELECT 1 FROM active WHERE seed_id = $5)`,
 		int64(step), drift, storesql.Millis(now), userID, seedID)
 	if err != nil {
@@ -511,8 +519,8 @@ func (s *DB) PromotePending(ctx context.Context, userID, seedID string, step uin
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE users SET last_step = $1, step_drift = $2, failed_count = 0, locked_until = NULL, active = 1, updated_at = $3
-			WHERE id = $4 AND (last_step IS NULL OR last_step < $1)
+		tag, err := tx.Exec(ctx, `UPDATE users SET last_step = $1, last_seed_id = $5, step_drift = $2, failed_count = 0, locked_until = NULL, active = 1, updated_at = $3
+			WHERE id = $4 AND (last_step IS NULL OR last_seed_id IS DISTINCT FROM $5 OR last_step < $1)
 			AND EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = $4 AND kind = 'pending' AND seed_id = $5)`,
 			int64(step), drift, storesql.Millis(now), userID, seedID)
 		if err != nil || tag.RowsAffected() != 1 {

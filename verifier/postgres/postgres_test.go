@@ -63,8 +63,8 @@ func TestPostgresConcurrentFirstStart(t *testing.T) {
 		t.Fatalf("stored value %q", values[0])
 	}
 	v, err := stores[0].SchemaVersion(t.Context())
-	if err != nil || v != 4 {
-		t.Fatalf("SchemaVersion = %d, %v; want 4", v, err)
+	if err != nil || v != 5 {
+		t.Fatalf("SchemaVersion = %d, %v; want 5", v, err)
 	}
 	// A later start finds the schema current and keeps the data.
 	again, err := postgres.Open(t.Context(), dsn)

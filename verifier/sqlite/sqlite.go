@@ -213,6 +213,13 @@ var sqliteMigrations = []string{
 	// gives existing rows theirs), and the purge of abandoned enrolments finds its
 	// rows by index. Neither index holds a column the sign-in path writes.
 	storesql.MigrationLoginKeysAndPurge,
+	// 5: the replay guard per seed: last_step is a step of the seed last_seed_id, and
+	// a new seed's first code is no longer refused for the step its predecessor used.
+	// A step accepted before this migration was the active seed's (an accepted pending
+	// seed becomes the active one).
+	`ALTER TABLE users ADD COLUMN last_seed_id TEXT;
+	UPDATE users SET last_seed_id = (SELECT seed_id FROM seeds WHERE seeds.user_id = users.id AND kind = 'active')
+		WHERE last_step IS NOT NULL;`,
 }
 
 // migrateRetryingBusy runs migrate, trying again for a few seconds while another
@@ -376,9 +383,10 @@ const chargedSQL = `SELECT failed_count, locked_until,
 	FROM users WHERE id = ?1`
 
 // consumeSQL is the replay guard: ?1 the step, ?2 its drift, ?3 now, ?4 the user id, ?5
-// the active seed's id.
-const consumeSQL = `UPDATE users SET last_step = ?1, step_drift = ?2, failed_count = 0, locked_until = NULL, updated_at = ?3
-	WHERE id = ?4 AND (last_step IS NULL OR last_step < ?1)
+// the active seed's id. A step of another seed than the last accepted one is that
+// seed's first (see verifier.Store.ConsumeStep).
+const consumeSQL = `UPDATE users SET last_step = ?1, last_seed_id = ?5, step_drift = ?2, failed_count = 0, locked_until = NULL, updated_at = ?3
+	WHERE id = ?4 AND (last_step IS NULL OR last_seed_id IS NOT ?5 OR last_step < ?1)
 	AND EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = ?4 AND kind = 'active' AND seed_id = ?5)`
 
 func scanUser(r storesql.Scanner, more ...any) (verifier.UserRecord, error) {
@@ -387,9 +395,10 @@ func scanUser(r storesql.Scanner, more ...any) (verifier.UserRecord, error) {
 		active, hasA, hasP    int
 		created, notBefore    int64
 		lockedUntil, lastStep sql.NullInt64
+		lastSeed              sql.NullString
 	)
 	dest := []any{&u.ID, &u.LoginID, &u.Name, &u.Email, &u.Phone, &active, &created, &u.FailedAttempts,
-		&lockedUntil, &lastStep, &u.StepDrift, &notBefore, &hasA, &hasP}
+		&lockedUntil, &lastStep, &lastSeed, &u.StepDrift, &notBefore, &hasA, &hasP}
 	if err := r.Scan(append(dest, more...)...); err != nil {
 		return verifier.UserRecord{}, err
 	}
@@ -398,7 +407,7 @@ func scanUser(r storesql.Scanner, more ...any) (verifier.UserRecord, error) {
 	if lockedUntil.Valid {
 		u.LockedUntil = storesql.FromMillis(lockedUntil.Int64)
 	}
-	u.LastStep = -1
+	u.LastStep, u.LastSeedID = -1, lastSeed.String
 	if lastStep.Valid {
 		u.LastStep = lastStep.Int64
 	}
@@ -598,8 +607,8 @@ func (s *DB) PromotePending(ctx context.Context, userID, seedID string, step uin
 	if err != nil {
 		return false, false, fmt.Errorf("promote pending seed: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE users SET last_step = ?1, step_drift = ?2, failed_count = 0, locked_until = NULL, active = 1, updated_at = ?3
-		WHERE id = ?4 AND (last_step IS NULL OR last_step < ?1)
+	res, err := tx.ExecContext(ctx, `UPDATE users SET last_step = ?1, last_seed_id = ?5, step_drift = ?2, failed_count = 0, locked_until = NULL, active = 1, updated_at = ?3
+		WHERE id = ?4 AND (last_step IS NULL OR last_seed_id IS NOT ?5 OR last_step < ?1)
 		AND EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = ?4 AND kind = 'pending' AND seed_id = ?5)`,
 		int64(step), drift, storesql.Millis(now), userID, seedID)
 	if err != nil {

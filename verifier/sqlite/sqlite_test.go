@@ -42,8 +42,8 @@ func TestSQLiteFileIsPrivateAndMigratedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		v, err := s.SchemaVersion(t.Context())
-		if err != nil || v != 4 {
-			t.Fatalf("SchemaVersion = %d, %v; want 4", v, err)
+		if err != nil || v != 5 {
+			t.Fatalf("SchemaVersion = %d, %v; want 5", v, err)
 		}
 		if err := s.SetMeta(t.Context(), "x", []byte("y")); err != nil {
 			t.Fatal(err)

@@ -354,24 +354,45 @@ func testPromotePending(t *testing.T, s verifier.Store) {
 		t.Fatalf("first PromotePending = %v, %v, %v; want promoted and first seen", ok, first, err)
 	}
 	u := mustUser(t, s, "U1")
-	if !u.Active || !u.HasActiveSeed || u.HasPendingSeed || u.LastStep != 100 || u.StepDrift != -1 {
+	if !u.Active || !u.HasActiveSeed || u.HasPendingSeed || u.LastStep != 100 || u.LastSeedID != "s1" || u.StepDrift != -1 {
 		t.Fatalf("user after promotion = %+v", u)
 	}
-	// Update: the new seed replaces the active one once its code verifies, but not with
-	// a step at or before the last accepted one.
+	// Update: the new seed replaces the active one once its code verifies, also in the
+	// step the old seed's code was accepted in: a code is one use of one seed in one
+	// step, and this is the new seed's first.
 	if err := s.PutPendingSeed(ctx(t), "U1", seed("s2")); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _, err := s.PromotePending(ctx(t), "U1", "s2", 100, 0, t0); err != nil || ok {
-		t.Fatalf("PromotePending replaying step 100 = %v, %v; want false", ok, err)
-	}
-	ok, first, err = s.PromotePending(ctx(t), "U1", "s2", 101, 0, t0)
+	ok, first, err = s.PromotePending(ctx(t), "U1", "s2", 100, 0, t0)
 	if err != nil || !ok || first {
-		t.Fatalf("update PromotePending = %v, %v, %v; want promoted, not first seen", ok, first, err)
+		t.Fatalf("update PromotePending in the old seed's step = %v, %v, %v; want promoted, not first seen", ok, first, err)
 	}
 	a, p, err := s.Seeds(ctx(t), "U1")
 	if err != nil || a == nil || a.ID != "s2" || p != nil {
 		t.Fatalf("Seeds after update = %v, %v, %v; want active s2 only", a, p, err)
+	}
+	if u := mustUser(t, s, "U1"); u.LastStep != 100 || u.LastSeedID != "s2" {
+		t.Fatalf("after the update the last step is %d of seed %q, want 100 of s2", u.LastStep, u.LastSeedID)
+	}
+	// The new seed's step 100 is now used: the guard holds for it as for any seed.
+	for _, st := range []uint64{100, 99} {
+		if ok, err := s.ConsumeStep(ctx(t), "U1", "s2", st, 0, t0); err != nil || ok {
+			t.Fatalf("ConsumeStep(s2, step %d) after its promotion = %v, %v; want false", st, ok, err)
+		}
+	}
+	if ok, err := s.ConsumeStep(ctx(t), "U1", "s2", 101, 0, t0); err != nil || !ok {
+		t.Fatalf("ConsumeStep(s2, step 101) = %v, %v; want true", ok, err)
+	}
+	// A pending seed whose promotion lost to nothing else still cannot take a step of
+	// its own twice: once promoted, its step is spent.
+	if err := s.PutPendingSeed(ctx(t), "U1", seed("s3")); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := s.PromotePending(ctx(t), "U1", "s3", 90, 0, t0); err != nil || !ok {
+		t.Fatalf("PromotePending(s3, an earlier step than s2's last) = %v, %v; want promoted", ok, err)
+	}
+	if ok, _, err := s.PromotePending(ctx(t), "U1", "s3", 90, 0, t0); err != nil || ok {
+		t.Fatalf("PromotePending(s3) again = %v, %v; want false", ok, err)
 	}
 	if ok, _, err := s.PromotePending(ctx(t), "U404", "s2", 200, 0, t0); err != nil || ok {
 		t.Fatalf("PromotePending(no user) = %v, %v", ok, err)
@@ -564,6 +585,19 @@ func testConcurrentPromote(t *testing.T, s verifier.Store) {
 		})
 		if wins != 1 || firsts.Load() != 1 {
 			t.Fatalf("round %d: %d promotions and %d first sign-ins from 20 concurrent calls, want 1 and 1", round, wins, firsts.Load())
+		}
+		// An update confirmed in the step the active seed was just used in: the new
+		// seed's code is its first, and of 20 concurrent confirmations one wins.
+		if err := s.PutPendingSeed(ctx(t), id, seed("t"+id)); err != nil {
+			t.Fatal(err)
+		}
+		last := mustUser(t, s, id).LastStep
+		wins = parallel(t, 20, func(int) (bool, error) {
+			ok, _, err := s.PromotePending(ctx(t), id, "t"+id, uint64(last), 0, t0)
+			return ok, err
+		})
+		if wins != 1 {
+			t.Fatalf("round %d: %d of 20 concurrent update confirmations in the old seed's step won, want exactly 1", round, wins)
 		}
 	}
 }

@@ -116,7 +116,7 @@ func ScanUserWithSeeds(rows Rows, scan ScanUserFunc) (u verifier.UserRecord, act
 // order a ScanUserFunc reads them: the row, then whether the user has an active and a
 // pending seed.
 const UserColumns = `users.id, users.login_id, users.name, users.email, users.phone, users.active, users.created_at,
-	users.failed_count, users.locked_until, users.last_step, users.step_drift, users.tokens_not_before,
+	users.failed_count, users.locked_until, users.last_step, users.last_seed_id, users.step_drift, users.tokens_not_before,
 	EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = users.id AND kind = 'active'),
 	EXISTS (SELECT 1 FROM seeds WHERE seeds.user_id = users.id AND kind = 'pending')`
 
