@@ -18,6 +18,9 @@ const (
 	// QRQuietZone is the light border, in modules, on every side: the 4 the QR standard
 	// asks for. Scanners find the finder patterns by the contrast against it.
 	QRQuietZone = 4
+	// QRCompactQuietZone is the border of RenderQRTerminalCompact: 2 modules, which
+	// phone scanners and zbarimg read off a screen, where nothing printed crowds the code.
+	QRCompactQuietZone = 2
 	// QRModulePixels is the side of one module in EncodeQR's image: 8 px makes a typical
 	// otpauth URI (version 5 to 8) a 360 to 456 px image, easy to scan off a screen.
 	QRModulePixels = 8
@@ -45,6 +48,11 @@ func (m qrMatrix) at(x, y int) bool {
 // a dirty screen while keeping codes small), falling back to L for texts too long for
 // M, such as a Google Authenticator export page of ten long labels.
 func encodeMatrix(text string) (qrMatrix, error) {
+	return encodeMatrixAt(text, decoder.ErrorCorrectionLevel_M, decoder.ErrorCorrectionLevel_L)
+}
+
+// encodeMatrixAt encodes text at the first of levels it fits in.
+func encodeMatrixAt(text string, levels ...decoder.ErrorCorrectionLevel) (qrMatrix, error) {
 	hints := map[gozxing.EncodeHintType]interface{}{}
 	if !isASCII(text) {
 		// gozxing writes ISO-8859-1 by default, and decoders guess at 8-bit bytes without
@@ -53,7 +61,7 @@ func encodeMatrix(text string) (qrMatrix, error) {
 	}
 	var code *encoder.QRCode
 	var err error
-	for _, level := range []decoder.ErrorCorrectionLevel{decoder.ErrorCorrectionLevel_M, decoder.ErrorCorrectionLevel_L} {
+	for _, level := range levels {
 		code, err = encodeAt(text, level, hints)
 		if err == nil {
 			break

@@ -3,6 +3,8 @@ package provisioning
 import (
 	"fmt"
 	"strings"
+
+	"github.com/makiuchi-d/gozxing/qrcode/decoder"
 )
 
 // TerminalStyle says how RenderQRTerminal makes dark and light modules on a terminal.
@@ -69,6 +71,24 @@ func RenderQRTerminal(text string, style TerminalStyle) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return renderTerminal(m, style, QRQuietZone)
+}
+
+// RenderQRTerminalCompact is RenderQRTerminal for a screen with little room, such as a
+// full-screen view in an 80x24 terminal: error-correction level L (7 %: a code shown
+// on a screen has no dirt, folds or glare spots to survive; M made a typical
+// provisioning URI a version larger) and a quiet zone of QRCompactQuietZone modules.
+// A typical sign-up URI (about 95 characters) is then 41 columns and 21 lines.
+func RenderQRTerminalCompact(text string, style TerminalStyle) (string, error) {
+	m, err := encodeMatrixAt(text, decoder.ErrorCorrectionLevel_L)
+	if err != nil {
+		return "", err
+	}
+	return renderTerminal(m, style, QRCompactQuietZone)
+}
+
+// renderTerminal draws m with a quiet zone of quiet modules (see RenderQRTerminal).
+func renderTerminal(m qrMatrix, style TerminalStyle, quiet int) (string, error) {
 	switch style {
 	case TerminalColor, TerminalDarkBackground, TerminalLightBackground:
 	default:
@@ -83,7 +103,7 @@ func RenderQRTerminal(text string, style TerminalStyle) (string, error) {
 		}
 		return dark
 	}
-	side := m.size + 2*QRQuietZone
+	side := m.size + 2*quiet
 	var b strings.Builder
 	b.Grow((side/2 + 1) * (side*4 + len(ansiStart) + len(ansiReset) + 1))
 	for row := 0; row < side; row += 2 {
@@ -91,9 +111,9 @@ func RenderQRTerminal(text string, style TerminalStyle) (string, error) {
 		if style == TerminalColor {
 			b.WriteString(ansiStart)
 		}
-		y := row - QRQuietZone
+		y := row - quiet
 		for col := 0; col < side; col++ {
-			x := col - QRQuietZone
+			x := col - quiet
 			// Below the last row (side is odd) is more quiet zone.
 			top, bottom := glyph(x, y), glyph(x, y+1)
 			if row+1 >= side {

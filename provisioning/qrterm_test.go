@@ -3,6 +3,7 @@ package provisioning
 import (
 	"fmt"
 	"image"
+	"image/draw"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,6 +130,43 @@ func TestRenderQRTerminalRoundTrip(t *testing.T) {
 				t.Errorf("%s: zbarimg = %q (found %v), want %q", name, zb, ok, text)
 			}
 			checkModules(t, name, text, rasterizeTerminal(t, out, darkTerminal, 1))
+		}
+	}
+}
+
+// TestRenderQRTerminalCompact: the compact drawing of a typical sign-up URI fits a
+// full screen of 80x24 with a title and a hint line (41x21), and DecodeQR and zbarimg
+// read it drawn as a screen draws it, on a dark terminal whose background surrounds
+// the two-module quiet zone.
+func TestRenderQRTerminalCompact(t *testing.T) {
+	k := Key{Type: TOTP, Issuer: "otpair", Account: "alice@example.com", Secret: make([]byte, 20),
+		Algorithm: SHA1, Digits: 6, Period: 30}
+	for i := range k.Secret {
+		k.Secret[i] = byte(0x9d * (i + 1))
+	}
+	for _, text := range []string{k.CompactURI(), encodeTexts[0]} {
+		out, err := RenderQRTerminalCompact(text, TerminalLightBackground)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if text == k.CompactURI() && (len([]rune(lines[0])) > 41 || len(lines) > 21) {
+			t.Errorf("a %d-character sign-up URI is %dx%d, want at most 41x21", len(text), len([]rune(lines[0])), len(lines))
+		}
+		// A dark terminal draws the glyphs light: paint them black on white as the TUI
+		// does, then put the terminal's dark background around.
+		colored := ""
+		for _, l := range lines {
+			colored += "\x1b[38;5;16;48;5;231m" + l + "\x1b[0m\n"
+		}
+		img := rasterizeTerminal(t, colored, true, 4)
+		framed := image.NewGray(image.Rect(0, 0, img.Rect.Dx()+64, img.Rect.Dy()+64))
+		draw.Draw(framed, img.Rect.Add(image.Pt(32, 32)), img, image.Point{}, draw.Src)
+		if got, err := DecodeQR(t.Context(), framed); err != nil || !slices.Equal(got, []string{text}) {
+			t.Errorf("DecodeQR = %q, %v; want %q", got, err, text)
+		}
+		if zb, ok := zbarimg(t, writeTemp(t, "compact.png", encodePNG(t, framed))); !ok || !slices.Equal(zb, []string{text}) {
+			t.Errorf("zbarimg = %q (found %v), want %q", zb, ok, text)
 		}
 	}
 }

@@ -210,7 +210,17 @@ func parseURI(s string) (Key, error) {
 // Every parameter is written explicitly (algorithm, digits and period or counter too,
 // since apps disagree about defaults), then Extra in name order. Spaces are written
 // as %20, as Google's examples do. The URI contains the secret: never log it.
-func (k Key) URI() string {
+func (k Key) URI() string { return k.uri(false) }
+
+// CompactURI is URI without the parameters that hold their defaults: algorithm SHA1,
+// 6 digits and, for TOTP, a 30 s period. The Key URI format makes those the defaults,
+// and an app that does not read a parameter (older Google Authenticator ignored all
+// three) assumes exactly them, so leaving them out loses nothing and makes a QR code
+// a version smaller. A key with other values keeps them. ParseURI reads it back to an
+// equal key.
+func (k Key) CompactURI() string { return k.uri(true) }
+
+func (k Key) uri(compact bool) string {
 	var b strings.Builder
 	b.Grow(96 + len(k.Issuer)*2 + len(k.Account) + len(k.Secret)*8/5)
 	b.WriteString(schemeOTPAuth)
@@ -233,15 +243,19 @@ func (k Key) URI() string {
 		b.WriteString("&issuer=")
 		b.WriteString(escapeQuery(k.Issuer))
 	}
-	b.WriteString("&algorithm=")
-	b.WriteString(escapeQuery(string(k.Algorithm)))
-	b.WriteString("&digits=")
-	b.WriteString(strconv.Itoa(k.Digits))
-	switch k.Type {
-	case HOTP:
+	if !compact || k.Algorithm != SHA1 {
+		b.WriteString("&algorithm=")
+		b.WriteString(escapeQuery(string(k.Algorithm)))
+	}
+	if !compact || k.Digits != DefaultDigits {
+		b.WriteString("&digits=")
+		b.WriteString(strconv.Itoa(k.Digits))
+	}
+	switch {
+	case k.Type == HOTP:
 		b.WriteString("&counter=")
 		b.WriteString(strconv.FormatUint(k.Counter, 10))
-	default:
+	case !compact || k.Period != DefaultPeriod:
 		b.WriteString("&period=")
 		b.WriteString(strconv.Itoa(k.Period))
 	}

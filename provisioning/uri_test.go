@@ -219,6 +219,24 @@ func TestURIWrites(t *testing.T) {
 	if got, want := colon.URI(), "otpauth://totp/:c?secret=AE&issuer=A%3A%20B&algorithm=SHA1&digits=6&period=30"; got != want {
 		t.Errorf("URI = %s, want %s", got, want)
 	}
+	// CompactURI leaves out exactly the parameters that hold their defaults.
+	for _, c := range []struct {
+		k    Key
+		want string
+	}{
+		{colon, "otpauth://totp/:c?secret=AE&issuer=A%3A%20B"},
+		{h, "otpauth://hotp/:a:b?secret=AE&counter=42"},
+		{k, "otpauth://totp/ACME+Co%20Ltd:jo@x.io?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20Co&algorithm=SHA256&digits=8&period=60&image=https%3A%2F%2Fa%2Fb%20c.png&z=1"},
+	} {
+		if got := c.k.CompactURI(); got != c.want {
+			t.Errorf("CompactURI =\n %s\nwant\n %s", got, c.want)
+		}
+	}
+	seven := colon
+	seven.Digits, seven.Period = 7, 31
+	if got, want := seven.CompactURI(), "otpauth://totp/:c?secret=AE&issuer=A%3A%20B&digits=7&period=31"; got != want {
+		t.Errorf("CompactURI = %s, want %s", got, want)
+	}
 }
 
 // randomKeyText is a label or issuer text with the characters URIs trip over: spaces
@@ -269,20 +287,22 @@ func randomKey(rng *rand.Rand) Key {
 	return k
 }
 
-// TestURIRoundTripRandom: ParseURI(k.URI()) equals k for random keys (seed logged).
+// TestURIRoundTripRandom: ParseURI(k.URI()) and ParseURI(k.CompactURI()) equal k for random keys (seed logged).
 func TestURIRoundTripRandom(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
 	for range 3000 {
 		k := randomAnyKey(rng)
-		got, err := ParseURI(k.URI())
-		if err != nil {
-			t.Fatalf("seed %d: ParseURI(URI of %v) = %v", seed, k, err)
-		}
-		if !got.Equal(k) {
-			t.Fatalf("seed %d: round trip of %v (label issuer %q, extra %q) gave %v (label issuer %q, extra %q)\nvia %s",
-				seed, k, k.LabelIssuer, k.Extra, got, got.LabelIssuer, got.Extra, redactForLog(k.URI()))
+		for _, uri := range []string{k.URI(), k.CompactURI()} {
+			got, err := ParseURI(uri)
+			if err != nil {
+				t.Fatalf("seed %d: ParseURI(URI of %v) = %v", seed, k, err)
+			}
+			if !got.Equal(k) {
+				t.Fatalf("seed %d: round trip of %v (label issuer %q, extra %q) gave %v (label issuer %q, extra %q)\nvia %s",
+					seed, k, k.LabelIssuer, k.Extra, got, got.LabelIssuer, got.Extra, redactForLog(uri))
+			}
 		}
 	}
 }
