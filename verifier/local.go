@@ -50,6 +50,10 @@ type LocalOptions struct {
 	// KeyReload is how long the signing keys read from the store are trusted before
 	// they are read again, so a rotation on another instance is seen; default 1 minute.
 	KeyReload time.Duration
+	// Seeds is the policy for the seeds of new enrolments (sign-ups and updates):
+	// algorithm, digits and period. The zero value is Descope's: SHA1, 6 digits, 30 s.
+	// Seeds already issued keep their own parameters.
+	Seeds SeedPolicy
 	// SignInCache is how many users' rows and sealed seeds are kept in memory between
 	// sign-ins, each saving a sign-in one database read (see signInCache for why that
 	// stays correct with other processes on the database); default
@@ -129,6 +133,10 @@ func NewLocal(ctx context.Context, st Store, opts LocalOptions) (*Local, error) 
 	if opts.PurgeBatch <= 0 {
 		opts.PurgeBatch = DefaultPurgeBatch
 	}
+	opts.Seeds = opts.Seeds.withDefaults()
+	if err := opts.Seeds.Validate(); err != nil {
+		return nil, fmt.Errorf("new local verifier: %w", err)
+	}
 	l := &Local{st: st, opts: opts, now: opts.Clock, back: skew(opts.SkewBack), ahead: skew(opts.SkewAhead),
 		cache: newSignInCache(opts.SignInCache)}
 	if opts.SeedKey == nil {
@@ -195,6 +203,12 @@ func (l *Local) loadProjectID(ctx context.Context) error {
 
 // ProjectID implements Backend.
 func (l *Local) ProjectID() string { return l.projectID }
+
+// Seeds is the policy of new enrolments' seeds.
+func (l *Local) Seeds() SeedPolicy { return l.opts.Seeds }
+
+// Window is how many steps before and after the current one a code may come from.
+func (l *Local) Window() (back, ahead int) { return l.back, l.ahead }
 
 // Keys implements Backend: the signing key and every retired key whose tokens may
 // still be alive, newest first.
@@ -277,7 +291,8 @@ func (l *Local) Update(ctx context.Context, loginID, refreshJWT string) (Enrollm
 // newPendingSeed creates, seals and stores a fresh seed as rec's pending seed and
 // returns how to provision it.
 func (l *Local) newPendingSeed(ctx context.Context, rec UserRecord) (Enrollment, error) {
-	secret, err := provisioning.NewSecret(provisioning.DefaultSecretBits)
+	pol := l.opts.Seeds
+	secret, err := provisioning.NewSecret(pol.secretBits())
 	if err != nil {
 		return Enrollment{}, err
 	}
@@ -287,9 +302,9 @@ func (l *Local) newPendingSeed(ctx context.Context, rec UserRecord) (Enrollment,
 		Issuer:    l.opts.Issuer,
 		Account:   rec.LoginID,
 		Secret:    secret,
-		Algorithm: provisioning.SHA1,
-		Digits:    provisioning.DefaultDigits,
-		Period:    provisioning.DefaultPeriod,
+		Algorithm: pol.Algorithm,
+		Digits:    pol.Digits,
+		Period:    pol.Period,
 	}
 	ct, nonce := l.seal.seal(secret, seedAAD(rec.ID))
 	seed := SealedSeed{
@@ -308,9 +323,11 @@ func (l *Local) newPendingSeed(ctx context.Context, rec UserRecord) (Enrollment,
 	return enrollment(key)
 }
 
-// enrollment is the provisioning URL, base32 secret and QR PNG of key.
+// enrollment is the provisioning URL, base32 secret and QR PNG of key. The URL leaves
+// out the parameters that hold their defaults (provisioning.Key.CompactURI), which
+// keeps the QR code a version smaller, small enough for an 80x24 terminal.
 func enrollment(key provisioning.Key) (Enrollment, error) {
-	uri := key.URI()
+	uri := key.CompactURI()
 	var png bytes.Buffer
 	if err := provisioning.WriteQRPNG(&png, uri); err != nil {
 		return Enrollment{}, fmt.Errorf("draw qr code: %w", err)

@@ -43,7 +43,7 @@ var (
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "serve", "[--addr 127.0.0.1:8090] [--db PATH|:memory:] [--project-id ID] [--management-key-file FILE] [--signup-rate 10/min] [--trusted-proxy CIDR,…]")
+	fs := newFlagSet(e, "serve", "[--addr 127.0.0.1:8090] [--db PATH|:memory:] [--project-id ID] [--management-key-file FILE] [--signup-rate 10/min] [--trusted-proxy CIDR,…] [--totp-algorithm SHA1 --totp-digits 6 --totp-period 30]")
 	addr := fs.String("addr", "127.0.0.1:8090", "address to listen on (port 0 picks a free one)")
 	var bf backendFlags
 	bf.register(fs, false)
@@ -145,8 +145,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	} else {
 		safetext.Fprintf(e.stdout, "management key: from %s\n", mgmtSource)
 	}
+	if l.Seeds() != verifier.DefaultSeedPolicy {
+		safetext.Fprintf(e.stdout, "new seeds: %s\n", l.Seeds())
+	}
 	logger.Info("serving", "url", url, "project_id", l.ProjectID(), "db", info.db, "seed_key", info.seedKeySource,
-		"management_key", mgmtSource, "flows", len(flows.List()))
+		"management_key", mgmtSource, "flows", len(flows.List()), "seeds", l.Seeds().String())
 
 	// Abandoned sign-ups and updates are deleted every minute, a bounded batch at a time
 	// (several instances on one database share the work).

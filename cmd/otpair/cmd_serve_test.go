@@ -14,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/otpair/otpair/internal/external"
+	"github.com/otpair/otpair/provisioning"
 )
 
 // watchWriter collects output and tells when a line matching re has been written.
@@ -229,6 +232,48 @@ func TestServeDropsSlowClients(t *testing.T) {
 		c.SetReadDeadline(time.Now().Add(15 * time.Second)) // far past the timeouts: a bound, not a wait
 		if _, err := io.ReadAll(c); err != nil {
 			t.Fatalf("slow client %d was not disconnected: %v", i, err)
+		}
+	}
+}
+
+// TestServeSeedPolicy: otpair serve issues seeds of the policy its flags give
+// (SHA256, 8 digits, 60 s): the provisioning URL says so, oathtool (an independent
+// implementation) computes a code from it that signs in, and bad values are refused.
+func TestServeSeedPolicy(t *testing.T) {
+	oath := external.Tool(t, "oathtool", "oathtool")
+	o := newOtpairRun(t)
+	url, pid, stdout, _, stop := startServe(t, o, "--db", ":memory:", "--frozen-clock", verifierNow.Format(time.RFC3339),
+		"--totp-algorithm", "sha-256", "--totp-digits", "8", "--totp-period", "60")
+	defer stop()
+	if !strings.Contains(stdout.String(), "new seeds: SHA256, 8 digits, 60s") {
+		t.Errorf("serve does not say its seed policy: %s", stdout)
+	}
+	client := &otpairRun{t: t, now: verifierNow, env: map[string]string{"OTPAIR_HOME": t.TempDir(), envProjectID: pid}}
+	su := client.mustJSON("verifier", "signup", "--backend", url, "pat@example.com")
+	uri, _ := su["provisioningURL"].(string)
+	k, err := provisioning.ParseURI(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Algorithm != provisioning.SHA256 || k.Digits != 8 || k.Period != 60 || len(k.Secret) != 32 ||
+		!strings.Contains(uri, "algorithm=SHA256") || !strings.Contains(uri, "digits=8") || !strings.Contains(uri, "period=60") {
+		t.Fatalf("provisioning URL %s: %v/%d/%d with a %d-byte secret, want SHA256/8/60 and 32 bytes",
+			strings.Replace(uri, k.SecretBase32(), "…", 1), k.Algorithm, k.Digits, k.Period, len(k.Secret))
+	}
+	code := oathtoolCode(t, oath, k, verifierNow.Unix())
+	if len(code) != 8 {
+		t.Fatalf("oathtool gave %q", code)
+	}
+	if si := client.mustJSON("verifier", "signin", "--backend", url, "pat@example.com", code); si["firstSeen"] != true {
+		t.Fatalf("sign-in with oathtool's code: %v", si)
+	}
+	for _, tc := range []struct{ args []string }{
+		{[]string{"serve", "--totp-algorithm", "MD5"}},
+		{[]string{"serve", "--totp-digits", "9"}},
+		{[]string{"serve", "--totp-period", "5"}},
+	} {
+		if c, _, errs := o.run(tc.args...); c != 2 || !strings.Contains(errs, "TOTP") {
+			t.Errorf("%v: exit %d %q, want a usage error about the TOTP policy", tc.args, c, errs)
 		}
 	}
 }

@@ -69,6 +69,8 @@ type localPolicy struct {
 	sessionTTL  time.Duration
 	refreshTTL  time.Duration
 	pendingTTL  time.Duration
+	seeds       verifier.SeedPolicy
+	seedAlg     string
 }
 
 // register adds the policy flags to fs.
@@ -79,6 +81,10 @@ func (p *localPolicy) register(fs *flag.FlagSet) {
 	fs.DurationVar(&p.sessionTTL, "session-ttl", verifier.DefaultSessionTTL, "local: session token lifetime")
 	fs.DurationVar(&p.refreshTTL, "refresh-ttl", verifier.DefaultRefreshTTL, "local: refresh token lifetime")
 	fs.DurationVar(&p.pendingTTL, "pending-ttl", verifier.DefaultPendingTTL, "local: how long a sign-up or update can be confirmed by its first code")
+	d := verifier.DefaultSeedPolicy
+	fs.StringVar(&p.seedAlg, "totp-algorithm", string(d.Algorithm), "local: HMAC algorithm of new seeds: SHA1, SHA256 or SHA512")
+	fs.IntVar(&p.seeds.Digits, "totp-digits", d.Digits, "local: digits of new seeds' codes, 6 to 8")
+	fs.IntVar(&p.seeds.Period, "totp-period", d.Period, fmt.Sprintf("local: period of new seeds' codes in seconds, %d to %d", verifier.MinSeedPeriod, verifier.MaxSeedPeriod))
 }
 
 // options applies the policy to o, refusing values that would disable a protection.
@@ -99,6 +105,12 @@ func (p localPolicy) options(o *verifier.LocalOptions) error {
 	}
 	o.MaxAttempts, o.LockDuration = p.maxAttempts, p.lock
 	o.SessionTTL, o.RefreshTTL, o.PendingTTL = p.sessionTTL, p.refreshTTL, p.pendingTTL
+	seeds := p.seeds
+	seeds.Algorithm = provisioning.Algorithm(strings.ToUpper(strings.ReplaceAll(p.seedAlg, "-", "")))
+	if err := seeds.Validate(); err != nil {
+		return usageError("%v", err)
+	}
+	o.Seeds = seeds
 	return nil
 }
 
