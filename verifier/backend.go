@@ -55,8 +55,8 @@ type LogoutAller interface {
 	LogoutAll(ctx context.Context, refreshJWT string) error
 }
 
-// UserLister is implemented by backends that can list every user (Local can;
-// httpapi.Remote cannot, since Descope's search API is out of scope).
+// UserLister is implemented by backends that can list every user: Local, and
+// httpapi.Remote through the management API's user search (with a management key).
 type UserLister interface {
 	Users(ctx context.Context) ([]User, error)
 }
@@ -70,14 +70,17 @@ type UserInfo struct {
 
 // User is a user as the verifier knows it. It carries no secret.
 type User struct {
-	ID          string // the stable user id, the tokens' sub
-	LoginID     string
-	Name        string
-	Email       string
-	Phone       string
-	Created     time.Time
-	TOTP        bool      // has an active (verified) seed
-	Pending     bool      // has a seed waiting for its first code
+	ID      string // the stable user id, the tokens' sub
+	LoginID string
+	Name    string
+	Email   string
+	Phone   string
+	Created time.Time
+	TOTP    bool // has an active (verified) seed
+	Pending bool // has a seed waiting for its first code
+	// SigningUp is a user that is only a sign-up so far, waiting for its first code:
+	// not a user for the API yet (LoadUser says ErrUnknownUser). Only Users lists them.
+	SigningUp   bool
 	LockedUntil time.Time // zero when not locked
 	// LastStep is the TOTP step of the last accepted code and StepDrift how many steps
 	// from the verifier's clock it was, so clock drift is visible. Zero when unknown.

@@ -761,7 +761,7 @@ func (l *Local) activeUser(ctx context.Context, loginID string) (UserRecord, str
 func (l *Local) user(r UserRecord, now time.Time) User {
 	u := User{
 		ID: r.ID, LoginID: r.LoginID, Name: r.Name, Email: r.Email, Phone: r.Phone,
-		Created: r.Created, TOTP: r.HasActiveSeed, Pending: r.HasPendingSeed, StepDrift: r.StepDrift,
+		Created: r.Created, TOTP: r.HasActiveSeed, Pending: r.HasPendingSeed, SigningUp: !r.Active, StepDrift: r.StepDrift,
 	}
 	if r.LockedUntil.After(now) {
 		u.LockedUntil = r.LockedUntil

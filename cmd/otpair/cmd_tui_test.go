@@ -597,8 +597,17 @@ func TestVerifierAdapterRemote(t *testing.T) {
 		t.Fatal(err)
 	}
 	lifecycleThroughAdapter(t, b, time.Now)
-	if _, err := b.Users(ctx); !errors.Is(err, tui.ErrNoUserList) {
-		t.Fatalf("remote users: %v, want ErrNoUserList", err)
+	// The users list comes over the management API's user search.
+	users, err := b.Users(ctx)
+	if err != nil || len(users) != 1 || users[0].LoginID != "gina@example.com" || users[0].Enrolled || users[0].LockedUntil.IsZero() {
+		t.Fatalf("remote users after delete seed and lock: %+v (%v)", users, err)
+	}
+	noKey, err := w.openBackend(ctx, tui.BackendConfig{Remote: true, BaseURL: srv.URL, ProjectID: local.ProjectID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := noKey.Users(ctx); err == nil || !strings.Contains(err.Error(), "management key") {
+		t.Fatalf("remote users without a management key: %v, want an error naming the key", err)
 	}
 }
 

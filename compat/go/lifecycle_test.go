@@ -245,6 +245,11 @@ func TestGoSDKLifecycle(t *testing.T) {
 	if err != nil || created.Name != "Bob" || created.Email != bob || created.TOTP {
 		t.Fatalf("management create: %v %+v", err, created)
 	}
+	// The user search (POST /v2/mgmt/user/search) finds bob by his login id.
+	found, total, err := dc.Management.User().SearchAll(ctx, &descope.UserSearchOptions{LoginIDs: []string{bob}, Limit: 10})
+	if err != nil || total != 1 || len(found) != 1 || found[0].Name != "Bob" {
+		t.Fatalf("management search: %v, %d users: %+v", err, total, found)
+	}
 	if err := dc.Management.User().Delete(ctx, bob); err != nil {
 		t.Fatalf("management delete: %v", err)
 	}

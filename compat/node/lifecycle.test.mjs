@@ -130,6 +130,10 @@ test('node SDK drives the TOTP lifecycle', { skip }, async () => {
   assert.equal(created.ok, true, JSON.stringify(created.error));
   assert.equal(created.data.name, 'Bob');
   assert.equal(created.data.TOTP, false);
+  // The user search (POST /v2/mgmt/user/search) finds bob by his email.
+  const found = await sdk.management.user.searchAll(undefined, undefined, 10, 0, false, false, undefined, ['enabled'], [bob]);
+  assert.equal(found.ok, true, JSON.stringify(found.error));
+  assert.deepEqual(found.data.map((u) => u.loginIds[0]), [bob]);
   const gone = await sdk.management.user.delete(bob);
   assert.equal(gone.ok, true, JSON.stringify(gone.error));
   const reload = await sdk.management.user.load(bob);

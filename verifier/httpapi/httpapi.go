@@ -214,7 +214,7 @@ type userExtra struct {
 func userResponseOf(u verifier.User) userResponse {
 	r := userResponse{
 		LoginIDs: []string{u.LoginID}, UserID: u.ID, Name: u.Name, Email: u.Email, Phone: u.Phone,
-		RoleNames: []string{}, UserTenants: []any{}, Status: "enabled", ExternalIDs: []string{u.LoginID},
+		RoleNames: []string{}, UserTenants: []any{}, Status: userStatus(u), ExternalIDs: []string{u.LoginID},
 		CustomAttributes: map[string]any{}, CreatedTime: clampInt32(unixOrZero(u.Created)),
 		TOTP: u.TOTP, OAuth: map[string]bool{}, SSOAppIDs: []string{}, Editable: true,
 	}
@@ -224,8 +224,23 @@ func userResponseOf(u verifier.User) userResponse {
 	return r
 }
 
+// userStatus is Descope's status of u: "invited" for a sign-up still waiting for its
+// first code (the user search lists those too), else "enabled".
+func userStatus(u verifier.User) string {
+	if u.SigningUp {
+		return statusInvited
+	}
+	return statusEnabled
+}
+
+// Descope's user statuses otpair uses.
+const (
+	statusEnabled = "enabled"
+	statusInvited = "invited"
+)
+
 func (r userResponse) user() verifier.User {
-	u := verifier.User{ID: r.UserID, Name: r.Name, Email: r.Email, Phone: r.Phone, TOTP: r.TOTP}
+	u := verifier.User{ID: r.UserID, Name: r.Name, Email: r.Email, Phone: r.Phone, TOTP: r.TOTP, SigningUp: r.Status == statusInvited}
 	if len(r.LoginIDs) > 0 {
 		u.LoginID = r.LoginIDs[0]
 	}

@@ -126,6 +126,8 @@ func NewServer(b verifier.Backend, opts ServerOptions) *Server {
 	s.route("GET /v1/mgmt/user", accessMgmt, s.loadUser)
 	s.route("POST /v1/mgmt/user/create", accessMgmt, s.createUser)
 	s.route("POST /v1/mgmt/user/delete", accessMgmt, s.deleteUser)
+	s.route("POST /v1/mgmt/user/search", accessMgmt, s.searchUsers)
+	s.route("POST /v2/mgmt/user/search", accessMgmt, s.searchUsers)
 	s.route("GET /v1/mgmt/license", accessMgmt, s.license)
 	if s.flows != nil {
 		s.route("POST /v1/flow/start", accessProject, s.flowStart)
