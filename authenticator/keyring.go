@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -71,7 +72,7 @@ func (k SystemKeyring) Delete(ctx context.Context, service, user string) error {
 
 func (k SystemKeyring) call(ctx context.Context, what string, fn func() error) error {
 	if err := busPrecheck(k.Getenv); err != nil {
-		return fmt.Errorf("%w: %v", ErrKeyringUnavailable, err)
+		return &KeyringError{Problem: KeyringNoBus, Op: what, Detail: err.Error()}
 	}
 	timeout := k.Timeout
 	if timeout <= 0 {
@@ -83,28 +84,124 @@ func (k SystemKeyring) call(ctx context.Context, what string, fn func() error) e
 	go func() { done <- fn() }()
 	select {
 	case err := <-done:
-		return classifyKeyringErr(what, err)
+		return classifyKeyringErr(what, err, k.getenv())
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("%w: keyring %s did not answer within %v (is the keyring locked and waiting for a prompt?)", ErrKeyringUnavailable, what, timeout)
+			return &KeyringError{Problem: KeyringNoAnswer, Op: what, Detail: fmt.Sprintf("no answer within %v", timeout)}
 		}
 		return fmt.Errorf("keyring %s: %w", what, ctx.Err())
 	}
 }
 
+func (k SystemKeyring) getenv() func(string) string {
+	if k.Getenv != nil {
+		return k.Getenv
+	}
+	return os.Getenv
+}
+
 // classifyKeyringErr maps go-keyring's errors onto ours. Only ErrNotFound is a sentinel
-// there; anything else (a D-Bus error, "failed to unlock correct collection", an exec
-// error for dbus-launch, an unsupported platform) means no usable keyring.
-func classifyKeyringErr(what string, err error) error {
+// there; anything else means no usable keyring, and the *KeyringError says why as far
+// as the error tells: no Secret Service on the bus, or a locked collection whose
+// unlock prompt was dismissed (go-keyring reports both a dismissed prompt and one that
+// could not be shown as "failed to unlock correct collection"; without a display no
+// prompt can be shown, so that is a locked keyring).
+func classifyKeyringErr(what string, err error, getenv func(string) string) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, keyring.ErrNotFound):
 		return ErrKeyringItemNotFound
-	default:
-		return fmt.Errorf("%w: keyring %s: %s", ErrKeyringUnavailable, what, strings.TrimSpace(err.Error()))
 	}
+	ke := &KeyringError{Problem: KeyringOther, Op: what, Detail: strings.TrimSpace(err.Error())}
+	switch {
+	case strings.Contains(err.Error(), "failed to unlock correct collection"):
+		ke.Problem = KeyringDismissed
+		if getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == "" {
+			ke.Problem = KeyringLocked
+		}
+	default:
+		if p, ok := busProblem(err); ok {
+			ke.Problem = p
+		}
+	}
+	return ke
 }
+
+// KeyringProblem is why the OS keyring could not be used. Each has its own remedy.
+type KeyringProblem int
+
+// The keyring problems otpair tells apart.
+const (
+	// KeyringOther is any other failure (an unsupported platform, an odd error).
+	KeyringOther KeyringProblem = iota
+	// KeyringNoBus: no D-Bus session bus, or none that answers.
+	KeyringNoBus
+	// KeyringNoService: the session bus has no Secret Service (no gnome-keyring or
+	// KWallet installed or running).
+	KeyringNoService
+	// KeyringLocked: the keyring is locked and no unlock prompt can be shown here
+	// (no display: an SSH session, a container).
+	KeyringLocked
+	// KeyringDismissed: the keyring is locked and its unlock prompt was dismissed.
+	KeyringDismissed
+	// KeyringNoAnswer: the keyring did not answer in time, most likely a locked
+	// keyring whose unlock prompt is waiting for someone.
+	KeyringNoAnswer
+)
+
+// String is the problem in words.
+func (p KeyringProblem) String() string {
+	switch p {
+	case KeyringNoBus:
+		return "no D-Bus session bus to reach a Secret Service"
+	case KeyringNoService:
+		return "no Secret Service (such as GNOME Keyring or KWallet) on the session bus"
+	case KeyringLocked:
+		return "the keyring is locked, and no unlock prompt can be shown here (no display)"
+	case KeyringDismissed:
+		return "the keyring is locked, and its unlock prompt was dismissed"
+	case KeyringNoAnswer:
+		return "the keyring did not answer; it may be locked, its unlock prompt waiting"
+	}
+	return "the keyring failed"
+}
+
+// Remedy is what the user can do about the problem.
+func (p KeyringProblem) Remedy() string {
+	switch p {
+	case KeyringNoBus, KeyringNoService:
+		return "run otpair in a desktop session with GNOME Keyring or KWallet, or keep the vault in passphrase mode"
+	case KeyringLocked:
+		return "unlock the keyring first (log in to the desktop, or run gnome-keyring-daemon --replace --unlock and type its password), then try again"
+	case KeyringDismissed:
+		return "try again and unlock the keyring in its prompt"
+	case KeyringNoAnswer:
+		return "answer the keyring's unlock prompt, or unlock the keyring, then try again"
+	}
+	return "check that the OS keyring works (secret-tool search service otpair), then try again"
+}
+
+// Retryable reports whether the keyring exists and trying again after the user acts
+// can succeed (it is locked), as opposed to there being no keyring here at all.
+func (p KeyringProblem) Retryable() bool {
+	return p == KeyringLocked || p == KeyringDismissed || p == KeyringNoAnswer
+}
+
+// KeyringError is an OS keyring that could not be used: the problem, the operation and
+// the keyring's own words. It wraps ErrKeyringUnavailable.
+type KeyringError struct {
+	Problem KeyringProblem
+	Op      string // read, write or delete
+	Detail  string
+}
+
+func (e *KeyringError) Error() string {
+	return fmt.Sprintf("%v: keyring %s: %v (%s)", ErrKeyringUnavailable, e.Op, e.Problem, e.Detail)
+}
+
+// Unwrap makes errors.Is(err, ErrKeyringUnavailable) true.
+func (e *KeyringError) Unwrap() error { return ErrKeyringUnavailable }
 
 // MemKeyring is an in-memory Keyring for tests. Its zero value is empty and ready; Err,
 // when set, is returned (wrapped as unavailable) by every call.

@@ -4,8 +4,12 @@ package authenticator
 
 import (
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/godbus/dbus/v5"
 )
 
 // busPrecheck refuses to start a keyring call when there is no session bus to talk to.
@@ -26,4 +30,31 @@ func busPrecheck(getenv func(string) string) error {
 		}
 	}
 	return errors.New("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset) to reach a Secret Service")
+}
+
+// busProblem recognises the D-Bus failures that say there is no keyring to talk to: a
+// bus with no Secret Service (the daemon answers that no one owns or can start
+// org.freedesktop.secrets) and a bus address where no daemon listens.
+func busProblem(err error) (KeyringProblem, bool) {
+	var de dbus.Error
+	var dep *dbus.Error
+	switch {
+	case errors.As(err, &de):
+	case errors.As(err, &dep):
+		de = *dep
+	default:
+		var ne *net.OpError
+		if errors.As(err, &ne) {
+			return KeyringNoBus, true
+		}
+		return 0, false
+	}
+	switch {
+	case de.Name == "org.freedesktop.DBus.Error.ServiceUnknown", de.Name == "org.freedesktop.DBus.Error.NameHasNoOwner",
+		strings.HasPrefix(de.Name, "org.freedesktop.DBus.Error.Spawn."):
+		return KeyringNoService, true
+	case de.Name == "org.freedesktop.DBus.Error.NoServer", de.Name == "org.freedesktop.DBus.Error.Disconnected":
+		return KeyringNoBus, true
+	}
+	return 0, false
 }

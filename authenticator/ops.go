@@ -277,3 +277,48 @@ func Filter(accounts []Account, query string) []Account {
 	}
 	return nil
 }
+
+// EnrolResult says what Enrol did: the account that now holds the key, and whether it
+// replaced an older seed of that account or was there already.
+type EnrolResult struct {
+	Account   Account
+	Replaced  bool // an account of the same issuer and name held another secret
+	Duplicate bool // the key was there already; nothing changed
+}
+
+// Enrol stores k as a provisioning QR code means it: as the account of its issuer and
+// name. The same key already stored is a duplicate. An account with the same issuer and
+// account name but another secret holds that account's previous seed (the verifier
+// issued a new one: an update, or a new sign-up after the old seed was deleted), and k
+// replaces it in place, keeping its id; where several such accounts exist, the newest.
+// Otherwise k is added. One write, so no moment holds both seeds or neither.
+func (v *Vault) Enrol(ctx context.Context, k provisioning.Key) (EnrolResult, error) {
+	if err := k.Validate(); err != nil {
+		return EnrolResult{}, fmt.Errorf("enrol %s: %w", k.Label(), err)
+	}
+	var res EnrolResult
+	err := v.update(ctx, func(accounts []Account) ([]Account, bool, error) {
+		res = EnrolResult{}
+		if j := indexOfKey(accounts, k); j >= 0 {
+			res.Account, res.Duplicate = accounts[j], true
+			return accounts, false, nil
+		}
+		for i := len(accounts) - 1; i >= 0; i-- {
+			if a := accounts[i]; a.Key.Issuer == k.Issuer && a.Key.Account == k.Account {
+				a.Key = cloneKey(k)
+				accounts[i], res.Account, res.Replaced = a, a, true
+				return accounts, true, nil
+			}
+		}
+		id, err := newID()
+		if err != nil {
+			return nil, false, err
+		}
+		res.Account = Account{ID: id, Key: cloneKey(k), Created: v.now()}
+		return append(accounts, res.Account), true, nil
+	})
+	if err != nil {
+		return EnrolResult{}, err
+	}
+	return res, nil
+}

@@ -137,15 +137,16 @@ func DefaultDir(getenv func(string) string) (string, error) {
 // older otpair versions with the passphrase directly (a scrypt stanza in vault.age)
 // still opens, and moves to identity.age at its next write.
 type Vault struct {
-	opts  Options
-	dir   string
-	path  string
-	now   func() time.Time
-	mu    sync.Mutex
-	prot  Protection
-	why   string // why this protection, in words
-	meta  *meta  // nil until vault.json exists
-	newID string // the id a new vault.json will get
+	opts       Options
+	dir        string
+	path       string
+	now        func() time.Time
+	mu         sync.Mutex
+	prot       Protection
+	why        string // why this protection, in words
+	keyringErr error  // why a new vault could not use the keyring, if so
+	meta       *meta  // nil until vault.json exists
+	newID      string // the id a new vault.json will get
 
 	x25519    *age.X25519Identity // the vault's key, once read or created; nil for a legacy vault
 	identity  age.Identity        // opens the vault; nil until known
@@ -238,7 +239,7 @@ func open(ctx context.Context, opts Options, readLimit int64) (*Vault, error) {
 	case errors.Is(err, ErrKeyringItemNotFound):
 		v.prot, v.why = ProtectionKeyring, "the OS keyring is available"
 	case errors.Is(err, ErrKeyringUnavailable):
-		v.prot, v.why = ProtectionPassphrase, err.Error()
+		v.prot, v.why, v.keyringErr = ProtectionPassphrase, err.Error(), err
 	default:
 		return nil, fmt.Errorf("open vault: %w", err)
 	}
@@ -538,7 +539,10 @@ type Status struct {
 	Exists     bool       // false until the first account is stored
 	Protection Protection // how it is (or will be) protected
 	Reason     string     // why that protection
-	Accounts   int        // as of the last read
+	// KeyringErr is why a new vault could not use the OS keyring (a *KeyringError from
+	// SystemKeyring, which says whether it is missing or only locked), nil otherwise.
+	KeyringErr error
+	Accounts   int // as of the last read
 	// KeyringService and KeyringUser name the keyring item (keyring protection only).
 	KeyringService, KeyringUser string
 	// Missing names the files of the vault that should be there and are not (Inspect
@@ -568,7 +572,7 @@ func (v *Vault) release() {
 // publish stores what Status reports. It runs with mu held (or before the vault is
 // shared).
 func (v *Vault) publish() {
-	s := Status{Path: v.path, Exists: v.cipher != nil, Protection: v.prot, Reason: v.why, Accounts: len(v.accounts)}
+	s := Status{Path: v.path, Exists: v.cipher != nil, Protection: v.prot, Reason: v.why, KeyringErr: v.keyringErr, Accounts: len(v.accounts)}
 	if v.prot == ProtectionKeyring {
 		s.KeyringService, s.KeyringUser = KeyringService, v.keyringUser()
 	}
