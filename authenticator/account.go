@@ -14,11 +14,14 @@ import (
 )
 
 // Account is one entry of the vault: a key, the stable id otpair knows it by and when it
-// was added. For an HOTP key, Key.Counter is the next counter to use.
+// was added. For an HOTP key, Key.Counter is the next counter to use. Pinned and
+// LastUsed are how the user orders the list (favourites first, or recently used).
 type Account struct {
-	ID      string
-	Key     provisioning.Key
-	Created time.Time
+	ID       string
+	Key      provisioning.Key
+	Created  time.Time
+	Pinned   bool
+	LastUsed time.Time // when a code was last copied or used; zero for never
 }
 
 // Label is the display name: "Issuer: account", or whichever of the two is set.
@@ -70,6 +73,10 @@ type accountRecord struct {
 	LabelIssuer string              `json:"label_issuer,omitempty"`
 	Extra       map[string][]string `json:"extra,omitempty"`
 	Created     time.Time           `json:"created"`
+	// Added in place, without a version change: an older otpair reads the vault and
+	// ignores them (it also drops them on its next write; nothing else is lost).
+	Pinned   bool      `json:"pinned,omitempty"`
+	LastUsed time.Time `json:"last_used,omitzero"`
 }
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
@@ -80,6 +87,7 @@ func toRecord(a Account) accountRecord {
 		Secret: b32.EncodeToString(a.Key.Secret), Algorithm: string(a.Key.Algorithm),
 		Digits: a.Key.Digits, Period: a.Key.Period, Counter: a.Key.Counter,
 		LabelIssuer: a.Key.LabelIssuer, Extra: a.Key.Extra, Created: a.Created.UTC(),
+		Pinned: a.Pinned, LastUsed: a.LastUsed.UTC(),
 	}
 }
 
@@ -102,7 +110,7 @@ func (r accountRecord) account() (Account, error) {
 	if err := k.Validate(); err != nil {
 		return Account{}, fmt.Errorf("account %s: %w", r.ID, err)
 	}
-	return Account{ID: r.ID, Key: k, Created: r.Created}, nil
+	return Account{ID: r.ID, Key: k, Created: r.Created, Pinned: r.Pinned, LastUsed: r.LastUsed}, nil
 }
 
 // marshalAccounts is the vault plaintext for accounts.

@@ -3,7 +3,9 @@ package authenticator
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
+	"time"
 )
 
 // TestEnrolReplacesThePreviousSeed: enrolling a new seed of an account (same issuer
@@ -51,5 +53,40 @@ func TestEnrolReplacesThePreviousSeed(t *testing.T) {
 	bad.Digits = 12
 	if _, err := v.Enrol(ctx, bad); err == nil {
 		t.Fatal("an invalid key was enrolled")
+	}
+}
+
+// TestPinnedAndLastUsedPersist: pins and the last use are stored in the vault and read
+// back by a fresh Open; an older use does not overwrite a newer one.
+func TestPinnedAndLastUsedPersist(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	kr := &MemKeyring{}
+	v := mustOpen(t, memOpts(dir, kr, ""))
+	res, err := v.Add(ctx, testKey(t, "A", "a"), testKey(t, "B", "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := res.Added[0].ID, res.Added[1].ID
+	used := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	if err := v.SetPinned(ctx, b, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.MarkUsed(ctx, a, used); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.MarkUsed(ctx, a, used.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(ctx, memOpts(dir, kr, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	accts, _ := again.Accounts(ctx)
+	if accts[0].Pinned || !accts[1].Pinned || !accts[0].LastUsed.Equal(used) || !accts[1].LastUsed.IsZero() {
+		t.Fatalf("after a fresh open: %+v", accts)
+	}
+	if err := v.SetPinned(ctx, "nope", true); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("pin of an unknown id: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/otpair/otpair/provisioning"
 )
@@ -163,6 +164,38 @@ func (v *Vault) Delete(ctx context.Context, id string) error {
 			return nil, false, fmt.Errorf("delete %s: %w", id, ErrNotFound)
 		}
 		return append(accounts[:i], accounts[i+1:]...), true, nil
+	})
+}
+
+// SetPinned pins an account to the top of the list (Aegis's favourites), or unpins it.
+func (v *Vault) SetPinned(ctx context.Context, id string, pinned bool) error {
+	return v.update(ctx, func(accounts []Account) ([]Account, bool, error) {
+		i := indexOfID(accounts, id)
+		if i < 0 {
+			return nil, false, fmt.Errorf("pin %s: %w", id, ErrNotFound)
+		}
+		if accounts[i].Pinned == pinned {
+			return accounts, false, nil
+		}
+		accounts[i].Pinned = pinned
+		return accounts, true, nil
+	})
+}
+
+// MarkUsed records that an account's code was used at t (copied, or filled into a
+// sign-in), for the "recently used" order. An earlier t than the one recorded changes
+// nothing.
+func (v *Vault) MarkUsed(ctx context.Context, id string, t time.Time) error {
+	return v.update(ctx, func(accounts []Account) ([]Account, bool, error) {
+		i := indexOfID(accounts, id)
+		if i < 0 {
+			return nil, false, fmt.Errorf("mark used %s: %w", id, ErrNotFound)
+		}
+		if !t.After(accounts[i].LastUsed) {
+			return accounts, false, nil
+		}
+		accounts[i].LastUsed = t
+		return accounts, true, nil
 	})
 }
 
