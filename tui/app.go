@@ -57,7 +57,8 @@ type App struct {
 	stacked bool
 	now     time.Time
 	demo    *demo
-	ready   bool // a size has arrived
+	ready   bool     // a size has arrived
+	errView *overlay // the last error in full (!)
 }
 
 // New builds the app. Nothing is opened until Init's commands run.
@@ -108,7 +109,11 @@ func (a App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.setSize(msg.Width, msg.Height)
 		return a, nil
 	case tea.KeyMsg:
+		a.auth.Touch()
 		return a.handleKey(msg)
+	case tea.MouseMsg:
+		a.auth.Touch()
+		return a.mouse(msg)
 	case tickMsg:
 		var cmd tea.Cmd
 		a.auth, cmd = a.auth.Update(msg)
@@ -116,9 +121,14 @@ func (a App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			a.now = msg.t
 			a.verify.SetNow(msg.t)
 		}
+		a.syncKeys()
 		return a, cmd
 	case demoMsg:
 		return a.demoStep(msg)
+	case enrolDoneMsg:
+		if msg.err == nil {
+			a.verify.MarkEnrolled(msg.uri)
+		}
 	}
 	var c1, c2, c3 tea.Cmd
 	a.auth, c1 = a.auth.Update(msg)
@@ -137,9 +147,20 @@ func (a App) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return a, tea.Quit
 	}
 	a.syncKeys()
+	if a.errView != nil {
+		if msg.Type == tea.KeyEsc || key.Matches(msg, k.ShowError) {
+			a.errView = nil
+		}
+		return a, nil
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		return a, tea.Quit
+	case key.Matches(msg, k.ShowError) && a.overlay() == nil:
+		if err := a.lastError(); err != nil {
+			a.errView = &overlay{title: "The last error in full", body: errBlock(err), hint: "esc closes"}
+		}
+		return a, nil
 	case key.Matches(msg, k.Switch) && a.overlay() == nil:
 		a.toggleFocus()
 		return a, nil
@@ -186,15 +207,27 @@ func (a *App) pair(msg tea.KeyMsg) (bool, tea.Cmd) {
 		if !ok {
 			return false, nil
 		}
-		code, _, ok := a.auth.CodeFor(login)
+		code, label, id, ok := a.auth.CodeFor(login)
 		if !ok {
 			a.verify.form.err = fmt.Errorf("the authenticator has no code for %q yet: enrol first (e)", login)
 			return true, nil
 		}
-		a.verify.FillCode(code)
-		return true, nil
+		a.verify.FillCode(code, label, a.auth.Shift(), a.auth.PeriodOf(id))
+		return true, a.auth.MarkUsed(id)
 	}
 	return false, nil
+}
+
+// lastError is the focused pane's last error, else the other's.
+func (a App) lastError() error {
+	first, second := a.auth.LastError(), a.verify.LastError()
+	if a.focus == focusVerify {
+		first, second = second, first
+	}
+	if first != nil {
+		return first
+	}
+	return second
 }
 
 // syncKeys turns the global keys off while a text field has the keyboard (plain q
@@ -205,7 +238,8 @@ func (a App) syncKeys() {
 	k.Quit.SetEnabled(!typing)
 	k.Switch.SetEnabled(!typing)
 	k.Help.SetEnabled(!typing)
-	k.Advance.SetEnabled(a.demo != nil && !typing)
+	k.Advance.SetEnabled(a.demo != nil && !typing && !a.demo.over())
+	k.ShowError.SetEnabled(!typing && a.lastError() != nil)
 }
 
 func (a *App) toggleFocus() {
@@ -275,10 +309,27 @@ func (a *App) relayout() {
 	a.verify.SetSize(max(1, w-left-fw), max(1, free-fh))
 }
 
+// Minimum terminal size: below it the panes cannot show an account row and a form
+// line, and the TUI says so instead of breaking its borders or hiding the list.
+const (
+	minWidth  = 44
+	minHeight = 16
+)
+
 // View draws the whole screen.
 func (a App) View() string {
 	s := a.common.Styles
-	w := a.common.Width
+	w, h := a.common.Width, a.common.Height
+	if w < minWidth || h < minHeight {
+		msg := s.ErrorTitle.Render("terminal too small") + "\n" +
+			s.Muted.Render(fmt.Sprintf("need %d×%d, have %d×%d", minWidth, minHeight, w, h)) + "\n" + s.Muted.Render("ctrl+c quits")
+		return fit(lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, msg), w, h)
+	}
+	if o := a.fullScreen(); o != nil {
+		// A full-screen view takes the whole screen: a sign-up's QR code then fits
+		// an 80x24 terminal with its title and hint.
+		return fit(a.overlayView(o, w, h), w, h)
+	}
 	box := func(f focus, content string) string {
 		if a.focus == f {
 			return frame(s.PaneFocused, s.PaneEdgeOn, content)
@@ -293,54 +344,90 @@ func (a App) View() string {
 	} else {
 		panes = joinSide(authBox, verifyBox)
 	}
-	if o := a.overlay(); o != nil {
-		panes = a.overlayView(o, lipgloss.Width(panes), lipgloss.Height(panes))
-	}
 	parts := []string{}
 	if c := a.captionView(); c != "" {
 		parts = append(parts, c)
 	}
 	parts = append(parts, panes, a.statusView(), a.helpView())
-	if w < 20 || a.common.Height < 8 {
-		return fit(strings.Join(parts, "\n"), w, a.common.Height) // too small to lay out: clip
-	}
-	return fitHeight(strings.Join(parts, "\n"), a.common.Height)
+	return fitHeight(strings.Join(parts, "\n"), h)
 }
 
-// overlayView centres a full-screen view (a QR code) over the panes' area.
+// fullScreen is the view that takes the whole screen, if any: the last error in full,
+// or a pane's QR code.
+func (a App) fullScreen() *overlay {
+	if a.errView != nil {
+		return a.errView
+	}
+	return a.overlay()
+}
+
+// overlayView centres a full-screen view (a QR code, an error) in w×h: its title,
+// body and hint, with blank lines between them when there is room. A QR code that
+// does not fit says what size it needs; text is wrapped to the screen.
 func (a App) overlayView(o *overlay, w, h int) string {
 	s := a.common.Styles
-	box := lipgloss.JoinVertical(lipgloss.Center, s.FormTitle.Render(safetext.Line(o.title)), "", s.QR.Render(o.body), "", s.FormHint.Render(o.hint))
-	if lipgloss.Height(box) > h || lipgloss.Width(box) > w {
-		box = s.ErrorTitle.Render("The QR code needs a bigger terminal") + "\n" +
-			s.Muted.Render(fmt.Sprintf("It is %dx%d; this window has %dx%d. Enlarge it or zoom out, then look again. esc closes.",
-				lipgloss.Width(o.body), lipgloss.Height(o.body), w, h))
+	title, hint := s.FormTitle.Render(ansi.Truncate(safetext.Line(o.title), w, "…")), s.FormHint.Render(ansi.Truncate(o.hint, w, "…"))
+	body := o.body
+	if o == a.errView {
+		body = s.ErrorBody.Render(wrap(o.body, max(10, min(w-4, 100))))
+	} else {
+		qw, qh := lipgloss.Width(body), lipgloss.Height(body)
+		if qw > w || qh+2 > h {
+			msg := s.ErrorTitle.Render("The QR code needs a bigger terminal") + "\n" +
+				s.Muted.Render(wrap(fmt.Sprintf("It is %dx%d with its title and hint; this window has %dx%d. Enlarge it or zoom out, then look again. esc closes.",
+					qw, qh+2, w, h), max(10, w-2)))
+			return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, msg)
+		}
+		body = s.paintQR(body)
+	}
+	box := lipgloss.JoinVertical(lipgloss.Center, title, body, hint)
+	if lipgloss.Height(box)+2 <= h {
+		box = lipgloss.JoinVertical(lipgloss.Center, title, "", body, "", hint)
 	}
 	return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, box)
 }
 
-// statusView is the one-line status bar: vault mode, backend, clock shift and time.
+// statusView is the one-line status bar: vault mode, backend, focus, clock shift and
+// time. When it does not fit, its words get shorter before anything is cut: the
+// focus is the only sign of it without colour (NO_COLOR).
 func (a App) statusView() string {
 	s := a.common.Styles
-	vault := "vault: opening…"
+	vault, short := "vault: opening…", "opening…"
 	switch {
+	case a.auth.state == authLocked && (a.auth.info.Passphrase || a.auth.Mode() == ""):
+		vault, short = "vault: passphrase mode, locked", "locked"
 	case a.auth.Mode() != "":
-		vault = "vault: " + safetext.Line(a.auth.Mode())
-	case a.auth.state == authLocked:
-		vault = "vault: passphrase mode, locked"
+		vault, short = "vault: "+safetext.Line(a.auth.Mode()), safetext.Line(a.auth.Mode())
+		if left, ok := a.auth.LocksIn(); ok && left <= time.Minute {
+			lock := fmt.Sprintf(", locks in 0:%02d", int(left.Seconds()))
+			vault, short = vault+lock, short+lock
+		}
 	case a.auth.state == authFailed:
-		vault = "vault: not open"
+		vault, short = "vault: not open", "not open"
 	}
-	left := s.StatusKey.Render("otpair") + s.StatusText.Render(vault+" · backend: "+safetext.Line(a.verify.Backend())+" · focus: "+a.focus.String())
 	right := ""
 	if d := a.auth.Shift(); d != 0 {
 		right = s.StatusKey.Render(fmt.Sprintf("clock %+ds", int(d.Seconds())))
 	}
 	if !a.now.IsZero() {
-		right += s.StatusText.Render(a.now.Format("15:04:05"))
+		// The verifier's time: the wall clock, or the demo's after it jumped ahead.
+		right += s.StatusText.Render(a.verify.now.Format("15:04:05"))
 	}
-	line := spread(left, right, a.common.Width)
-	return s.StatusBar.Render(padRight(line, a.common.Width))
+	backend := safetext.Line(a.verify.Backend())
+	w := a.common.Width
+	var left string
+	for _, text := range []string{
+		vault + " · backend: " + backend + " · focus: " + a.focus.String(),
+		short + " · " + backend + " · focus: " + a.focus.String(),
+		short + " · " + backend + " · " + a.focus.String(),
+	} {
+		left = s.StatusKey.Render("otpair") + s.StatusText.Render(text)
+		if lipgloss.Width(left)+lipgloss.Width(right)+1 <= w {
+			break
+		}
+	}
+	line := spread(left, right, w)
+	return s.StatusBar.Render(padRight(line, w))
 }
 
 // helpView is the short or full help: the global keys and the focused pane's. When the
@@ -380,8 +467,11 @@ func (a App) shortHelp() (pane, global []key.Binding) {
 		return pane, []key.Binding{k.ForceQuit}
 	}
 	if !a.typing() {
+		if k.ShowError.Enabled() {
+			global = append(global, k.ShowError)
+		}
 		global = append(global, k.Switch)
-		if a.demo != nil {
+		if k.Advance.Enabled() {
 			global = append(global, k.Advance)
 		}
 		global = append(global, k.Help, k.Quit)
@@ -398,8 +488,8 @@ func (a App) FullHelp() [][]key.Binding {
 	} else {
 		b = a.verify.FullHelp()
 	}
-	global := []key.Binding{k.Switch, k.Help, k.Quit, k.ForceQuit}
-	if a.demo != nil {
+	global := []key.Binding{k.Switch, k.ShowError, k.Help, k.Quit, k.ForceQuit}
+	if k.Advance.Enabled() {
 		global = append([]key.Binding{k.Advance}, global...)
 	}
 	return append(b, global)

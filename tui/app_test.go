@@ -34,6 +34,12 @@ func keyMsg(k string) tea.KeyMsg {
 		return tea.KeyMsg{Type: tea.KeyDown}
 	case "space":
 		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune(" ")}
+	case "backspace":
+		return tea.KeyMsg{Type: tea.KeyBackspace}
+	case "left":
+		return tea.KeyMsg{Type: tea.KeyLeft}
+	case "ctrl+r":
+		return tea.KeyMsg{Type: tea.KeyCtrlR}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }
@@ -128,7 +134,9 @@ func TestNextCodesAreSpreadOverTicks(t *testing.T) {
 	c := testCommon()
 	c.Now = func() time.Time { return start }
 	a := New(c, Options{
-		Auth:   AuthDeps{Open: func(context.Context, string) (AccountStore, string, error) { return newFakeStore(keys...), "test", nil }},
+		Auth: AuthDeps{Open: func(context.Context, string) (AccountStore, VaultInfo, error) {
+			return newFakeStore(keys...), VaultInfo{Mode: "test"}, nil
+		}},
 		Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return &fakeVerifier{}, nil }},
 	})
 	a = settle(t, a, a.Init(), appUpdate)
@@ -188,23 +196,30 @@ func TestCopySaysWhichClipboardWorked(t *testing.T) {
 	var mu sync.Mutex
 	store := newFakeStore(k)
 	a := testApp(t, store, &fakeVerifier{}, 120, 40)
-	a.auth.deps.Clipboard = ClipboardFunc(func(_ context.Context, s string) (string, error) {
+	report := CopyReport{Native: "xclip", OSC52: true}
+	a.auth.deps.Clipboard = ClipboardFuncs{CopyFn: func(_ context.Context, s string) (CopyReport, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		copied = append(copied, s)
-		return "OSC 52 and xclip", nil
-	})
+		return report, nil
+	}}
 	a = press(t, a, "c")
 	want, _ := k.Code(fixedNow)
 	if len(copied) != 1 || copied[0] != want {
 		t.Fatalf("copied %q, want [%s]", copied, want)
 	}
-	if !strings.Contains(a.auth.note, "via OSC 52 and xclip") {
+	if !strings.Contains(a.auth.note, "copied via xclip (and sent via OSC 52)") {
 		t.Fatalf("note = %q, want it to say how the code was copied", a.auth.note)
 	}
-	a.auth.deps.Clipboard = ClipboardFunc(func(context.Context, string) (string, error) {
-		return "", errors.New("copy: no clipboard tool")
-	})
+	// OSC 52 alone is write-only: the note must not claim the code arrived.
+	report = CopyReport{OSC52: true}
+	a = press(t, a, "c")
+	if strings.Contains(a.auth.note, "copied") || !strings.Contains(a.auth.note, "sent via OSC 52; your terminal may ignore it") {
+		t.Fatalf("note = %q after an OSC 52 copy, want it to say the terminal may ignore it", a.auth.note)
+	}
+	a.auth.deps.Clipboard = ClipboardFuncs{CopyFn: func(context.Context, string) (CopyReport, error) {
+		return CopyReport{}, errors.New("nothing reached the clipboard: no clipboard tool")
+	}}
 	a = press(t, a, "enter")
 	if a.auth.noteErr == nil || !strings.Contains(a.View(), "no clipboard tool") {
 		t.Fatal("a failed copy is not shown")
@@ -286,13 +301,26 @@ func TestHOTPCodeOnRequest(t *testing.T) {
 	if a.auth.items[0].currentCode() != "" {
 		t.Fatal("an HOTP code was shown before it was asked for")
 	}
+	// enter copies, and there is nothing to copy yet: it must not spend a counter.
 	a = press(t, a, "enter")
+	if store.accounts[0].Key.Counter != 1 || a.auth.noteErr == nil || !strings.Contains(a.View(), "n shows the next HOTP code") {
+		t.Fatalf("enter on an HOTP row without a code: counter %d, note %v", store.accounts[0].Key.Counter, a.auth.noteErr)
+	}
+	if !strings.Contains(a.helpView(), "n next HOTP code") {
+		t.Fatalf("the footer does not offer n on an HOTP row:\n%s", a.helpView())
+	}
+	a = press(t, a, "n")
 	want, _ := k.CounterCode(1)
 	if got := a.auth.items[0].currentCode(); got != want {
 		t.Fatalf("HOTP code = %q, want %s", got, want)
 	}
 	if store.accounts[0].Key.Counter != 2 {
 		t.Fatal("the stored counter did not advance")
+	}
+	// enter now copies that code and leaves the counter alone.
+	a = press(t, a, "enter")
+	if store.accounts[0].Key.Counter != 2 || !strings.Contains(a.auth.note, "sent via OSC 52") {
+		t.Fatalf("enter after n: counter %d, note %q", store.accounts[0].Key.Counter, a.auth.note)
 	}
 }
 
@@ -313,17 +341,17 @@ func TestPassphraseIsAskedInTheTUI(t *testing.T) {
 	store := newFakeStore(testKey("GitHub", "alice"))
 	var got []string
 	var mu sync.Mutex
-	open := func(_ context.Context, pass string) (AccountStore, string, error) {
+	open := func(_ context.Context, pass string) (AccountStore, VaultInfo, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, pass)
 		switch pass {
 		case "":
-			return nil, "", ErrPassphraseNeeded
+			return nil, VaultInfo{}, ErrPassphraseNeeded
 		case "right":
-			return store, "passphrase", nil
+			return store, VaultInfo{Mode: "passphrase"}, nil
 		}
-		return nil, "", errors.New("wrong passphrase")
+		return nil, VaultInfo{}, errors.New("wrong passphrase")
 	}
 	a := New(testCommon(), Options{Auth: AuthDeps{Open: open}, Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return &fakeVerifier{}, nil }}})
 	a, _ = appUpdate(a, tea.WindowSizeMsg{Width: 120, Height: 40})
@@ -350,8 +378,8 @@ func TestPassphraseIsAskedInTheTUI(t *testing.T) {
 }
 
 func TestVaultErrorIsShownNotFatal(t *testing.T) {
-	open := func(context.Context, string) (AccountStore, string, error) {
-		return nil, "", errors.New("keyring: dbus timed out")
+	open := func(context.Context, string) (AccountStore, VaultInfo, error) {
+		return nil, VaultInfo{}, errors.New("keyring: dbus timed out")
 	}
 	a := New(testCommon(), Options{Auth: AuthDeps{Open: open}, Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return nil, errors.New("no db") }}})
 	a, _ = appUpdate(a, tea.WindowSizeMsg{Width: 120, Height: 40})
@@ -386,14 +414,14 @@ func TestNewVaultPassphraseIsTypedTwice(t *testing.T) {
 	store := newFakeStore()
 	var got []string
 	var mu sync.Mutex
-	open := func(_ context.Context, pass string) (AccountStore, string, error) {
+	open := func(_ context.Context, pass string) (AccountStore, VaultInfo, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, pass)
 		if pass == "" {
-			return nil, "", &PassphraseError{New: true, Reason: "OS keyring unavailable: no D-Bus session"}
+			return nil, VaultInfo{}, &PassphraseError{New: true, Reason: "OS keyring unavailable: no D-Bus session"}
 		}
-		return store, "passphrase mode", nil
+		return store, VaultInfo{Mode: "passphrase mode"}, nil
 	}
 	a := New(testCommon(), Options{Auth: AuthDeps{Open: open}, Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return &fakeVerifier{}, nil }}})
 	a, _ = appUpdate(a, tea.WindowSizeMsg{Width: 120, Height: 40})
@@ -424,11 +452,11 @@ func TestNewVaultPassphraseIsTypedTwice(t *testing.T) {
 
 func TestGlobalKeysComeBackWhenTypingEndsByAMessage(t *testing.T) {
 	store := newFakeStore()
-	open := func(_ context.Context, pass string) (AccountStore, string, error) {
+	open := func(_ context.Context, pass string) (AccountStore, VaultInfo, error) {
 		if pass == "" {
-			return nil, "", ErrPassphraseNeeded
+			return nil, VaultInfo{}, ErrPassphraseNeeded
 		}
-		return store, "passphrase mode", nil
+		return store, VaultInfo{Mode: "passphrase mode"}, nil
 	}
 	a := New(testCommon(), Options{Auth: AuthDeps{Open: open}, Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return &fakeVerifier{}, nil }}})
 	a, _ = appUpdate(a, tea.WindowSizeMsg{Width: 120, Height: 40})

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -27,19 +28,25 @@ func (m AuthPane) listKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 	case key.Matches(msg, m.keys.Cancel) && m.list.FilterState() == list.Unfiltered:
 		m.setNote("", nil)
 		return m, nil
-	case key.Matches(msg, m.keys.Copy) && it != nil && it.acct.Key.Type == provisioning.HOTP:
+	case key.Matches(msg, m.keys.NextHOTP) && it != nil:
+		// Advancing an HOTP counter spends a code: it has a key of its own, never
+		// the one that copies.
+		if it.acct.Key.Type != provisioning.HOTP {
+			m.setNote("", fmt.Errorf("%s is a TOTP account: its code changes by itself", it.label))
+			return m, nil
+		}
 		if m.busy {
 			return m, nil
 		}
 		m.busy = true
 		return m, tea.Batch(m.spinner.Tick, hotpCmd(m.store, it.acct.ID))
 	case (key.Matches(msg, m.keys.Copy) || key.Matches(msg, m.keys.CopyAlt)) && it != nil:
-		code := it.currentCode()
-		if code == "" {
-			m.setNote("", errors.New("no code to copy yet: press enter for an HOTP code"))
-			return m, nil
-		}
-		return m, copyCmd(m.deps.Clipboard, it.label, code)
+		return m, m.copySelected()
+	case key.Matches(msg, m.keys.Pin) && it != nil:
+		return m, m.togglePin()
+	case key.Matches(msg, m.keys.Sort):
+		m.cycleSort()
+		return m, nil
 	case key.Matches(msg, m.keys.Add):
 		m.state = authAdding
 		m.input.Reset()
@@ -81,6 +88,12 @@ func (m AuthPane) listKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
 }
 
 func (m AuthPane) passphraseKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {
+	if key.Matches(msg, m.keys.RetryKeyring) && m.passLocked {
+		m.state = authLoading
+		m.input.Reset()
+		m.setNote("", nil)
+		return m, tea.Batch(m.spinner.Tick, openVaultCmd(m.deps.Open, ""))
+	}
 	if key.Matches(msg, m.keys.Submit) {
 		pass := m.input.Value()
 		if pass == "" {

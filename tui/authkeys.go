@@ -6,6 +6,9 @@ import "github.com/charmbracelet/bubbles/key"
 type AuthKeyMap struct {
 	Copy       key.Binding
 	CopyAlt    key.Binding
+	NextHOTP   key.Binding // an HOTP account's next code: it advances the counter
+	Pin        key.Binding
+	Sort       key.Binding
 	Filter     key.Binding
 	Add        key.Binding
 	Rename     key.Binding
@@ -22,6 +25,9 @@ type AuthKeyMap struct {
 	NextField  key.Binding
 	Confirm    key.Binding
 	Retry      key.Binding
+	// RetryKeyring asks the OS keyring again from the passphrase prompt of a new vault
+	// whose keyring was locked.
+	RetryKeyring key.Binding
 }
 
 // DefaultAuthKeyMap returns the authenticator pane's bindings.
@@ -29,6 +35,9 @@ func DefaultAuthKeyMap() AuthKeyMap {
 	return AuthKeyMap{
 		Copy:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "copy")),
 		CopyAlt:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy")),
+		NextHOTP:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next HOTP code")),
+		Pin:        key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pin")),
+		Sort:       key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "sort")),
 		Filter:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Add:        key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add")),
 		Rename:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rename")),
@@ -45,5 +54,7 @@ func DefaultAuthKeyMap() AuthKeyMap {
 		NextField:  key.NewBinding(key.WithKeys("tab", "shift+tab"), key.WithHelp("tab", "next field")),
 		Confirm:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes, delete")),
 		Retry:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
+
+		RetryKeyring: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "use the keyring")),
 	}
 }

@@ -20,6 +20,15 @@ import (
 // shiftStep is how far [ and ] move the displayed clock: one default period.
 const shiftStep = provisioning.DefaultPeriod * time.Second
 
+// Defaults of AuthDeps.
+const (
+	// DefaultAutoLock is how long a passphrase vault stays open without a key pressed
+	// (Aegis locks after a few minutes too).
+	DefaultAutoLock = 5 * time.Minute
+	// DefaultClipboardClear is how long a copied code stays on the native clipboard.
+	DefaultClipboardClear = 30 * time.Second
+)
+
 // authState is what the authenticator pane is doing.
 type authState int
 
@@ -44,6 +53,14 @@ type AuthDeps struct {
 	Open      VaultOpener
 	Clipboard Clipboard
 	QR        QRRenderer
+	// AutoLock is how long a passphrase vault stays open without a key or a click:
+	// then the pane forgets the accounts and asks for the passphrase again. Zero means
+	// DefaultAutoLock, negative never.
+	AutoLock time.Duration
+	// ClipboardClear is how long a code copied to the native clipboard stays there
+	// unless something else is copied since. Zero means DefaultClipboardClear,
+	// negative never.
+	ClipboardClear time.Duration
 }
 
 // AuthPane is the authenticator: the accounts and their rolling codes.
@@ -56,12 +73,13 @@ type AuthPane struct {
 
 	state   authState
 	store   AccountStore
-	mode    string
+	info    VaultInfo
 	loadErr error
 
 	spinner spinner.Model
 	list    list.Model
-	items   []*accountItem
+	items   []*accountItem // in the store's order; the list shows them sorted
+	sort    sortMode
 
 	input  textinput.Model // import source, or the passphrase
 	issuer textinput.Model // rename fields
@@ -71,19 +89,26 @@ type AuthPane struct {
 	shift time.Duration
 	now   time.Time // time of the last tick, unshifted
 
-	note    string
-	noteErr error
-	busy    bool
-	overlay *overlay
+	note      string
+	noteErr   error
+	noteLines int // lines the note takes under the list
+	busy      bool
+	overlay   *overlay
+
+	lastActive time.Time // the last key or click, for the auto-lock
+	clipSeq    int       // the newest copy, whose clear timer counts
 
 	// stopImport cancels the import in flight (esc); nil when there is none.
 	stopImport context.CancelFunc
 
 	// The passphrase prompt: whether it protects a new vault (asked twice; first holds
-	// the first entry until the second matches) and why there is no keyring.
+	// the first entry until the second matches), why there is no keyring and, when the
+	// keyring is only locked, what would let it be used instead.
 	passNew    bool
 	passReason string
 	passFirst  string
+	passLocked bool
+	passRemedy string
 
 	// The backup password prompt: the file being imported and how to name it.
 	backupSource string
@@ -95,7 +120,13 @@ var paneIDs atomic.Int64
 
 // NewAuthPane builds the pane; Init opens the vault in a command.
 func NewAuthPane(c Common, deps AuthDeps) AuthPane {
-	m := AuthPane{common: c, keys: DefaultAuthKeyMap(), deps: deps, id: int(paneIDs.Add(1))}
+	if deps.AutoLock == 0 {
+		deps.AutoLock = DefaultAutoLock
+	}
+	if deps.ClipboardClear == 0 {
+		deps.ClipboardClear = DefaultClipboardClear
+	}
+	m := AuthPane{common: c, keys: DefaultAuthKeyMap(), deps: deps, id: int(paneIDs.Add(1)), noteLines: 1}
 	m.spinner = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(c.Styles.Pending))
 
 	l := list.New(nil, newAccountDelegate(c.Styles, 40), 40, 10)
@@ -137,10 +168,16 @@ func (m AuthPane) Init() tea.Cmd {
 func (m *AuthPane) SetSize(w, h int) {
 	m.common.Width, m.common.Height = w, h
 	m.list.SetDelegate(newAccountDelegate(m.common.Styles, w))
-	m.list.SetSize(w, max(1, h-2)) // title line and message line
 	for _, ti := range []*textinput.Model{&m.input, &m.issuer, &m.name} {
 		ti.Width = max(4, w-4)
 	}
+	m.layoutList()
+}
+
+// layoutList gives the list what the title line and the message lines leave.
+func (m *AuthPane) layoutList() {
+	m.noteLines = max(1, len(m.noteView()))
+	m.list.SetSize(m.common.Width, max(1, m.common.Height-1-m.noteLines))
 }
 
 // Focus gives the pane the keyboard.
@@ -172,7 +209,7 @@ func (m AuthPane) Typing() bool {
 func (m AuthPane) Ready() bool { return m.store != nil }
 
 // Mode is how the vault is protected, for the status bar.
-func (m AuthPane) Mode() string { return m.mode }
+func (m AuthPane) Mode() string { return m.info.Mode }
 
 // Shift is how far the displayed clock is moved.
 func (m AuthPane) Shift() time.Duration { return m.shift }
@@ -183,15 +220,24 @@ func (m AuthPane) Overlay() *overlay { return m.overlay }
 // CloseOverlay dismisses the overlay.
 func (m *AuthPane) CloseOverlay() { m.overlay = nil }
 
-// Enrol imports a provisioning URI handed over by the verifier pane.
+// LastError is the pane's last error, for the root's full view of it.
+func (m AuthPane) LastError() error {
+	if m.state == authFailed {
+		return m.loadErr
+	}
+	return m.noteErr
+}
+
+// Enrol stores a provisioning URI handed over by the verifier pane: a new seed of an
+// account already here (an update) replaces it.
 func (m *AuthPane) Enrol(uri string) tea.Cmd {
 	if m.store == nil {
 		m.setNote("", errors.New("the vault is not open yet"))
 		return nil
 	}
 	m.busy = true
-	m.note, m.noteErr = "enrolling from the verifier…", nil
-	return m.startImport(uri, "")
+	m.setNote("enrolling from the verifier…", nil)
+	return tea.Batch(m.spinner.Tick, enrolCmd(m.store, uri))
 }
 
 // startImport imports source (with a backup file's password, if any) in a command
@@ -212,23 +258,6 @@ func (m *AuthPane) cancelImport() {
 	}
 }
 
-// CodeFor returns the current code of the account that best matches loginID: the one
-// named loginID (most recently added first), else the selected account.
-func (m AuthPane) CodeFor(loginID string) (code, label string, ok bool) {
-	for i := len(m.items) - 1; i >= 0; i-- {
-		it := m.items[i]
-		if it.acct.Key.Account == loginID && it.acct.Key.Type == provisioning.TOTP {
-			if c := it.currentCode(); c != "" {
-				return c, it.acct.Key.Label(), true
-			}
-		}
-	}
-	if it := m.selected(); it != nil && it.currentCode() != "" {
-		return it.currentCode(), it.acct.Key.Label(), true
-	}
-	return "", "", false
-}
-
 // SetShift moves the displayed clock (the demo and the [ ] keys use it).
 func (m *AuthPane) SetShift(d time.Duration) {
 	m.shift = d
@@ -240,7 +269,10 @@ func (m *AuthPane) selected() *accountItem {
 	return it
 }
 
-func (m *AuthPane) setNote(note string, err error) { m.note, m.noteErr = note, err }
+func (m *AuthPane) setNote(note string, err error) {
+	m.note, m.noteErr = note, err
+	m.layoutList()
+}
 
 // refresh recomputes every code for the last tick's time plus the shift, working out
 // at most nextPerTick next codes ahead.
@@ -275,33 +307,6 @@ func (m *AuthPane) focusInputs() {
 	}
 }
 
-// setAccounts replaces the list, keeping HOTP codes already shown and selecting sel.
-func (m *AuthPane) setAccounts(accts []Account, sel string) {
-	old := map[string]*accountItem{}
-	for _, it := range m.items {
-		old[it.acct.ID] = it
-	}
-	m.items = make([]*accountItem, len(accts))
-	items := make([]list.Item, len(accts))
-	selIdx := -1
-	for i, a := range accts {
-		it := newAccountItem(a)
-		if o, ok := old[a.ID]; ok && o.acct.Key.Type == provisioning.HOTP {
-			it.hotpCode, it.hotpCounter = o.hotpCode, o.hotpCounter
-		}
-		m.items[i], items[i] = it, it
-		if a.ID == sel {
-			selIdx = i
-		}
-	}
-	m.refresh()
-	m.list.SetItems(items)
-	if selIdx >= 0 {
-		m.list.ResetFilter()
-		m.list.Select(selIdx)
-	}
-}
-
 // Update handles the pane's own messages and, when focused, keys.
 func (m AuthPane) Update(msg tea.Msg) (AuthPane, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -310,6 +315,9 @@ func (m AuthPane) Update(msg tea.Msg) (AuthPane, tea.Cmd) {
 			return m, nil
 		}
 		m.now = msg.t
+		if left, ok := m.LocksIn(); ok && left == 0 {
+			m.lock()
+		}
 		m.refresh()
 		return m, tickCmd(m.id, m.tag)
 	case spinner.TickMsg:
@@ -320,7 +328,13 @@ func (m AuthPane) Update(msg tea.Msg) (AuthPane, tea.Cmd) {
 		m.spinner, cmd = m.spinner.Update(msg)
 		return m, cmd
 	case vaultOpenedMsg:
-		return m.vaultOpened(msg)
+		m, cmd := m.vaultOpened(msg)
+		if msg.info.KeyringAsked {
+			// The keyring's unlock prompter (gcr-prompter and its GTK warnings) runs
+			// under the session bus, which may share this terminal: draw it all again.
+			cmd = tea.Batch(cmd, tea.ClearScreen)
+		}
+		return m, cmd
 	case accountsLoadedMsg:
 		m.busy = false
 		if msg.err != nil {
@@ -361,6 +375,17 @@ func (m AuthPane) Update(msg tea.Msg) (AuthPane, tea.Cmd) {
 			m.state = authReady
 		}
 		return m, loadAccountsCmd(m.store, msg.selectID, msg.note, msg.warn)
+	case enrolDoneMsg:
+		m.busy = false
+		switch {
+		case msg.err != nil:
+			m.setNote("", fmt.Errorf("enrol: %w", msg.err))
+			return m, nil
+		case m.store == nil:
+			return m, nil // locked meanwhile; the account is stored
+		}
+		m.busy = true
+		return m, loadAccountsCmd(m.store, msg.res.Account.ID, enrolNote(msg.res), nil)
 	case hotpDoneMsg:
 		m.busy = false
 		if msg.err != nil {
@@ -371,15 +396,36 @@ func (m AuthPane) Update(msg tea.Msg) (AuthPane, tea.Cmd) {
 			if it.acct.ID == msg.id {
 				it.hotpCode, it.hotpCounter = msg.code, msg.counter+1
 				it.acct.Key.Counter = msg.counter + 1
-				m.setNote(fmt.Sprintf("%s: code for counter %d (c copies)", it.label, msg.counter), nil)
+				m.setNote(fmt.Sprintf("%s: code for counter %d (enter copies it)", it.label, msg.counter), nil)
+			}
+		}
+		return m, nil
+	case pinnedMsg:
+		return m.pinned(msg), nil
+	case usedMsg:
+		if msg.err != nil {
+			m.setNote("", fmt.Errorf("record use: %w", msg.err))
+			return m, nil
+		}
+		for _, it := range m.items {
+			if it.acct.ID == msg.id && msg.at.After(it.acct.LastUsed) {
+				it.acct.LastUsed = msg.at
 			}
 		}
 		return m, nil
 	case copyDoneMsg:
-		if msg.err != nil {
+		return m.copied(msg)
+	case clipboardExpiredMsg:
+		if msg.seq != m.clipSeq || m.deps.Clipboard == nil {
+			return m, nil // a later copy took the clipboard and has its own timer
+		}
+		return m, clearClipboardCmd(m.deps.Clipboard, msg.code)
+	case clipboardClearedMsg:
+		switch {
+		case msg.err != nil:
 			m.setNote("", msg.err)
-		} else {
-			m.setNote(fmt.Sprintf("copied %s via %s", msg.label, msg.via), nil)
+		case msg.cleared:
+			m.setNote(fmt.Sprintf("took the copied code off the clipboard after %v", m.deps.ClipboardClear), nil)
 		}
 		return m, nil
 	case qrMsg:
@@ -404,45 +450,6 @@ func (m AuthPane) Update(msg tea.Msg) (AuthPane, tea.Cmd) {
 	var cmd tea.Cmd
 	m.list, cmd = m.list.Update(msg)
 	return m, cmd
-}
-
-func (m AuthPane) vaultOpened(msg vaultOpenedMsg) (AuthPane, tea.Cmd) {
-	switch {
-	case errors.Is(msg.err, ErrPassphraseNeeded):
-		m.state = authLocked
-		m.passNew, m.passReason = false, ""
-		var pe *PassphraseError
-		if errors.As(msg.err, &pe) {
-			m.passNew, m.passReason = pe.New, pe.Reason
-		}
-		m.passFirst = ""
-		m.input.Reset()
-		m.input.EchoMode = textinput.EchoPassword
-		m.input.EchoCharacter = '•'
-		m.input.Placeholder = "vault passphrase"
-		if m.passNew {
-			m.input.Placeholder = "new vault passphrase"
-		}
-		m.focusInputs()
-		return m, nil
-	case msg.err != nil && m.state == authLoading && m.input.EchoMode == textinput.EchoPassword:
-		// A wrong passphrase: ask again, saying why.
-		m.state, m.passFirst = authLocked, ""
-		m.input.Placeholder = "vault passphrase"
-		m.setNote("", msg.err)
-		m.focusInputs()
-		return m, nil
-	case msg.err != nil:
-		m.state, m.loadErr = authFailed, msg.err
-		return m, nil
-	}
-	m.store, m.mode, m.state = msg.store, msg.mode, authReady
-	m.passFirst = ""
-	m.input.Reset()
-	m.input.EchoMode = textinput.EchoNormal
-	m.input.Blur()
-	m.busy = true
-	return m, loadAccountsCmd(m.store, "", "", nil)
 }
 
 func (m AuthPane) handleKey(msg tea.KeyMsg) (AuthPane, tea.Cmd) {

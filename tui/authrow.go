@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math"
 	"strings"
@@ -35,6 +36,11 @@ type accountItem struct {
 	// arrive: they come from QR codes, URIs and backup files, and a terminal acts on
 	// some characters instead of showing them. acct keeps them as they are.
 	issuer, account, label string
+	// What the list sorts by: the store's order and the names folded to lower case;
+	// and the issuer's colour, the same for an issuer wherever and whenever it shows.
+	order                 int
+	issuerKey, accountKey string
+	hue                   int
 
 	step      uint64 // the step code and next belong to; valid only when computed
 	computed  bool
@@ -55,7 +61,16 @@ func newAccountItem(a Account) *accountItem {
 		issuer, account = account, ""
 	}
 	return &accountItem{acct: a, hotpCounter: a.Key.Counter,
-		issuer: safetext.Line(issuer), account: safetext.Line(account), label: safetext.Line(a.Key.Label())}
+		issuer: safetext.Line(issuer), account: safetext.Line(account), label: safetext.Line(a.Key.Label()),
+		issuerKey: strings.ToLower(issuer), accountKey: strings.ToLower(account), hue: issuerHue(issuer)}
+}
+
+// issuerHue picks an issuer's colour from the palette by a hash of its name (FNV-1a,
+// case folded): stable across runs and machines, so GitHub keeps its colour.
+func issuerHue(issuer string) int {
+	h := fnv.New32a()
+	h.Write([]byte(strings.ToLower(strings.TrimSpace(issuer))))
+	return int(h.Sum32() % uint32(len(issuerPalette)))
 }
 
 // FilterValue implements list.Item.
@@ -128,19 +143,23 @@ type accountDelegate struct {
 // rowStyles are the account row's styles, reduced to their escape codes.
 type rowStyles struct {
 	selected, failure, muted, code, codeExpiring, codeNext inline
-	countdown, countdownLow, issuer, account               inline
+	countdown, countdownLow, account, pin                  inline
+	issuers                                                []inline // by hue
 }
 
 func newAccountDelegate(s *Styles, width int) accountDelegate {
 	bw := max(4, min(12, width/6))
 	bar, low := s.countdownBars(bw)
-	st := rowStyles{
+	row := rowStyles{
 		selected: newInline(s.Selected), failure: newInline(s.Failure), muted: newInline(s.Muted),
 		code: newInline(s.Code), codeExpiring: newInline(s.CodeExpiring), codeNext: newInline(s.CodeNext),
 		countdown: newInline(s.Countdown), countdownLow: newInline(s.CountdownLow),
-		issuer: newInline(s.Issuer), account: newInline(s.Account),
+		account: newInline(s.Account), pin: newInline(s.Pin),
 	}
-	return accountDelegate{st: st, bar: bar, low: low, barWidth: bw}
+	for _, st := range s.Issuers {
+		row.issuers = append(row.issuers, newInline(st))
+	}
+	return accountDelegate{st: row, bar: bar, low: low, barWidth: bw}
 }
 
 // Height implements list.ItemDelegate.
@@ -173,7 +192,7 @@ func (d accountDelegate) Render(w io.Writer, m list.Model, index int, item list.
 		code = s.failure.render("invalid key")
 	case k.Type == provisioning.HOTP:
 		if it.hotpCode == "" {
-			code = s.muted.render("enter: code")
+			code = s.muted.render("n: next code")
 		} else {
 			code = s.code.render(groupDigits(it.hotpCode))
 		}
@@ -191,7 +210,11 @@ func (d accountDelegate) Render(w io.Writer, m list.Model, index int, item list.
 		}
 		right2 = next + " " + bar.ViewAs(it.fraction) + " " + secStyle.render(fmt.Sprintf("%2ds", it.remaining))
 	}
-	line1 := marker + spread(s.issuer.render(it.issuer), code, inner)
+	name := s.issuers[it.hue%len(s.issuers)].render(it.issuer)
+	if it.acct.Pinned {
+		name = s.pin.render("★ ") + name
+	}
+	line1 := marker + spread(name, code, inner)
 	line2 := "  " + spread(s.account.render(it.account), right2, inner)
 	fmt.Fprint(w, line1+"\n"+line2)
 }

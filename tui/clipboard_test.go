@@ -16,23 +16,91 @@ func TestSystemClipboardWritesOSC52AndTriesTools(t *testing.T) {
 	cb := &SystemClipboard{
 		Terminal: &term,
 		Getenv:   func(k string) string { return env[k] },
-		Run: func(_ context.Context, name string, _ []string, text string) error {
+		Run: func(_ context.Context, name string, _ []string, text string) (string, error) {
 			ran = append(ran, name+"="+text)
 			if name == "xclip" {
-				return errors.New("exit status 1")
+				return "", errors.New("exit status 1")
 			}
-			return nil
+			return "", nil
 		},
 	}
-	via, err := cb.Copy(context.Background(), "492039")
+	rep, err := cb.Copy(context.Background(), "492039")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := term.String(); got != "\x1b]52;c;NDkyMDM5\a" {
 		t.Errorf("OSC 52 sequence = %q", got)
 	}
-	if via != "OSC 52 and xsel" || strings.Join(ran, ",") != "xclip=492039,xsel=492039" {
-		t.Errorf("via %q after running %v", via, ran)
+	if rep.String() != "copied via xsel (and sent via OSC 52)" || strings.Join(ran, ",") != "xclip=492039,xsel=492039" {
+		t.Errorf("report %q after running %v", rep, ran)
+	}
+}
+
+// TestSystemClipboardIsHonest: OSC 52 alone says the terminal may ignore it; inside
+// tmux whose set-clipboard drops OSC 52 and without a native tool, nothing reached the
+// clipboard and the error says why and what to change; tmux with set-clipboard on lets
+// it through.
+func TestSystemClipboardIsHonest(t *testing.T) {
+	for _, tc := range []struct {
+		tmux, setting string
+		wantErr       string
+		wantReport    string
+	}{
+		{"", "", "", "sent via OSC 52; your terminal may ignore it"},
+		{"/tmp/tmux-0/default,1,0", "external", "tmux drops it (set-clipboard external", ""},
+		{"/tmp/tmux-0/default,1,0", "off", "tmux set -g set-clipboard on", ""},
+		{"/tmp/tmux-0/default,1,0", "on", "", "sent via OSC 52; your terminal may ignore it"},
+	} {
+		var term bytes.Buffer
+		cb := &SystemClipboard{
+			Terminal: &term,
+			Getenv:   func(k string) string { return map[string]string{"TMUX": tc.tmux}[k] },
+			Run: func(_ context.Context, name string, args []string, _ string) (string, error) {
+				if name == "tmux" && strings.Join(args, " ") == "show-options -gqv set-clipboard" {
+					return tc.setting + "\n", nil
+				}
+				return "", errors.New("not here")
+			},
+		}
+		rep, err := cb.Copy(context.Background(), "123456")
+		switch {
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), "nothing reached the clipboard")):
+			t.Errorf("tmux %q: err %v, want one saying %q", tc.setting, err, tc.wantErr)
+		case tc.wantErr == "" && (err != nil || rep.String() != tc.wantReport):
+			t.Errorf("tmux %q: %q, %v; want %q", tc.setting, rep, err, tc.wantReport)
+		}
+	}
+}
+
+// TestSystemClipboardClearsOnlyItsOwnCode: ClearIf reads the clipboard back and empties
+// it only while it still holds the code; something copied since stays.
+func TestSystemClipboardClearsOnlyItsOwnCode(t *testing.T) {
+	clip := ""
+	cb := &SystemClipboard{
+		GOOS:   "linux",
+		Getenv: func(k string) string { return map[string]string{"WAYLAND_DISPLAY": "wayland-0"}[k] },
+		Run: func(_ context.Context, name string, args []string, text string) (string, error) {
+			switch {
+			case name == "wl-copy" && len(args) == 1 && args[0] == "--clear":
+				clip = ""
+			case name == "wl-copy":
+				clip = text
+			case name == "wl-paste":
+				return clip, nil
+			}
+			return "", nil
+		},
+	}
+	if _, err := cb.Copy(context.Background(), "654321"); err != nil || clip != "654321" {
+		t.Fatalf("copy: %v, clipboard %q", err, clip)
+	}
+	clip = "something the user copied since"
+	if ok, err := cb.ClearIf(context.Background(), "654321"); ok || err != nil || clip != "something the user copied since" {
+		t.Fatalf("ClearIf over another text = %v, %v; clipboard %q", ok, err, clip)
+	}
+	clip = "654321"
+	if ok, err := cb.ClearIf(context.Background(), "654321"); !ok || err != nil || clip != "" {
+		t.Fatalf("ClearIf of the code = %v, %v; clipboard %q", ok, err, clip)
 	}
 }
 
@@ -62,9 +130,9 @@ func TestSystemClipboardToolsPerPlatform(t *testing.T) {
 		cb := &SystemClipboard{
 			GOOS:   tc.goos,
 			Getenv: func(k string) string { return tc.env[k] },
-			Run: func(_ context.Context, name string, _ []string, _ string) error {
+			Run: func(_ context.Context, name string, _ []string, _ string) (string, error) {
 				ran = append(ran, name)
-				return errors.New("not here")
+				return "", errors.New("not here")
 			},
 		}
 		_, _ = cb.Copy(context.Background(), "1")

@@ -87,11 +87,29 @@ func demoSteps(login string) []demoStep {
 		{caption: "Sign in with the authenticator's current code: accepted, the first code completes the enrolment and a session starts.",
 			run: func(a *App, d *demo) tea.Cmd {
 				a.focusOn(focusVerify)
-				d.lastCode, _, _ = a.auth.CodeFor(login)
+				d.lastCode, _, _, _ = a.auth.CodeFor(login)
 				return a.verify.SignIn(login, d.lastCode)
 			}},
 		{caption: "Replay the same code: rejected. A code is accepted at most once, so a stolen code cannot be reused.",
 			run: func(a *App, d *demo) tea.Cmd { return a.verify.SignIn(login, d.lastCode) }},
+		{caption: "Update: the session asks for a new seed, the authenticator enrols it in place of the old one, and its first code, in the same period, confirms it.",
+			run: func(a *App, d *demo) tea.Cmd {
+				d.attempts = 0
+				return a.verify.UpdateSeed()
+			},
+			more: func(a *App, d *demo) tea.Cmd {
+				d.attempts++
+				switch d.attempts {
+				case 1:
+					if uri, _, ok := a.verify.EnrolURI(); ok {
+						return a.auth.Enrol(uri)
+					}
+				case 2:
+					d.lastCode, _, _, _ = a.auth.CodeFor(login)
+					return a.verify.SignIn(login, d.lastCode)
+				}
+				return nil
+			}},
 		{caption: "A wrong code: rejected, and counted as a failed attempt.",
 			run: func(a *App, d *demo) tea.Cmd { return a.verify.SignIn(login, wrongCode(d.lastCode)) }},
 		{caption: "Lockout: more wrong codes until the verifier locks " + login + " out for a while.",
@@ -106,33 +124,19 @@ func demoSteps(login string) []demoStep {
 				d.attempts++
 				return a.verify.SignIn(login, wrongCode(d.lastCode))
 			}},
-		{caption: "Update: the signed-in session asks for a new seed, and the authenticator enrols it. The old seed works until the new one verifies.",
-			run: func(a *App, d *demo) tea.Cmd {
-				d.attempts = 0
-				return a.verify.UpdateSeed()
-			},
-			more: func(a *App, d *demo) tea.Cmd {
-				if d.attempts > 0 {
-					return nil
-				}
-				d.attempts++
-				if uri, _, ok := a.verify.EnrolURI(); ok {
-					return a.auth.Enrol(uri)
-				}
-				return nil
-			}},
 		{caption: "Delete seed: a management call removes " + login + "'s TOTP seed.",
 			run: func(a *App, d *demo) tea.Cmd {
 				a.focusOn(focusVerify)
 				return a.verify.DeleteSeed(login)
 			}},
-		{caption: "Six minutes later (both clocks jump, see the banner) the lock is over, but sign-in is rejected: there is no seed any more.",
+		{caption: "Six minutes later (both clocks jump, see the banner and the status bar) the lock is over, but sign-in is rejected: there is no seed any more.",
 			run: func(a *App, d *demo) tea.Cmd {
 				if d.opts.SkipTime != nil {
 					d.opts.SkipTime(demoSkip)
 					a.auth.SetShift(demoSkip)
+					a.verify.SetClockOffset(demoSkip)
 				}
-				code, _, _ := a.auth.CodeFor(login)
+				code, _, _, _ := a.auth.CodeFor(login)
 				if code == "" {
 					code = wrongCode(d.lastCode)
 				}
@@ -141,6 +145,9 @@ func demoSteps(login string) []demoStep {
 		{caption: "That is the whole lifecycle. Explore with the keys below, or press q to quit."},
 	}
 }
+
+// over reports whether the demo has shown its last step.
+func (d *demo) over() bool { return d.step >= len(d.steps)-1 }
 
 // wrongCode returns a code of the same length that differs in every digit.
 func wrongCode(code string) string {
@@ -157,7 +164,7 @@ func wrongCode(code string) string {
 // demoAdvance runs the next step (space).
 func (a App) demoAdvance() (tea.Model, tea.Cmd) {
 	d := a.demo
-	if d == nil || d.running || d.step >= len(d.steps)-1 {
+	if d == nil || d.running || d.over() {
 		return a, nil
 	}
 	if !a.auth.Ready() || !a.verify.Connected() {
@@ -176,6 +183,7 @@ func (a App) demoAdvance() (tea.Model, tea.Cmd) {
 	}
 	d.running = cmd != nil
 	a.relayout()
+	a.syncKeys()
 	if !d.running && d.opts.Auto {
 		return a, tea.Batch(cmd, d.timer())
 	}
@@ -227,7 +235,7 @@ func (a App) captionView() string {
 	} else if d.opts.Auto {
 		next = "playing automatically"
 	}
-	if d.step >= len(d.steps)-1 {
+	if d.over() {
 		next = "the end"
 	}
 	text := s.FormTitle.Render(head) + s.Muted.Render(" · "+next) + "\n" + wrap(d.steps[d.step].caption, w)

@@ -107,7 +107,9 @@ func TestDemoPlaysTheWholeLifecycle(t *testing.T) {
 	p := newPolicyFake(store, clock)
 	v := p.verifier()
 	a := New(testCommon(), Options{
-		Auth:   AuthDeps{Open: func(context.Context, string) (AccountStore, string, error) { return store, "throwaway", nil }, QR: fakeQR},
+		Auth: AuthDeps{Open: func(context.Context, string) (AccountStore, VaultInfo, error) {
+			return store, VaultInfo{Mode: "throwaway"}, nil
+		}, QR: fakeQR},
 		Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return v, nil }, QR: fakeQR},
 		Demo:   &DemoOptions{SkipTime: func(d time.Duration) { mu.Lock(); skip += d; mu.Unlock() }},
 	})
@@ -119,15 +121,15 @@ func TestDemoPlaysTheWholeLifecycle(t *testing.T) {
 		ok   bool
 		says string
 	}{
-		{true, "seed issued"},   // sign up
-		{true, "seed issued"},   // enrol (no new request)
-		{true, "session: sub"},  // sign in
-		{false, "already used"}, // replay
-		{false, "wrong code"},   // wrong code
-		{false, "locked until"}, // lockout
-		{true, "seed issued"},   // update
-		{true, "seed deleted"},  // delete seed
-		{false, "no TOTP seed"}, // sign-in after delete
+		{true, "seed issued"},               // sign up
+		{true, "seed issued"},               // enrol (no new request)
+		{true, "session: sub"},              // sign in
+		{false, "already used"},             // replay
+		{true, "the new seed is confirmed"}, // update, enrol and confirm
+		{false, "wrong code"},               // wrong code
+		{false, "locked until"},             // lockout
+		{true, "seed deleted"},              // delete seed
+		{false, "no TOTP seed"},             // sign-in after delete
 	}
 	for i, w := range want {
 		a = press(t, a, "space")
@@ -139,15 +141,20 @@ func TestDemoPlaysTheWholeLifecycle(t *testing.T) {
 			t.Fatalf("step %d caption missing:\n%s", i+1, a.View())
 		}
 	}
-	if len(store.accounts) != 2 {
-		t.Fatalf("the vault holds %d accounts, want the sign-up's and the update's", len(store.accounts))
+	if len(store.accounts) != 1 {
+		t.Fatalf("the vault holds %d accounts, want the one the update replaced in place", len(store.accounts))
 	}
 	if a.auth.Shift() != demoSkip || skip != demoSkip {
 		t.Fatal("the last step did not move both clocks")
 	}
+	// The session line and the timeline keep the backend's clock, which jumped too.
+	a, _ = appUpdate(a, tickMsg{id: a.auth.id, tag: a.auth.tag, t: fixedNow.Add(5 * time.Second)})
+	if e, _ := a.verify.lastEntry(); !e.at.Equal(fixedNow.Add(demoSkip)) || !strings.Contains(a.View(), fixedNow.Add(demoSkip+5*time.Second).Format("15:04:05")) {
+		t.Fatalf("after the jump the timeline says %v and the screen:\n%s", e.at, a.View())
+	}
 	a = press(t, a, "space")
-	if !strings.Contains(a.View(), "whole lifecycle") {
-		t.Fatal("no closing caption")
+	if v := a.View(); !strings.Contains(v, "whole lifecycle") || strings.Contains(v, "next step") {
+		t.Fatalf("no closing caption, or space still offered:\n%s", v)
 	}
 }
 

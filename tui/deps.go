@@ -1,18 +1,23 @@
 package tui
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/otpair/otpair/provisioning"
 )
 
 // Account is one authenticator entry as the pane sees it: an id the store knows it by
-// and the key that produces its codes. The secret stays in memory only.
+// and the key that produces its codes, whether it is pinned to the top and when its
+// code was last used. The secret stays in memory only.
 type Account struct {
-	ID  string
-	Key provisioning.Key
+	ID       string
+	Key      provisioning.Key
+	Pinned   bool
+	LastUsed time.Time
 }
 
 // AccountStore is the part of the vault the authenticator pane uses. cmd wires the real
@@ -34,6 +39,23 @@ type AccountStore interface {
 	// NextHOTP returns the code for an HOTP account's next counter and advances the
 	// stored counter, so the same code is never shown twice.
 	NextHOTP(ctx context.Context, id string) (code string, counter uint64, err error)
+	// Enrol stores a provisioning URI handed over by the verifier pane as the account
+	// it names: an account of the same issuer and name with another secret holds the
+	// previous seed (an update) and is replaced in place, keeping its id.
+	Enrol(ctx context.Context, uri string) (EnrolResult, error)
+	// SetPinned pins an account to the top of the list, or unpins it.
+	SetPinned(ctx context.Context, id string, pinned bool) error
+	// MarkUsed records that an account's code was used (copied, or filled into a
+	// sign-in) at t, for the recently-used order.
+	MarkUsed(ctx context.Context, id string, t time.Time) error
+}
+
+// EnrolResult is what an Enrol did: the account that holds the key now, and whether it
+// replaced an older seed of that account or was there already.
+type EnrolResult struct {
+	Account   Account
+	Replaced  bool
+	Duplicate bool
 }
 
 // ImportResult is what one import did: the accounts added, the keys the vault already
@@ -62,9 +84,18 @@ func (e *BackupPasswordError) Error() string {
 }
 
 // VaultOpener opens the vault. passphrase is empty unless the user typed one after the
-// opener returned ErrPassphraseNeeded. mode says how the vault is protected ("OS
-// keyring", "passphrase"), and is shown in the status bar.
-type VaultOpener func(ctx context.Context, passphrase string) (store AccountStore, mode string, err error)
+// opener returned ErrPassphraseNeeded.
+type VaultOpener func(ctx context.Context, passphrase string) (AccountStore, VaultInfo, error)
+
+// VaultInfo is how an opened vault is protected, for the status bar and the auto-lock.
+type VaultInfo struct {
+	Mode       string // "OS keyring", "passphrase mode": shown in the status bar
+	Passphrase bool   // a passphrase protects it: the pane locks it after AuthDeps.AutoLock idle
+	// KeyringAsked says the opener asked the OS keyring, whose unlock prompt runs in
+	// other processes that may have written over the screen: the TUI repaints it
+	// whole. It is set whether or not the vault opened.
+	KeyringAsked bool
+}
 
 // ErrPassphraseNeeded is returned by a VaultOpener when the vault is protected by a
 // passphrase and none was given: the TUI then asks for one.
@@ -72,10 +103,14 @@ var ErrPassphraseNeeded = errors.New("vault passphrase needed")
 
 // PassphraseError is ErrPassphraseNeeded with what the prompt should say: whether the
 // passphrase will protect a new vault (the TUI then asks for it twice) and why the
-// vault uses a passphrase rather than the OS keyring.
+// vault uses a passphrase rather than the OS keyring. KeyringLocked says the OS
+// keyring is there but locked (or its prompt was dismissed), so unlocking it and
+// trying again would use it instead, and Remedy says how.
 type PassphraseError struct {
-	New    bool
-	Reason string
+	New           bool
+	Reason        string
+	KeyringLocked bool
+	Remedy        string
 }
 
 // Error implements error.
@@ -89,24 +124,60 @@ func (e *PassphraseError) Error() string {
 // Is makes errors.Is(err, ErrPassphraseNeeded) true.
 func (e *PassphraseError) Is(target error) bool { return target == ErrPassphraseNeeded }
 
+// RemedyError is an error with what the user can do about it, shown under the error
+// (the OS keyring is locked: unlock it, then retry).
+type RemedyError struct {
+	Err    error
+	Remedy string
+}
+
+// Error implements error.
+func (e *RemedyError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the error.
+func (e *RemedyError) Unwrap() error { return e.Err }
+
 // QRRenderer draws text as a QR code in terminal characters.
 type QRRenderer func(text string) (string, error)
 
 // BackendConfig chooses the verifier backend: local (in-process, over the default
-// database) or a remote server.
+// database) or a remote server. Seeds is the local backend's policy for new seeds; a
+// remote server has its own.
 type BackendConfig struct {
 	Remote        bool
 	BaseURL       string
 	ProjectID     string
 	ManagementKey string //nolint:gosec // held in memory only, never rendered
+	Seeds         SeedPolicy
+}
+
+// SeedPolicy is the algorithm, digits and period of the seeds a local backend issues;
+// zero fields mean the defaults (SHA1, 6, 30 s).
+type SeedPolicy struct {
+	Algorithm string
+	Digits    int
+	Period    int
+}
+
+// IsDefault reports whether the policy is Descope's SHA1, 6 digits, 30 s.
+func (p SeedPolicy) IsDefault() bool {
+	return (p.Algorithm == "" || p.Algorithm == "SHA1") && (p.Digits == 0 || p.Digits == 6) && (p.Period == 0 || p.Period == 30)
 }
 
 // Label is how the backend is named on screen; it never includes the management key.
+// A local backend with a non-default seed policy says so.
 func (c BackendConfig) Label() string {
-	if !c.Remote {
+	if c.Remote {
+		return c.BaseURL
+	}
+	if c.Seeds.IsDefault() {
 		return "local"
 	}
-	return c.BaseURL
+	p := c.Seeds
+	if p.Algorithm == "" {
+		p.Algorithm = "SHA1"
+	}
+	return fmt.Sprintf("local %s/%d/%ds", p.Algorithm, cmp.Or(p.Digits, 6), cmp.Or(p.Period, 30))
 }
 
 // BackendOpener connects to a verifier backend.
@@ -128,6 +199,10 @@ type Session struct {
 	AMR        []string
 	Expires    time.Time
 	FirstSeen  bool
+	// Step is the TOTP step of the code the sign-in accepted and Drift how many steps
+	// it was from the verifier's clock (0 when the backend does not say).
+	Step  uint64
+	Drift int
 }
 
 // login is who the session belongs to, in the words the user knows: the login id,
@@ -139,11 +214,12 @@ func (s Session) login() string {
 	return s.Subject
 }
 
-// UserState is one user as the local backend knows it.
+// UserState is one user as the backend knows it.
 type UserState struct {
 	LoginID     string
 	Enrolled    bool // has a verified seed
 	Pending     bool // has a seed waiting for its first code
+	SigningUp   bool // only a sign-up so far: not a user until its first code
 	LockedUntil time.Time
 }
 
@@ -160,6 +236,9 @@ type Verifier interface {
 	Logout(ctx context.Context, refreshJWT string) error
 	// Users lists users; a backend that cannot list returns ErrNoUserList.
 	Users(ctx context.Context) ([]UserState, error)
+	// Window is how many steps before and after its own a code may come from; ok is
+	// false when the backend does not say (a remote server).
+	Window() (back, ahead int, ok bool)
 }
 
 // ErrNoUserList is returned by Verifier.Users when the backend cannot list users.

@@ -69,6 +69,53 @@ func (s *fakeStore) Import(ctx context.Context, source, password string) (Import
 	return ImportResult{Added: []Account{s.add(k)}}, nil
 }
 
+// Enrol is Import with Vault.Enrol's replacement: a key of the same issuer and name
+// with another secret replaces that account, keeping its id.
+func (s *fakeStore) Enrol(ctx context.Context, uri string) (EnrolResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.uris[uri]
+	if !ok {
+		return EnrolResult{}, errors.New("not a provisioning uri")
+	}
+	for _, a := range s.accounts {
+		if a.Key.Issuer == k.Issuer && a.Key.Account == k.Account && string(a.Key.Secret) == string(k.Secret) {
+			return EnrolResult{Account: a, Duplicate: true}, nil
+		}
+	}
+	for i := len(s.accounts) - 1; i >= 0; i-- {
+		if a := &s.accounts[i]; a.Key.Issuer == k.Issuer && a.Key.Account == k.Account {
+			a.Key = k
+			return EnrolResult{Account: *a, Replaced: true}, nil
+		}
+	}
+	return EnrolResult{Account: s.add(k)}, nil
+}
+
+func (s *fakeStore) SetPinned(_ context.Context, id string, pinned bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.accounts {
+		if s.accounts[i].ID == id {
+			s.accounts[i].Pinned = pinned
+			return nil
+		}
+	}
+	return errors.New("no such account")
+}
+
+func (s *fakeStore) MarkUsed(_ context.Context, id string, t time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.accounts {
+		if s.accounts[i].ID == id {
+			s.accounts[i].LastUsed = t
+			return nil
+		}
+	}
+	return errors.New("no such account")
+}
+
 func (s *fakeStore) Rename(_ context.Context, id, issuer, account string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -118,6 +165,9 @@ type fakeVerifier struct {
 	MeFn         func(ctx context.Context, refresh string) (string, error)
 	LogoutFn     func(ctx context.Context, refresh string) error
 	UsersFn      func(ctx context.Context) ([]UserState, error)
+	// Back and Ahead are the window Window reports; NoWindow makes it say nothing.
+	Back, Ahead int
+	NoWindow    bool
 }
 
 var _ Verifier = (*fakeVerifier)(nil)
@@ -172,6 +222,8 @@ func (f *fakeVerifier) Users(ctx context.Context) ([]UserState, error) {
 	}
 	return f.UsersFn(ctx)
 }
+
+func (f *fakeVerifier) Window() (int, int, bool) { return f.Back, f.Ahead, !f.NoWindow }
 
 // testKey is a fixed TOTP key (the RFC 6238 SHA1 secret).
 func testKey(issuer, account string) provisioning.Key {

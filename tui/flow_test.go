@@ -15,8 +15,10 @@ func flowApp(store AccountStore, v Verifier, demo *DemoOptions) App {
 	c.Now = time.Now // a running program ticks on the real clock
 	return New(c, Options{
 		Auth: AuthDeps{
-			Open:      func(context.Context, string) (AccountStore, string, error) { return store, "test vault", nil },
-			Clipboard: ClipboardFunc(func(context.Context, string) (string, error) { return "test clipboard", nil }),
+			Open: func(context.Context, string) (AccountStore, VaultInfo, error) {
+				return store, VaultInfo{Mode: "test vault"}, nil
+			},
+			Clipboard: fakeClipboard(),
 			QR:        fakeQR,
 		},
 		Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return v, nil }, QR: fakeQR},
@@ -110,9 +112,9 @@ func TestFlowDemoAuto(t *testing.T) {
 			failed++
 		}
 	}
-	// connect, sign-up, sign-in, update, delete = 5 successes; replay, wrong, the
-	// lockout attempts and the last sign-in fail.
-	if ok != 5 || failed < 4 {
+	// connect, sign-up, sign-in, update, the update's confirming sign-in, delete = 6
+	// successes; replay, wrong, the lockout attempts and the last sign-in fail.
+	if ok != 6 || failed < 4 {
 		t.Fatalf("%d successes and %d failures in the timeline", ok, failed)
 	}
 }

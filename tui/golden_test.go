@@ -30,7 +30,7 @@ func goldenAccounts() *fakeStore {
 var goldenStates = map[string]func(t *testing.T, w, h int) App{
 	"loading": func(t *testing.T, w, h int) App {
 		a := New(testCommon(), Options{
-			Auth:   AuthDeps{Open: func(context.Context, string) (AccountStore, string, error) { select {} }},
+			Auth:   AuthDeps{Open: func(context.Context, string) (AccountStore, VaultInfo, error) { select {} }},
 			Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { select {} }},
 		})
 		a, _ = appUpdate(a, tea.WindowSizeMsg{Width: w, Height: h})
@@ -69,14 +69,16 @@ var goldenStates = map[string]func(t *testing.T, w, h int) App{
 	},
 	"hotp-code": func(t *testing.T, w, h int) App {
 		a := testApp(t, goldenAccounts(), &fakeVerifier{}, w, h)
-		return press(t, a, "G", "enter")
+		return press(t, a, "G", "n")
 	},
 	"qr-overlay": func(t *testing.T, w, h int) App {
 		return press(t, testApp(t, goldenAccounts(), &fakeVerifier{}, w, h), "x")
 	},
 	"locked": func(t *testing.T, w, h int) App {
 		a := New(testCommon(), Options{
-			Auth:   AuthDeps{Open: func(context.Context, string) (AccountStore, string, error) { return nil, "", ErrPassphraseNeeded }},
+			Auth: AuthDeps{Open: func(context.Context, string) (AccountStore, VaultInfo, error) {
+				return nil, VaultInfo{}, ErrPassphraseNeeded
+			}},
 			Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return &fakeVerifier{}, nil }},
 		})
 		a, _ = appUpdate(a, tea.WindowSizeMsg{Width: w, Height: h})
@@ -85,8 +87,8 @@ var goldenStates = map[string]func(t *testing.T, w, h int) App{
 	},
 	"new-passphrase": func(t *testing.T, w, h int) App {
 		a := New(testCommon(), Options{
-			Auth: AuthDeps{Open: func(context.Context, string) (AccountStore, string, error) {
-				return nil, "", &PassphraseError{New: true, Reason: "OS keyring unavailable: no D-Bus session"}
+			Auth: AuthDeps{Open: func(context.Context, string) (AccountStore, VaultInfo, error) {
+				return nil, VaultInfo{}, &PassphraseError{New: true, Reason: "OS keyring unavailable: no D-Bus session"}
 			}},
 			Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return &fakeVerifier{}, nil }},
 		})
@@ -97,8 +99,8 @@ var goldenStates = map[string]func(t *testing.T, w, h int) App{
 	},
 	"vault-failed": func(t *testing.T, w, h int) App {
 		a := New(testCommon(), Options{
-			Auth: AuthDeps{Open: func(context.Context, string) (AccountStore, string, error) {
-				return nil, "", errors.New("open vault: keyring: the Secret Service did not answer within 5s")
+			Auth: AuthDeps{Open: func(context.Context, string) (AccountStore, VaultInfo, error) {
+				return nil, VaultInfo{}, errors.New("open vault: keyring: the Secret Service did not answer within 5s")
 			}},
 			Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) {
 				return nil, errors.New("open database: permission denied")
@@ -168,13 +170,52 @@ var goldenStates = map[string]func(t *testing.T, w, h int) App{
 		a = press(t, a, "tab", "tab")
 		return typeText(t, a, "management-key-never-shown")
 	},
+	"keyring-locked": func(t *testing.T, w, h int) App {
+		a := New(testCommon(), Options{
+			Auth: AuthDeps{Open: func(context.Context, string) (AccountStore, VaultInfo, error) {
+				return nil, VaultInfo{}, &PassphraseError{New: true, KeyringLocked: true,
+					Reason: "the keyring is locked, and no unlock prompt can be shown here (no display)",
+					Remedy: "unlock the keyring first (log in to the desktop, or run gnome-keyring-daemon --replace --unlock and type its password), then try again"}
+			}},
+			Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return &fakeVerifier{}, nil }},
+		})
+		a, _ = appUpdate(a, tea.WindowSizeMsg{Width: w, Height: h})
+		return settle(t, a, a.Init(), appUpdate)
+	},
+	"last-error": func(t *testing.T, w, h int) App {
+		store := goldenAccounts()
+		store.ImportFn = func(context.Context, string, string) (ImportResult, error) {
+			return ImportResult{}, errors.New("read /home/someone/Downloads/exports/2026/november/nonexist.png: open: no such file or directory")
+		}
+		a := typeText(t, press(t, testApp(t, store, &fakeVerifier{}, w, h), "a"), "~/Downloads/exports/2026/november/nonexist.png")
+		a = press(t, a, "enter", "esc")
+		if w == 120 {
+			return press(t, a, "!")
+		}
+		return a
+	},
+	"too-small": func(t *testing.T, w, h int) App {
+		a := testApp(t, goldenAccounts(), &fakeVerifier{}, w, h)
+		a, _ = appUpdate(a, tea.WindowSizeMsg{Width: w / 2, Height: h / 2})
+		return a
+	},
+	"confirm-delete-seed": func(t *testing.T, w, h int) App {
+		a := press(t, testApp(t, goldenAccounts(), &fakeVerifier{}, w, h), "tab", "x")
+		a = typeText(t, a, "alice@example.com")
+		return press(t, a, "enter")
+	},
+	"sorted-pinned": func(t *testing.T, w, h int) App {
+		return press(t, testApp(t, goldenAccounts(), &fakeVerifier{}, w, h), "down", "down", "p", "o")
+	},
 	"full-help": func(t *testing.T, w, h int) App {
 		return press(t, testApp(t, goldenAccounts(), &fakeVerifier{}, w, h), "?")
 	},
 	"demo-caption": func(t *testing.T, w, h int) App {
 		store, v, _ := pairedFakes()
 		a := New(testCommon(), Options{
-			Auth:   AuthDeps{Open: func(context.Context, string) (AccountStore, string, error) { return store, "throwaway vault", nil }, QR: fakeQR},
+			Auth: AuthDeps{Open: func(context.Context, string) (AccountStore, VaultInfo, error) {
+				return store, VaultInfo{Mode: "throwaway vault"}, nil
+			}, QR: fakeQR},
 			Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return v, nil }, QR: fakeQR},
 			Demo:   &DemoOptions{},
 		})

@@ -72,8 +72,10 @@ func tour(t testing.TB, h string, check func(what, view string)) {
 	store, v := hostileWorld(h)
 	a := openApp(t, Options{
 		Auth: AuthDeps{
-			Open:      func(context.Context, string) (AccountStore, string, error) { return store, "OS keyring", nil },
-			Clipboard: ClipboardFunc(func(context.Context, string) (string, error) { return "OSC 52", nil }),
+			Open: func(context.Context, string) (AccountStore, VaultInfo, error) {
+				return store, VaultInfo{Mode: "OS keyring"}, nil
+			},
+			Clipboard: fakeClipboard(),
 			QR:        fakeQR,
 		},
 		Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return v, nil }, QR: fakeQR},
@@ -120,7 +122,7 @@ func tour(t testing.TB, h string, check func(what, view string)) {
 	check("plain error", a.View())
 	a = press(t, a, "o")
 	check("wrong-code message", a.View())
-	a.auth.mode = h // as the vault opener names it
+	a.auth.info.Mode = h // as the vault opener names it
 	check("status line", a.View())
 	a, _ = appUpdate(a, tea.WindowSizeMsg{Width: 60, Height: 30})
 	check("stacked", a.View())
@@ -132,8 +134,8 @@ func tour(t testing.TB, h string, check func(what, view string)) {
 	// Failures: the vault and the backend do not open, with h in their errors and in
 	// the backend's address; then a passphrase prompt whose reason holds h.
 	failed := openApp(t, Options{
-		Auth: AuthDeps{Open: func(context.Context, string) (AccountStore, string, error) {
-			return nil, "", fmt.Errorf("open %s/vault.age: permission denied", h)
+		Auth: AuthDeps{Open: func(context.Context, string) (AccountStore, VaultInfo, error) {
+			return nil, VaultInfo{}, fmt.Errorf("open %s/vault.age: permission denied", h)
 		}},
 		Verify: VerifyDeps{Config: BackendConfig{Remote: true, BaseURL: "http://" + h}, Open: func(context.Context, BackendConfig) (Verifier, error) {
 			return nil, fmt.Errorf("dial %s: refused", h)
@@ -142,8 +144,8 @@ func tour(t testing.TB, h string, check func(what, view string)) {
 	check("vault and backend failed", failed.View())
 	for _, isNew := range []bool{false, true} {
 		locked := openApp(t, Options{
-			Auth: AuthDeps{Open: func(context.Context, string) (AccountStore, string, error) {
-				return nil, "", &PassphraseError{New: isNew, Reason: h}
+			Auth: AuthDeps{Open: func(context.Context, string) (AccountStore, VaultInfo, error) {
+				return nil, VaultInfo{}, &PassphraseError{New: isNew, Reason: h}
 			}},
 			Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return v, nil }},
 		})
@@ -174,7 +176,7 @@ func TestHostileTextNeverReachesTheTerminal(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			seen := 0
 			tour(t, c.h, func(what, view string) {
-				if bad := safetexttest.Find(view); bad != "" {
+				if bad := safetexttest.Find(withoutQRInk(view)); bad != "" {
 					t.Errorf("%s: the screen holds %s:\n%s", what, bad, view)
 				}
 				if strings.Contains(view, c.shown) {
@@ -199,11 +201,18 @@ func FuzzViewShowsNoControls(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, h string) {
 		tour(t, h, func(what, view string) {
-			if bad := safetexttest.Find(view); bad != "" {
+			if bad := safetexttest.Find(withoutQRInk(view)); bad != "" {
 				t.Fatalf("%s: text %q puts %s on the screen:\n%s", what, h, bad, view)
 			}
 		})
 	})
+}
+
+// withoutQRInk removes the one escape sequence the TUI draws whatever the colour
+// profile: the black-on-white ink of a QR code (Styles.QRInk). Any other ESC on an
+// Ascii-profile screen was injected.
+func withoutQRInk(view string) string {
+	return strings.NewReplacer(qrInk.pre, "", qrInk.post, "").Replace(view)
 }
 
 // TestCompletionSkipsHostileFileNames: the import field's completion draws a file name

@@ -10,6 +10,7 @@ type KeyMap struct {
 	Switch    key.Binding
 	Help      key.Binding
 	Advance   key.Binding // demo: next step
+	ShowError key.Binding // the last error in full
 }
 
 // DefaultKeyMap returns the global bindings.
@@ -20,5 +21,6 @@ func DefaultKeyMap() *KeyMap {
 		Switch:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "pane")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more")),
 		Advance:   key.NewBinding(key.WithKeys(" "), key.WithHelp("space", "next step")),
+		ShowError: key.NewBinding(key.WithKeys("!"), key.WithHelp("!", "whole error")),
 	}
 }

@@ -69,12 +69,18 @@ func spread(left, right string, w int) string {
 	return left + strings.Repeat(" ", gap) + right
 }
 
-// wrap breaks plain text to width w for bodies such as error messages.
+// wrap breaks plain text to width w for bodies such as error messages. A line can end
+// in the space it broke at, one cell past w, which a style then pads every line to and
+// fit cuts with an ellipsis: the spaces go.
 func wrap(s string, w int) string {
 	if w <= 0 {
 		return s
 	}
-	return ansi.Wrap(s, w, " ")
+	lines := strings.Split(ansi.Wrap(s, w, " "), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // errLine is an error's text for a one-line field. Errors quote what came from outside

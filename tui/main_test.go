@@ -101,8 +101,8 @@ func testApp(t testing.TB, store *fakeStore, v *fakeVerifier, w, h int) App {
 	t.Helper()
 	a := New(testCommon(), Options{
 		Auth: AuthDeps{
-			Open:      func(ctxpkg.Context, string) (AccountStore, string, error) { return store, "OS keyring", nil },
-			Clipboard: ClipboardFunc(func(_ ctxpkg.Context, text string) (string, error) { return "OSC 52", nil }),
+			Open:      openAs(store, "OS keyring"),
+			Clipboard: fakeClipboard(),
 			QR:        fakeQR,
 		},
 		Verify: VerifyDeps{Open: func(ctxpkg.Context, BackendConfig) (Verifier, error) { return v, nil }, QR: fakeQR},
@@ -111,4 +111,16 @@ func testApp(t testing.TB, store *fakeStore, v *fakeVerifier, w, h int) App {
 	a = settle(t, a, a.Init(), appUpdate)
 	a, _ = appUpdate(a, tickMsg{id: a.auth.id, tag: a.auth.tag, t: fixedNow})
 	return a
+}
+
+// openAs is a VaultOpener that opens store in a keyring mode.
+func openAs(store AccountStore, mode string) VaultOpener {
+	return func(ctxpkg.Context, string) (AccountStore, VaultInfo, error) {
+		return store, VaultInfo{Mode: mode}, nil
+	}
+}
+
+// fakeClipboard is a clipboard that takes everything via OSC 52 and clears nothing.
+func fakeClipboard() Clipboard {
+	return ClipboardFuncs{CopyFn: func(ctxpkg.Context, string) (CopyReport, error) { return CopyReport{OSC52: true}, nil }}
 }

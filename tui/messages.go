@@ -33,7 +33,7 @@ func tickCmd(id, tag int) tea.Cmd {
 // vaultOpenedMsg reports the vault opening; err may be ErrPassphraseNeeded.
 type vaultOpenedMsg struct {
 	store AccountStore
-	mode  string
+	info  VaultInfo
 	err   error
 }
 
@@ -41,8 +41,8 @@ func openVaultCmd(open VaultOpener, passphrase string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 		defer cancel()
-		store, mode, err := open(ctx, passphrase)
-		return vaultOpenedMsg{store: store, mode: mode, err: err}
+		store, info, err := open(ctx, passphrase)
+		return vaultOpenedMsg{store: store, info: info, err: err}
 	}
 }
 
@@ -147,6 +147,65 @@ func deleteCmd(store AccountStore, id, label string) tea.Cmd {
 	}
 }
 
+// enrolDoneMsg reports an enrolment handed over by the verifier pane.
+type enrolDoneMsg struct {
+	uri string // the provisioning URI, so the verifier pane knows which result it was
+	res EnrolResult
+	err error
+}
+
+func enrolCmd(store AccountStore, uri string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		res, err := store.Enrol(ctx, uri)
+		return enrolDoneMsg{uri: uri, res: res, err: err}
+	}
+}
+
+// enrolNote says what an enrolment did, in one line.
+func enrolNote(res EnrolResult) string {
+	label := res.Account.Key.Label()
+	switch {
+	case res.Replaced:
+		return "replaced " + label + " with the new seed (the old one is gone)"
+	case res.Duplicate:
+		return label + " is already here with this seed"
+	}
+	return "added " + label
+}
+
+// pinnedMsg reports a pin or unpin.
+type pinnedMsg struct {
+	id     string
+	pinned bool
+	err    error
+}
+
+func pinCmd(store AccountStore, id string, pinned bool) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		return pinnedMsg{id: id, pinned: pinned, err: store.SetPinned(ctx, id, pinned)}
+	}
+}
+
+// usedMsg reports that an account's use was recorded; the list is not re-sorted under
+// the cursor, only the item's time changes.
+type usedMsg struct {
+	id  string
+	at  time.Time
+	err error
+}
+
+func markUsedCmd(store AccountStore, id string, at time.Time) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		return usedMsg{id: id, at: at, err: store.MarkUsed(ctx, id, at)}
+	}
+}
+
 // hotpDoneMsg carries the code for an HOTP account's next counter.
 type hotpDoneMsg struct {
 	id      string
@@ -164,19 +223,48 @@ func hotpCmd(store AccountStore, id string) tea.Cmd {
 	}
 }
 
-// copyDoneMsg reports which clipboard path took the code.
+// copyDoneMsg reports which clipboard path took the code. The code comes back too: a
+// copy that reached a native clipboard is taken off it again after a while, unless
+// something else was copied since.
 type copyDoneMsg struct {
-	label string
-	via   string
-	err   error
+	id, label string
+	code      string
+	report    CopyReport
+	err       error
 }
 
-func copyCmd(cb Clipboard, label, code string) tea.Cmd {
+func copyCmd(cb Clipboard, id, label, code string) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		via, err := cb.Copy(ctx, code)
-		return copyDoneMsg{label: label, via: via, err: err}
+		rep, err := cb.Copy(ctx, code)
+		return copyDoneMsg{id: id, label: label, code: code, report: rep, err: err}
+	}
+}
+
+// clipboardExpiredMsg says a copied code has been on the clipboard long enough; seq
+// drops the timers of copies that a later copy replaced.
+type clipboardExpiredMsg struct {
+	seq  int
+	code string
+}
+
+func clipboardTimerCmd(after time.Duration, seq int, code string) tea.Cmd {
+	return tea.Tick(after, func(time.Time) tea.Msg { return clipboardExpiredMsg{seq: seq, code: code} })
+}
+
+// clipboardClearedMsg reports whether the expired code was taken off the clipboard.
+type clipboardClearedMsg struct {
+	cleared bool
+	err     error
+}
+
+func clearClipboardCmd(cb Clipboard, code string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ok, err := cb.ClearIf(ctx, code)
+		return clipboardClearedMsg{cleared: ok, err: err}
 	}
 }
 

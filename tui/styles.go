@@ -22,6 +22,8 @@ type Styles struct {
 	PaneTitleOn lipgloss.Style
 
 	Issuer       lipgloss.Style
+	Issuers      []lipgloss.Style // Issuer in each colour of issuerPalette
+	Pin          lipgloss.Style   // the star of a pinned account
 	Account      lipgloss.Style
 	Selected     lipgloss.Style // marker in front of the selected row
 	Code         lipgloss.Style
@@ -35,7 +37,9 @@ type Styles struct {
 	FormTitle lipgloss.Style
 	FormLabel lipgloss.Style
 	FormHint  lipgloss.Style
-	Secret    lipgloss.Style // the sign-up key and URI, shown only on request
+	// FormSelected is a field's value while it is selected (typing replaces it).
+	FormSelected lipgloss.Style
+	Secret       lipgloss.Style // the sign-up key and URI, shown only on request
 
 	ErrorTitle lipgloss.Style
 	ErrorBody  lipgloss.Style
@@ -53,7 +57,11 @@ type Styles struct {
 	HelpDesc      lipgloss.Style
 	HelpSeparator lipgloss.Style
 
-	QR lipgloss.Style
+	// QRInk paints a QR code's lines black on white. It is not a lipgloss style: the
+	// colours are the QR's modules, not decoration, so they are drawn with NO_COLOR and
+	// on a terminal without colour detection too (otpair qr draws them the same way);
+	// left to the terminal's background, a dark theme inverts the code.
+	QRInk inline
 
 	barColor    string
 	barLowColor string
@@ -72,6 +80,24 @@ var (
 	colorStatus  = lipgloss.AdaptiveColor{Light: "#E4E0F5", Dark: "#2B2640"}
 )
 
+// issuerPalette colours issuer names, each issuer always the same one (issuerHue): a
+// row is found by its colour before its name is read. The hues are spread round the
+// wheel and kept readable on both backgrounds.
+var issuerPalette = []lipgloss.AdaptiveColor{
+	{Light: "#1F5FBF", Dark: "#6CB6FF"}, // blue
+	{Light: "#1E7B34", Dark: "#6BD68A"}, // green
+	{Light: "#A4361F", Dark: "#FF9B7A"}, // red-orange
+	{Light: "#7A3FC0", Dark: "#C7A4FF"}, // violet
+	{Light: "#00707A", Dark: "#5FD7D7"}, // teal
+	{Light: "#8A5A00", Dark: "#F2C46D"}, // amber
+	{Light: "#B0306E", Dark: "#FF8AC0"}, // pink
+	{Light: "#4F6B00", Dark: "#B8D86B"}, // olive
+}
+
+// qrInk is black (16) on white (231) from the 256-colour palette, whose two ends are
+// not themed the way the first 16 colours are (provisioning.TerminalColor uses them too).
+var qrInk = inline{pre: "\x1b[38;5;16;48;5;231m", post: "\x1b[0m"}
+
 // DefaultStyles builds the styles for one renderer (one terminal).
 func DefaultStyles(r *lipgloss.Renderer) *Styles {
 	s := &Styles{renderer: r}
@@ -86,6 +112,10 @@ func DefaultStyles(r *lipgloss.Renderer) *Styles {
 	s.PaneTitleOn = s.PaneTitle.Foreground(colorAccent)
 
 	s.Issuer = ns().Bold(true).Foreground(colorText)
+	for _, c := range issuerPalette {
+		s.Issuers = append(s.Issuers, s.Issuer.Foreground(c))
+	}
+	s.Pin = ns().Foreground(colorWarn)
 	s.Account = ns().Foreground(colorMuted)
 	s.Selected = ns().Foreground(colorAccent).Bold(true)
 	s.Code = ns().Bold(true).Foreground(colorAccent)
@@ -99,6 +129,7 @@ func DefaultStyles(r *lipgloss.Renderer) *Styles {
 	s.FormTitle = ns().Bold(true).Foreground(colorAccent)
 	s.FormLabel = ns().Foreground(colorText)
 	s.FormHint = ns().Foreground(colorMuted).Italic(true)
+	s.FormSelected = ns().Reverse(true)
 	s.Secret = ns().Foreground(colorWarn)
 
 	s.ErrorTitle = ns().Bold(true).Foreground(colorBad)
@@ -118,8 +149,8 @@ func DefaultStyles(r *lipgloss.Renderer) *Styles {
 	s.HelpSeparator = ns().Foreground(colorBorder)
 
 	// A QR code must stay black on white whatever the terminal's theme, or phones
-	// cannot read it: the renderer draws dark modules as spaces on this light ground.
-	s.QR = ns().Foreground(lipgloss.Color("#000000")).Background(lipgloss.Color("#FFFFFF"))
+	// cannot read it: the renderer draws dark modules as glyphs on this light ground.
+	s.QRInk = qrInk
 
 	s.barColor = pick(r, colorBarFill)
 	s.barLowColor = pick(r, colorWarn)
@@ -164,6 +195,15 @@ func newInline(st lipgloss.Style) inline {
 		return inline{}
 	}
 	return inline{pre: pre, post: post}
+}
+
+// paintQR draws every line of a QR code in the QR's ink.
+func (s *Styles) paintQR(qr string) string {
+	lines := strings.Split(qr, "\n")
+	for i, l := range lines {
+		lines[i] = s.QRInk.render(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // render styles one line of text.

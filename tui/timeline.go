@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/otpair/otpair/internal/safetext"
@@ -57,7 +59,12 @@ func describeFailure(err error) (words, code string) {
 		}
 		words += ": too many failed attempts"
 	case ReasonCodeUsed:
-		words += ": each code works once"
+		// The verifier names the rule that refused it and what the attempt cost.
+		if re.Message != "" {
+			words += ": " + re.Message
+		} else {
+			words += ": each code works once"
+		}
 	case ReasonExpired:
 		words += ": it is outside the accepted window"
 	case ReasonWrongCode:
@@ -73,6 +80,57 @@ func describeFailure(err error) (words, code string) {
 		}
 	}
 	return words, re.Code
+}
+
+// skewNote explains a refused code that ctrl+f took from an authenticator whose clock
+// is shifted: how far, and whether that is outside the verifier's window. It is empty
+// when the code was typed, the clock is not shifted, or the refusal was not about the
+// code's time.
+func (m VerifyPane) skewNote(err error) string {
+	f := m.signingIn
+	var re *RequestError
+	if f == nil || f.shift == 0 || !errors.As(err, &re) || (re.Reason != ReasonWrongCode && re.Reason != ReasonExpired) {
+		return ""
+	}
+	period := f.period
+	if period <= 0 {
+		period = 30 * time.Second
+	}
+	steps := int(f.shift / period)
+	note := fmt.Sprintf(" · the authenticator's clock is shifted %s (%+ds)", periods(steps), int(f.shift.Seconds()))
+	back, ahead, ok := 0, 0, false
+	if m.backend != nil {
+		back, ahead, ok = m.backend.Window()
+	}
+	switch {
+	case !ok:
+		note += "; this verifier does not say its window (otpair accepts 1 period either way by default)"
+	case steps > ahead || -steps > back:
+		note += fmt.Sprintf(", outside the verifier's window of %d back and %d ahead", back, ahead)
+	default:
+		return "" // inside the window: the shift is not why
+	}
+	return note + "; 0 in the authenticator resets its clock"
+}
+
+// periods is a count of periods in words, with its sign: "+2 periods", "-1 period".
+func periods(n int) string {
+	if n == 1 || n == -1 {
+		return fmt.Sprintf("%+d period", n)
+	}
+	return fmt.Sprintf("%+d periods", n)
+}
+
+// stepWords says which step a sign-in's code was accepted for and how far that was
+// from the verifier's clock.
+func stepWords(step uint64, drift int) string {
+	switch {
+	case drift == 0:
+		return fmt.Sprintf("accepted step %d, the verifier's current one", step)
+	case drift > 0:
+		return fmt.Sprintf("accepted step %d, %s ahead of the verifier's clock (drift %+d)", step, strings.TrimPrefix(periods(drift), "+"), drift)
+	}
+	return fmt.Sprintf("accepted step %d, %s behind the verifier's clock (drift %+d)", step, strings.TrimPrefix(periods(drift), "-"), drift)
 }
 
 // SessionFromTokens fills a Session's claims from its JWTs without verifying them:
@@ -142,7 +200,16 @@ func renderEntry(s *Styles, e entry, now time.Time, w int) string {
 	if !e.ok {
 		style = s.ErrorBody
 	}
-	lines := []string{spread(head, right, w)}
+	// The head line: cut nothing; what does not fit goes on to the next lines.
+	var lines []string
+	if lipgloss.Width(head)+1+lipgloss.Width(right) <= w {
+		lines = []string{spread(head, right, w)}
+	} else {
+		lines = strings.Split(ansi.Wrap(head, w, " "), "\n")
+		if right != "" {
+			lines = append(lines, "  "+right)
+		}
+	}
 	for _, l := range strings.Split(wrap(detail, w-2), "\n") {
 		lines = append(lines, "  "+style.Render(l))
 	}

@@ -23,6 +23,7 @@ type VerifyKeyMap struct {
 	PrevField  key.Binding
 	ScrollUp   key.Binding
 	ScrollDown key.Binding
+	Confirm    key.Binding
 }
 
 // DefaultVerifyKeyMap returns the verifier pane's bindings.
@@ -46,5 +47,6 @@ func DefaultVerifyKeyMap() VerifyKeyMap {
 		PrevField:  key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab", "prev field")),
 		ScrollUp:   key.NewBinding(key.WithKeys("up", "k", "pgup"), key.WithHelp("↑/k", "scroll")),
 		ScrollDown: key.NewBinding(key.WithKeys("down", "j", "pgdown"), key.WithHelp("↓/j", "scroll")),
+		Confirm:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes, delete")),
 	}
 }

@@ -20,13 +20,22 @@ type VerifyDeps struct {
 }
 
 // signUpResult is a sign-up or update the user is looking at: the only place a key or
-// URI is ever drawn.
+// URI is ever drawn. enrolled says the authenticator pane has taken it (e).
 type signUpResult struct {
-	op      verifyOp
-	loginID string
-	res     SignUpResult
-	qr      string
-	qrErr   error
+	op       verifyOp
+	loginID  string
+	res      SignUpResult
+	qr       string
+	qrErr    error
+	enrolled bool
+}
+
+// fill is a code ctrl+f took from the authenticator pane: which account it came from
+// and that account's clock shift and period, so a refusal can be explained.
+type fill struct {
+	code, label string
+	shift       time.Duration
+	period      time.Duration
 }
 
 // VerifyPane is the verifier: requests against a backend and their timeline.
@@ -59,7 +68,12 @@ type VerifyPane struct {
 	session   *Session
 	lastLogin string
 	now       time.Time
+	offset    time.Duration // the demo's jump of the backend's clock
 	overlay   *overlay
+
+	fill      *fill  // the code in the sign-in form came from the authenticator
+	signingIn *fill  // the fill of the sign-in in flight, if it sent the filled code
+	confirm   string // the login id whose seed deletion waits for y
 }
 
 // NewVerifyPane builds the pane; Init connects to the configured backend.
@@ -125,10 +139,49 @@ func (m *VerifyPane) CloseOverlay() { m.overlay = nil }
 // SetNow updates the clock the session countdowns are drawn with; the root calls it on
 // every tick.
 func (m *VerifyPane) SetNow(t time.Time) {
-	m.now = t
+	m.now = t.Add(m.offset)
 	if m.session != nil || len(m.entries) > 0 {
 		m.renderTimeline()
 	}
+}
+
+// SetClockOffset moves the pane's clock with the backend's (the demo jumps both ahead),
+// so the session line and the timeline keep the backend's time.
+func (m *VerifyPane) SetClockOffset(d time.Duration) {
+	m.now = m.now.Add(d - m.offset)
+	m.offset = d
+	m.renderTimeline()
+}
+
+// MarkEnrolled records that the authenticator pane took the result with uri, so the
+// pane suggests the next step instead of e.
+func (m *VerifyPane) MarkEnrolled(uri string) {
+	if m.result != nil && m.result.res.URI == uri {
+		m.result.enrolled = true
+	}
+}
+
+// LastError is the pane's last error, for the root's full view of it: the form's, the
+// connection's, the users list's, or the newest refused request.
+func (m VerifyPane) LastError() error {
+	switch {
+	case m.form != nil && m.form.err != nil:
+		return m.form.err
+	case m.connErr != nil:
+		return m.connErr
+	case m.showUser && m.usersErr != nil:
+		return m.usersErr
+	}
+	for i := len(m.entries) - 1; i >= 0; i-- {
+		if e := m.entries[i]; !e.ok {
+			text := e.op.String() + ": " + e.summary
+			if e.code != "" {
+				text += " (" + e.code + ")"
+			}
+			return errors.New(text)
+		}
+	}
+	return nil
 }
 
 // EnrolURI is the provisioning URI of the sign-up or update on screen, for the root to
@@ -149,11 +202,15 @@ func (m VerifyPane) FillLoginID() (string, bool) {
 	return m.form.value(0), true
 }
 
-// FillCode puts a code from the authenticator into the sign-in form.
-func (m *VerifyPane) FillCode(code string) {
+// FillCode puts a code from the authenticator into the sign-in form; label names the
+// account it came from (the form says so), and shift and period are that account's
+// clock shift and period, to explain a refusal.
+func (m *VerifyPane) FillCode(code, label string, shift, period time.Duration) {
 	if m.form != nil && m.form.kind == formSignIn {
 		m.form.setValue(1, code)
 		m.form.focusOn(1)
+		m.fill = &fill{code: code, label: label, shift: shift, period: period}
+		m.form.hint = "Code from " + label + ". ctrl+f fills it again."
 	}
 }
 
@@ -203,6 +260,7 @@ func (m VerifyPane) Update(msg tea.Msg) (VerifyPane, tea.Cmd) {
 		}
 		m.busy = false
 		m.requestDone(msg)
+		m.signingIn = nil
 		return m, usersCmd(m.backend)
 	case usersMsg:
 		m.users, m.usersErr = msg.users, msg.err
@@ -221,6 +279,9 @@ func (m *VerifyPane) requestDone(msg verifyDoneMsg) {
 	e := entry{op: msg.op, loginID: msg.loginID, ok: msg.err == nil}
 	if msg.err != nil {
 		e.summary, e.code = describeFailure(msg.err)
+		if msg.op == opSignIn {
+			e.summary += m.skewNote(msg.err)
+		}
 		m.addEntry(e)
 		if msg.op == opSignIn && m.form != nil && m.form.kind == formSignIn {
 			// A refused code is of no more use: clear it for the next try.
@@ -240,14 +301,24 @@ func (m *VerifyPane) requestDone(msg verifyDoneMsg) {
 	switch msg.op {
 	case opSignUp, opUpdate:
 		e.summary = "seed issued: scan the QR or press e to enrol it"
+		if msg.op == opUpdate {
+			e.summary = "new seed issued: the old one works until a code from this one signs in; e enrols it"
+		}
 		m.result = &signUpResult{op: msg.op, loginID: msg.loginID, res: msg.signUp, qr: msg.qr, qrErr: msg.qrErr}
 		m.form = nil
 	case opSignIn, opRefresh:
 		s := msg.session
+		wasUpdate := m.session != nil && msg.op == opSignIn && m.result != nil && m.result.op == opUpdate && m.result.enrolled
 		m.session = &s
 		e.summary = fmt.Sprintf("session: sub %s · amr %s", s.Subject, strings.Join(s.AMR, ","))
-		if s.FirstSeen {
+		switch {
+		case s.FirstSeen:
 			e.summary += " · first sign-in, enrolment complete"
+		case wasUpdate:
+			e.summary += " · the new seed is confirmed and replaces the old one"
+		}
+		if msg.op == opSignIn && s.Step != 0 {
+			e.summary += " · " + stepWords(s.Step, s.Drift)
 		}
 		e.expires = s.Expires
 		if msg.op == opSignIn {
@@ -271,7 +342,7 @@ func (m *VerifyPane) requestDone(msg verifyDoneMsg) {
 
 func (m *VerifyPane) addEntry(e entry) {
 	if e.at.IsZero() {
-		e.at = m.common.Now()
+		e.at = m.common.Now().Add(m.offset)
 	}
 	m.entries = append(m.entries, e)
 	m.scrolled = false
@@ -289,6 +360,15 @@ func (m *VerifyPane) handleKey(msg tea.KeyMsg) (VerifyPane, tea.Cmd) {
 		}
 		return *m, nil
 	}
+	if m.confirm != "" {
+		login := m.confirm
+		m.confirm = ""
+		if key.Matches(msg, k.Confirm) {
+			return *m, m.DeleteSeed(login)
+		}
+		m.addEntry(entry{op: opDeleteSeed, loginID: login, ok: true, summary: "kept: nothing was deleted"})
+		return *m, nil
+	}
 	if m.form != nil {
 		return m.formKey(msg)
 	}
@@ -303,13 +383,17 @@ func (m *VerifyPane) handleKey(msg tea.KeyMsg) (VerifyPane, tea.Cmd) {
 		m.openForm(newForm(formBackend, "Backend", "Leave the base URL empty for the local in-process backend.",
 			field{label: "Base URL", placeholder: "empty = local, or https://…", value: u, validate: optionalURL},
 			field{label: "Project ID", placeholder: "project id", value: m.cfg.ProjectID},
-			field{label: "Management key", placeholder: "for delete seed and users", value: m.cfg.ManagementKey, secret: true}))
+			field{label: "Management key", placeholder: "for delete seed and the users list", value: m.cfg.ManagementKey, secret: true},
+			field{label: "New seeds (local backend)", placeholder: "SHA1 6 30 = alg digits secs", value: policyText(m.cfg.Seeds), validate: validSeedPolicy}))
 	case key.Matches(msg, k.SignUp):
+		// A sign-up is for a new login id: the field starts empty rather than with the
+		// last one, which typing would have extended.
 		m.openForm(newForm(formSignUp, "Sign up", "Starts a TOTP enrolment. Name and email are optional.",
-			field{label: "Login ID", placeholder: "alice@example.com", value: login, validate: requireLoginID},
+			field{label: "Login ID", placeholder: "alice@example.com", validate: requireLoginID},
 			field{label: "Name", placeholder: "optional"},
 			field{label: "Email", placeholder: "optional"}))
 	case key.Matches(msg, k.SignIn):
+		m.fill = nil
 		m.openForm(newForm(formSignIn, "Sign in", "ctrl+f fills the code from the authenticator.",
 			field{label: "Login ID", placeholder: "alice@example.com", value: login, validate: requireLoginID},
 			field{label: "Code", placeholder: "6 to 8 digits", validate: requireCode, limit: 9}))
@@ -382,6 +466,7 @@ func (m *VerifyPane) submit(f *form) tea.Cmd {
 	switch f.kind {
 	case formBackend:
 		cfg := BackendConfig{BaseURL: f.value(0), ProjectID: f.value(1), ManagementKey: f.value(2)}
+		cfg.Seeds, _ = parseSeedPolicy(f.value(3)) // validated with the form
 		cfg.Remote = cfg.BaseURL != ""
 		m.form = nil
 		m.connecting = true
@@ -391,9 +476,24 @@ func (m *VerifyPane) submit(f *form) tea.Cmd {
 	case formSignUp:
 		return m.SignUp(f.value(0), f.value(1), f.value(2))
 	case formSignIn:
+		if m.fill != nil && strings.ReplaceAll(f.value(1), " ", "") == m.fill.code {
+			m.signingIn = m.fill
+		}
 		return m.SignIn(f.value(0), f.value(1))
 	case formDeleteSeed:
-		return m.DeleteSeed(f.value(0))
+		// Deleting a seed cannot be undone: ask, as the authenticator's d does.
+		m.confirm = f.value(0)
+		m.form = nil
+		m.layoutTimeline()
+		return nil
 	}
 	return nil
+}
+
+// policyText is a seed policy as the backend form shows it, empty for the default.
+func policyText(p SeedPolicy) string {
+	if p.IsDefault() {
+		return ""
+	}
+	return fmt.Sprintf("%s %d %d", p.Algorithm, p.Digits, p.Period)
 }

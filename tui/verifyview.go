@@ -31,9 +31,20 @@ func (m VerifyPane) header() string {
 	title := spread(titleStyle.Render("Verifier"), right, w)
 	sess := s.Muted.Render("○ not signed in")
 	if m.session != nil {
-		sess = s.Success.Render("● ") + s.FormLabel.Render("signed in as "+safetext.Line(m.session.login()))
+		// Shorter words before a cut: the login id and the expiry are what matter.
+		who, exp := safetext.Line(m.session.login()), ""
 		if !m.session.Expires.IsZero() {
-			sess += s.Muted.Render(" · session exp " + countdown(m.session.Expires, m.now))
+			exp = countdown(m.session.Expires, m.now)
+		}
+		sess = s.Success.Render("● ") + s.FormLabel.Render("signed in as "+who)
+		if exp != "" {
+			sess += s.Muted.Render(" · session exp " + exp)
+		}
+		if lipgloss.Width(sess) > w {
+			sess = s.Success.Render("● ") + s.FormLabel.Render(who)
+			if exp != "" {
+				sess += s.Muted.Render(" · exp " + exp)
+			}
 		}
 	}
 	return title + "\n" + sess
@@ -62,6 +73,10 @@ func (m VerifyPane) topView() string {
 	s := m.common.Styles
 	w := m.common.Width
 	switch {
+	case m.confirm != "":
+		return strings.Join([]string{s.FormTitle.Render("Delete seed"),
+			s.Failure.Render(wrap("Delete the TOTP seed of "+safetext.Line(m.confirm)+"?", w)),
+			s.FormHint.Render(wrap("Sign-in then fails until the user enrols again. This cannot be undone.", w))}, "\n")
 	case m.form != nil:
 		return m.form.view(s, w)
 	case m.result != nil:
@@ -99,11 +114,11 @@ func (m VerifyPane) resultView() string {
 	case r.qr == "":
 		return strings.Join(append(head, url), "\n")
 	case qrFits(lipgloss.Height(url)):
-		return strings.Join(append(head, url, s.QR.Render(r.qr)), "\n")
+		return strings.Join(append(head, url, s.paintQR(r.qr)), "\n")
 	case qrFits(1):
 		// The QR before the whole URL: it holds the URL, and z shows both in full.
 		short := s.FormLabel.Render("URL ") + s.Secret.Render(ansi.Truncate(uri, w-4, "…"))
-		return strings.Join(append(head, short, s.QR.Render(r.qr)), "\n")
+		return strings.Join(append(head, short, s.paintQR(r.qr)), "\n")
 	}
 	return strings.Join(append(head, url, s.Muted.Render("z shows the QR full screen")), "\n")
 }
@@ -123,6 +138,8 @@ func (m VerifyPane) usersView() string {
 		switch {
 		case !u.LockedUntil.IsZero() && u.LockedUntil.After(m.now):
 			state = s.Failure.Render("locked until " + u.LockedUntil.Format("15:04:05"))
+		case u.SigningUp:
+			state = s.Pending.Render("signing up: first code pending")
 		case u.Enrolled && u.Pending:
 			state = s.Success.Render("enrolled") + s.Pending.Render(" + pending update")
 		case u.Enrolled:
@@ -130,7 +147,13 @@ func (m VerifyPane) usersView() string {
 		case u.Pending:
 			state = s.Pending.Render("pending first code")
 		}
-		lines = append(lines, spread("  "+s.FormLabel.Render(safetext.Line(u.LoginID)), state, m.common.Width))
+		name := "  " + s.FormLabel.Render(safetext.Line(u.LoginID))
+		if lipgloss.Width(name)+1+lipgloss.Width(state) > m.common.Width {
+			// A long login id keeps its line; its state goes on the next.
+			lines = append(lines, name, "    "+state)
+			continue
+		}
+		lines = append(lines, spread(name, state, m.common.Width))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -138,12 +161,14 @@ func (m VerifyPane) usersView() string {
 // View draws the pane's inner area, exactly Width x Height.
 func (m VerifyPane) View() string {
 	s, w, h := m.common.Styles, m.common.Width, m.common.Height
+	hint := m.hintView()
+	room := h - len(hint) // above the hint
 	parts := []string{m.header()}
 	if top := m.topView(); top != "" {
 		parts = append(parts, top)
-		if h-1-lipgloss.Height(strings.Join(parts, "\n")) < 2 {
+		if room-lipgloss.Height(strings.Join(parts, "\n")) < 2 {
 			// No room for a blank line and a timeline (a QR code fills the pane).
-			return fit(strings.Join(parts, "\n"), w, h-1) + "\n" + fit(m.hintLine(), w, 1)
+			return fit(strings.Join(parts, "\n"), w, room) + "\n" + fit(strings.Join(hint, "\n"), w, len(hint))
 		}
 		parts = append(parts, "")
 	}
@@ -152,7 +177,7 @@ func (m VerifyPane) View() string {
 		tl = s.Muted.Render(wrap("No requests yet. s signs a user up, i signs in; every request and its result appears here.", w))
 	} else {
 		vp := m.timeline
-		vp.Height = max(1, h-1-lipgloss.Height(strings.Join(parts, "\n")))
+		vp.Height = max(1, room-lipgloss.Height(strings.Join(parts, "\n")))
 		switch {
 		case vp.Height < 3:
 			// Too little room to scroll: the newest entry's head line says the most
@@ -165,23 +190,42 @@ func (m VerifyPane) View() string {
 			tl = vp.View()
 		}
 	}
-	return fit(strings.Join(append(parts, tl), "\n"), w, h-1) + "\n" + fit(m.hintLine(), w, 1)
+	return fit(strings.Join(append(parts, tl), "\n"), w, room) + "\n" + fit(strings.Join(hint, "\n"), w, len(hint))
+}
+
+// hintView is hintLine wrapped to the pane in one or two lines, so the next step is
+// never cut off.
+func (m VerifyPane) hintView() []string {
+	hint := m.hintLine()
+	if hint == "" {
+		return []string{""}
+	}
+	lines := strings.Split(ansi.Wrap(hint, max(10, m.common.Width), " "), "\n")
+	if len(lines) > 2 {
+		lines = lines[:2]
+		lines[1] = ansi.Truncate(lines[1], max(10, m.common.Width), "…")
+	}
+	return lines
 }
 
 // hintLine suggests the next step of the lifecycle.
 func (m VerifyPane) hintLine() string {
 	s := m.common.Styles
 	switch {
+	case m.confirm != "":
+		return s.Failure.Render("y deletes") + s.Muted.Render(" · any other key keeps it")
 	case m.form != nil && m.busy:
 		return s.Pending.Render("waiting for the backend…")
 	case m.form != nil && m.form.kind == formSignIn:
 		return s.FormHint.Render("ctrl+f fills the code from the authenticator")
 	case m.form != nil:
 		return s.FormHint.Render("enter submits · esc closes")
+	case m.result != nil && m.result.enrolled:
+		return s.FormHint.Render("next: i signs in with its first code (ctrl+f fills it)")
 	case m.result != nil:
-		return s.FormHint.Render("next: e enrols it in the authenticator")
+		return s.FormHint.Render("next: e puts it in the authenticator")
 	case m.connErr != nil:
-		return s.ErrorTitle.Render("✗ ") + s.ErrorBody.Render(errLine(m.connErr))
+		return s.ErrorTitle.Render("✗ ") + s.ErrorBody.Render(errLine(m.connErr)+" (! shows all)")
 	case m.session != nil:
 		return s.FormHint.Render("signed in: u update · r refresh · m me · o logout")
 	case len(m.entries) <= 1:
@@ -194,12 +238,16 @@ func (m VerifyPane) hintLine() string {
 func (m VerifyPane) ShortHelp() []key.Binding {
 	k := m.keys
 	switch {
+	case m.confirm != "":
+		return []key.Binding{k.Confirm, k.Cancel}
 	case m.overlay != nil:
 		return []key.Binding{k.Cancel}
 	case m.form != nil && m.form.kind == formSignIn:
 		return []key.Binding{k.Fill, k.Submit, k.NextField, k.Cancel}
 	case m.form != nil:
 		return []key.Binding{k.Submit, k.NextField, k.Cancel}
+	case m.result != nil && m.result.enrolled:
+		return []key.Binding{k.SignIn, k.ZoomQR, k.Cancel}
 	case m.result != nil:
 		return []key.Binding{k.Enrol, k.ZoomQR, k.SignIn, k.Cancel}
 	}

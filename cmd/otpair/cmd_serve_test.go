@@ -245,9 +245,6 @@ func TestServeSeedPolicy(t *testing.T) {
 	url, pid, stdout, _, stop := startServe(t, o, "--db", ":memory:", "--frozen-clock", verifierNow.Format(time.RFC3339),
 		"--totp-algorithm", "sha-256", "--totp-digits", "8", "--totp-period", "60")
 	defer stop()
-	if !strings.Contains(stdout.String(), "new seeds: SHA256, 8 digits, 60s") {
-		t.Errorf("serve does not say its seed policy: %s", stdout)
-	}
 	client := &otpairRun{t: t, now: verifierNow, env: map[string]string{"OTPAIR_HOME": t.TempDir(), envProjectID: pid}}
 	su := client.mustJSON("verifier", "signup", "--backend", url, "pat@example.com")
 	uri, _ := su["provisioningURL"].(string)
@@ -266,6 +263,10 @@ func TestServeSeedPolicy(t *testing.T) {
 	}
 	if si := client.mustJSON("verifier", "signin", "--backend", url, "pat@example.com", code); si["firstSeen"] != true {
 		t.Fatalf("sign-in with oathtool's code: %v", si)
+	}
+	// Written before it served the requests above.
+	if !strings.Contains(stdout.String(), "new seeds: SHA256, 8 digits, 60s") {
+		t.Errorf("serve does not say its seed policy: %s", stdout)
 	}
 	for _, tc := range []struct{ args []string }{
 		{[]string{"serve", "--totp-algorithm", "MD5"}},

@@ -165,7 +165,9 @@ func runProgram(ctx context.Context, e *env, opts tui.Options) error {
 	common := tui.Common{Styles: tui.DefaultStyles(r), KeyMap: tui.DefaultKeyMap(), Now: e.now}
 	// 120 frames a second at most: a frame goes out within about 8 ms of a change
 	// (the first one included), and nothing is drawn while nothing changes.
-	return runTea(ctx, e, tui.New(common, opts), tea.WithAltScreen(), tea.WithFPS(120))
+	// Clicks select accounts and copy codes (the terminal's own selection then needs
+	// shift held, as in most TUIs that use the mouse).
+	return runTea(ctx, e, tui.New(common, opts), tea.WithAltScreen(), tea.WithFPS(120), tea.WithMouseCellMotion())
 }
 
 // tuiHome is the folder all state lives in: $OTPAIR_HOME, else the user's data

@@ -143,7 +143,7 @@ func lifecycleInTmux(t *testing.T, s *tmuxSession, vault string) (usedCode strin
 	s.waitFor("Sign up", "Login ID")
 	s.text("erin@example.com")
 	s.keys("Enter")
-	scr := s.waitFor("Sign-up of erin@example.com", "Key ", "URL otpauth://totp/otpair:erin@example.com", "next: e enrols it")
+	scr := s.waitFor("Sign-up of erin@example.com", "Key ", "URL otpauth://totp/otpair:erin@example.com", "next: e puts it in the authenticator")
 	if !strings.Contains(scr, "▀") || !strings.Contains(scr, "▄") {
 		t.Errorf("sign-up shows no QR code at 120x40:\n%s", scr)
 	}
@@ -180,7 +180,7 @@ func lifecycleInTmux(t *testing.T, s *tmuxSession, vault string) (usedCode strin
 }
 
 // filledCode is the sign-in form's code field once it holds a code.
-var filledCode = regexp.MustCompile(`Code\s*│\n[^\n]*› (\d{6}) `)
+var filledCode = regexp.MustCompile(`Code[^\n]*│\n[^\n]*› (\d{6}) `)
 
 // waitMatch polls the screen until re matches it and returns the submatches.
 func (s *tmuxSession) waitMatch(re *regexp.Regexp) []string {
@@ -425,7 +425,7 @@ func TestTUIFlowOnTheRealBackend(t *testing.T) {
 	w, opts := realDeps(t, time.Now)
 	r := lipgloss.NewRenderer(io.Discard)
 	app := tui.New(tui.Common{Styles: tui.DefaultStyles(r), KeyMap: tui.DefaultKeyMap(), Now: time.Now}, tui.Options{
-		Auth:   tui.AuthDeps{Open: w.openVault, QR: w.qr, Clipboard: tui.ClipboardFunc(func(context.Context, string) (string, error) { return "test", nil })},
+		Auth:   tui.AuthDeps{Open: w.openVault, QR: w.qr, Clipboard: tui.ClipboardFuncs{CopyFn: func(context.Context, string) (tui.CopyReport, error) { return tui.CopyReport{OSC52: true}, nil }}},
 		Verify: tui.VerifyDeps{Open: w.openBackend, QR: w.qr},
 	})
 	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(120, 40))
@@ -657,9 +657,9 @@ func TestVaultOpenerAsksInPassphraseMode(t *testing.T) {
 	if _, _, err := open(ctx, "pw"); !errors.As(err, &pe) || !pe.New || !strings.Contains(pe.Reason, "at least 8 characters") {
 		t.Fatalf("a short new passphrase: %v, want to be asked again", err)
 	}
-	store, mode, err := open(ctx, "pass phrase")
-	if err != nil || mode != "passphrase mode" {
-		t.Fatalf("open with a passphrase: %q %v", mode, err)
+	store, info, err := open(ctx, "pass phrase")
+	if err != nil || info.Mode != "passphrase mode" || !info.Passphrase {
+		t.Fatalf("open with a passphrase: %+v %v", info, err)
 	}
 	res, err := store.Import(ctx, "otpauth://totp/Acme:hal?secret=GEZDGNBVGY3TQOJQ", "")
 	if err != nil || len(res.Added) != 1 || res.Err != nil {
@@ -688,6 +688,41 @@ func TestVaultOpenerAsksInPassphraseMode(t *testing.T) {
 	}
 	if _, _, err := stale(ctx, "pass phrase"); err != nil {
 		t.Fatalf("the typed passphrase after a stale OTPAIR_PASSPHRASE: %v", err)
+	}
+}
+
+// lockedKeyring is an OS keyring that is there but locked, as SystemKeyring reports
+// one whose unlock prompt cannot be shown.
+type lockedKeyring struct{ authenticator.MemKeyring }
+
+func (k *lockedKeyring) Get(context.Context, string, string) (string, error) {
+	return "", &authenticator.KeyringError{Problem: authenticator.KeyringLocked, Op: "read", Detail: "failed to unlock correct collection"}
+}
+
+// TestVaultOpenerTellsALockedKeyring: a new vault whose keyring is only locked asks
+// for a passphrase saying so, with what to do and that retrying can use the keyring;
+// an existing keyring vault behind a locked keyring fails with the remedy.
+func TestVaultOpenerTellsALockedKeyring(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	_, _, err := vaultOpener(authenticator.Options{Dir: dir, Keyring: &lockedKeyring{}, ScryptWorkFactor: 10}, "")(ctx, "")
+	var pe *tui.PassphraseError
+	if !errors.As(err, &pe) || !pe.New || !pe.KeyringLocked || !strings.Contains(pe.Reason, "locked") || !strings.Contains(pe.Remedy, "unlock") {
+		t.Fatalf("new vault behind a locked keyring: %+v (%v)", pe, err)
+	}
+	// A keyring vault, then its keyring locks.
+	kr := &authenticator.MemKeyring{}
+	store, _, err := vaultOpener(authenticator.Options{Dir: dir, Keyring: kr}, "")(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Import(ctx, "otpauth://totp/Acme:hal?secret=GEZDGNBVGY3TQOJQ", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = vaultOpener(authenticator.Options{Dir: dir, Keyring: &lockedKeyring{}}, "")(ctx, "")
+	var re *tui.RemedyError
+	if !errors.As(err, &re) || !strings.Contains(re.Remedy, "unlock the keyring") || !errors.Is(err, authenticator.ErrKeyringUnavailable) {
+		t.Fatalf("keyring vault behind a locked keyring: %v, want a RemedyError saying to unlock it", err)
 	}
 }
 

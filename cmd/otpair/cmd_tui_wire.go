@@ -13,7 +13,6 @@ import (
 
 	"github.com/otpair/otpair/authenticator"
 	"github.com/otpair/otpair/provisioning"
-	"github.com/otpair/otpair/provisioning/backup"
 	"github.com/otpair/otpair/tui"
 	"github.com/otpair/otpair/verifier"
 	"github.com/otpair/otpair/verifier/httpapi"
@@ -108,9 +107,9 @@ func wireDemo(_ context.Context, e *env) (*tuiWiring, error) {
 	w := &tuiWiring{qr: tuiQR(e), skipTime: clock.skip}
 	w.onClose(func() { _ = os.RemoveAll(dir) })
 	open := vaultOpener(authenticator.Options{Dir: dir, Keyring: &authenticator.MemKeyring{}, Now: e.now}, "")
-	w.openVault = func(ctx context.Context, pass string) (tui.AccountStore, string, error) {
+	w.openVault = func(ctx context.Context, pass string) (tui.AccountStore, tui.VaultInfo, error) {
 		store, _, err := open(ctx, pass)
-		return store, "throwaway demo vault", err
+		return store, tui.VaultInfo{Mode: "throwaway demo vault"}, err
 	}
 	w.openBackend = backendOpener(w, e, func(ctx context.Context) (verifier.Store, []byte, error) {
 		st, err := sqlite.Open(ctx, sqlite.MemoryDB)
@@ -141,146 +140,23 @@ func (c *shiftClock) skip(d time.Duration) {
 }
 
 // tuiQR draws QR codes for the TUI without escape codes: dark modules as glyphs, which
-// the TUI's QR style paints black on white so any terminal theme scans.
+// the TUI paints black on white so any terminal theme scans. The compact drawing
+// (level L, a two-module quiet zone) fits a sign-up's code in an 80x24 terminal.
 func tuiQR(_ *env) tui.QRRenderer {
 	return func(text string) (string, error) {
-		s, err := provisioning.RenderQRTerminal(text, provisioning.TerminalLightBackground)
+		s, err := provisioning.RenderQRTerminalCompact(text, provisioning.TerminalLightBackground)
 		return strings.TrimRight(s, "\n"), err
 	}
-}
-
-// vaultOpener opens the vault described by opts. envPass (OTPAIR_PASSPHRASE) or the
-// passphrase typed into the TUI unlocks a passphrase vault; with neither the opener
-// returns a *tui.PassphraseError, and the TUI asks.
-func vaultOpener(opts authenticator.Options, envPass string) tui.VaultOpener {
-	return func(ctx context.Context, typed string) (tui.AccountStore, string, error) {
-		pass := typed
-		if pass == "" {
-			pass = envPass
-		}
-		var asked *authenticator.PassphraseRequest
-		opts := opts
-		opts.Passphrase = func(_ context.Context, req authenticator.PassphraseRequest) (string, error) {
-			if pass == "" {
-				asked = &req
-				return "", authenticator.ErrPassphraseNeeded
-			}
-			return pass, nil
-		}
-		v, err := authenticator.Open(ctx, opts)
-		if err == nil {
-			// A new passphrase vault asks now rather than at the first change.
-			err = v.Unlock(ctx)
-		}
-		switch {
-		case errors.Is(err, authenticator.ErrPassphraseNeeded):
-			pe := &tui.PassphraseError{New: asked != nil && asked.New}
-			if v != nil {
-				pe.Reason = v.Status().Reason
-			}
-			return nil, "", pe
-		case errors.Is(err, authenticator.ErrPassphraseTooShort):
-			// Ask again for a longer one, saying why.
-			return nil, "", &tui.PassphraseError{New: true, Reason: authenticator.ErrPassphraseTooShort.Error()}
-		case errors.Is(err, authenticator.ErrWrongPassphrase) && typed == "" && envPass != "":
-			// A stale OTPAIR_PASSPHRASE: ask on screen rather than fail for good.
-			return nil, "", &tui.PassphraseError{Reason: "OTPAIR_PASSPHRASE does not open this vault"}
-		case err != nil:
-			return nil, "", err
-		}
-		return vaultStore{v}, vaultMode(v.Status()), nil
-	}
-}
-
-// vaultMode is the status bar's words for how the vault is protected.
-func vaultMode(st authenticator.Status) string {
-	if st.Protection == authenticator.ProtectionPassphrase {
-		return "passphrase mode"
-	}
-	return st.Protection.String()
-}
-
-// vaultStore adapts authenticator.Vault to tui.AccountStore.
-type vaultStore struct{ v *authenticator.Vault }
-
-var _ tui.AccountStore = vaultStore{}
-
-// Accounts implements tui.AccountStore.
-func (s vaultStore) Accounts(ctx context.Context) ([]tui.Account, error) {
-	accts, err := s.v.Accounts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]tui.Account, len(accts))
-	for i, a := range accts {
-		out[i] = tui.Account{ID: a.ID, Key: a.Key}
-	}
-	return out, nil
-}
-
-// Import implements tui.AccountStore: one source, and keys already in the vault are
-// reported as such rather than as an error. An encrypted backup opened without its
-// password, or with a wrong one, is a *tui.BackupPasswordError, so the TUI asks.
-func (s vaultStore) Import(ctx context.Context, source, password string) (tui.ImportResult, error) {
-	var format string
-	res, err := s.v.ImportWith(ctx, []string{source}, authenticator.ImportOptions{
-		Stdin: strings.NewReader(""),
-		Password: func(_ string, f backup.Format) ([]byte, error) {
-			format = f.Title
-			if password == "" {
-				return nil, backup.ErrPasswordNeeded
-			}
-			return []byte(password), nil
-		},
-	})
-	switch {
-	case errors.Is(err, backup.ErrPasswordNeeded):
-		return tui.ImportResult{}, &tui.BackupPasswordError{Format: format}
-	case errors.Is(err, backup.ErrWrongPassword):
-		return tui.ImportResult{}, &tui.BackupPasswordError{Format: format, Wrong: true}
-	case err != nil:
-		return tui.ImportResult{}, err
-	}
-	var out tui.ImportResult
-	for _, f := range res.Backups {
-		out.Summary = f.Summary()
-		for _, s := range f.Skipped {
-			res.Failed = append(res.Failed, authenticator.SourceError{Source: f.Source, Err: fmt.Errorf("skipped %s", s)})
-		}
-	}
-	for _, a := range res.Added {
-		out.Added = append(out.Added, tui.Account{ID: a.Account.ID, Key: a.Account.Key})
-	}
-	for _, a := range res.Duplicates {
-		out.Duplicates = append(out.Duplicates, tui.Account{ID: a.Account.ID, Key: a.Account.Key})
-	}
-	out.Err = res.Err()
-	if len(out.Added) == 0 && len(out.Duplicates) == 0 && out.Err != nil {
-		return tui.ImportResult{}, out.Err
-	}
-	return out, nil
-}
-
-// Rename implements tui.AccountStore.
-func (s vaultStore) Rename(ctx context.Context, id, issuer, account string) error {
-	_, err := s.v.Rename(ctx, id, issuer, account)
-	return err
-}
-
-// Delete implements tui.AccountStore.
-func (s vaultStore) Delete(ctx context.Context, id string) error { return s.v.Delete(ctx, id) }
-
-// NextHOTP implements tui.AccountStore.
-func (s vaultStore) NextHOTP(ctx context.Context, id string) (string, uint64, error) {
-	return s.v.NextHOTP(ctx, id)
 }
 
 // backendOpener connects to the local backend (opened once, on first use, by
 // openLocal) or to a remote server (checked by fetching its signing keys).
 func backendOpener(w *tuiWiring, e *env, openLocal func(context.Context) (verifier.Store, []byte, error), clock verifier.Clock) tui.BackendOpener {
 	var (
-		mu    sync.Mutex
-		local *verifier.Local
+		mu     sync.Mutex
+		st     verifier.Store
+		key    []byte
+		locals = map[tui.SeedPolicy]*verifier.Local{}
 	)
 	return func(ctx context.Context, cfg tui.BackendConfig) (tui.Verifier, error) {
 		if cfg.Remote {
@@ -295,20 +171,26 @@ func backendOpener(w *tuiWiring, e *env, openLocal func(context.Context) (verifi
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if local == nil {
-			st, key, err := openLocal(ctx)
+		if st == nil {
+			s, k, err := openLocal(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("open the local backend: %w", err)
 			}
-			l, err := verifier.NewLocal(ctx, st, verifier.LocalOptions{Clock: clock, SeedKey: key})
-			if err != nil {
-				_ = st.Close()
-				return nil, fmt.Errorf("open the local backend: %w", err)
-			}
-			local = l
-			w.onClose(func() { _ = st.Close() })
+			st, key = s, k
+			w.onClose(func() { _ = s.Close() })
 		}
-		return backendVerifier{b: local}, nil
+		// One Local per seed policy, all on the one database: the policy only decides
+		// what new seeds are, and Locals sharing a database agree on everything else.
+		if l, ok := locals[cfg.Seeds]; ok {
+			return backendVerifier{b: l}, nil
+		}
+		seeds := verifier.SeedPolicy{Algorithm: provisioning.Algorithm(cfg.Seeds.Algorithm), Digits: cfg.Seeds.Digits, Period: cfg.Seeds.Period}
+		l, err := verifier.NewLocal(ctx, st, verifier.LocalOptions{Clock: clock, SeedKey: key, Seeds: seeds})
+		if err != nil {
+			return nil, fmt.Errorf("open the local backend: %w", err)
+		}
+		locals[cfg.Seeds] = l
+		return backendVerifier{b: l}, nil
 	}
 }
 
@@ -396,9 +278,19 @@ func (v backendVerifier) Users(ctx context.Context) ([]tui.UserState, error) {
 	}
 	out := make([]tui.UserState, len(users))
 	for i, u := range users {
-		out[i] = tui.UserState{LoginID: u.LoginID, Enrolled: u.TOTP, Pending: u.Pending, LockedUntil: u.LockedUntil}
+		out[i] = tui.UserState{LoginID: u.LoginID, Enrolled: u.TOTP, Pending: u.Pending, SigningUp: u.SigningUp, LockedUntil: u.LockedUntil}
 	}
 	return out, nil
+}
+
+// Window implements tui.Verifier: the local backend says its window; a remote server
+// does not.
+func (v backendVerifier) Window() (back, ahead int, ok bool) {
+	if l, isLocal := v.b.(*verifier.Local); isLocal {
+		back, ahead = l.Window()
+		return back, ahead, true
+	}
+	return 0, 0, false
 }
 
 // tuiSession is what the TUI keeps of a session: the tokens, for the calls that need
@@ -412,6 +304,8 @@ func tuiSession(s verifier.Session) tui.Session {
 		AMR:        s.SessionClaims.AMR,
 		Expires:    s.SessionClaims.Expires,
 		FirstSeen:  s.FirstSeen,
+		Step:       s.User.LastStep,
+		Drift:      s.User.StepDrift,
 	}
 }
 
