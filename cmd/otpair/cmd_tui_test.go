@@ -311,6 +311,172 @@ func TestTUIEndToEndInTmux(t *testing.T) {
 	s2.waitGone("Authenticator")
 }
 
+// TestTUIReadmePathInTmux walks the README's lifecycle in the real binary at 80x24
+// (with and without NO_COLOR) and at 120x40 without colour, checking issue 14's
+// lifecycle items where a user meets them: the sign-up form does not append to the
+// last login id (1); the full-screen QR fits 80x24 and zbarimg reads it off the
+// screen as a dark terminal shows it (7, 8); after sign in, update, e, the new seed's
+// first code signs in within the same period (2), e replaced the account rather than
+// adding a second one and ctrl+f says which account it used (3).
+func TestTUIReadmePathInTmux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	external.Tool(t, "zbarimg", "zbar-tools")
+	bin := buildTUIBinary(t)
+	for _, c := range []struct {
+		name    string
+		w, h    int
+		noColor bool
+	}{
+		{"80x24", 80, 24, false},
+		{"80x24-NO_COLOR", 80, 24, true},
+		{"120x40-NO_COLOR", 120, 40, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := e2eEnv(t)
+			if c.noColor {
+				env = append(env, "NO_COLOR=1")
+			}
+			s := startTmux(t, c.w, c.h, env, bin)
+			readmePath(t, s, c.w, c.h)
+			s.keys("q")
+			s.waitGone("Authenticator")
+		})
+	}
+}
+
+// readmePath is the README's table, key by key.
+func readmePath(t *testing.T, s *tmuxSession, w, h int) {
+	t.Helper()
+	s.waitFor("Authenticator", "Verifier", "connected to local", "0 accounts")
+	s.keys("Tab", "s")
+	s.waitFor("Sign up", "Login ID")
+	s.text("erin@example.com")
+	s.keys("Enter")
+	scr := s.waitFor("Sign-up of erin@example.com", "Key ")
+	key := keyOnScreen(scr)
+
+	// 1: a new sign-up form starts empty: typing does not extend erin's login id.
+	s.keys("s")
+	s.waitFor("Sign up", "Login ID")
+	s.text("carol")
+	scr = s.waitFor("› carol")
+	if strings.Contains(scr, "erin@example.comcarol") || strings.Contains(scr, "comcarol") {
+		t.Fatalf("the sign-up form appended to the last login id:\n%s", scr)
+	}
+	s.keys("Escape")
+	s.waitGone("› carol")
+
+	// 8: the full-screen QR fits and decodes from the screen as drawn (dark terminal
+	// behind it; NO_COLOR too).
+	s.keys("z")
+	scr = s.waitFor("Scan to enrol erin@example.com")
+	if strings.Contains(scr, "bigger terminal") {
+		t.Fatalf("the sign-up QR does not fit %dx%d:\n%s", w, h, scr)
+	}
+	img := screenImage(t, s.screenColors(), 4)
+	texts, ok := zbarimgTexts(t, writePNG(t, img, "screen.png"))
+	if !ok || len(texts) != 1 || !strings.HasPrefix(texts[0], "otpauth://totp/otpair:erin@example.com?secret="+key) {
+		t.Fatalf("zbarimg read %q (found %v) from the %dx%d screen, want the sign-up URI with key %s", texts, ok, w, h, key)
+	}
+	s.keys("Escape")
+	s.waitGone("Scan to enrol")
+
+	s.keys("e")
+	s.waitFor("1 account", "added otpair: erin@example.com", "next: i signs in")
+	// 2 and 3: the README's sign in, update, e, sign in, all in one period: wait for a
+	// period with time for it (the account row's countdown), rather than race its end.
+	s.waitMatch(regexp.MustCompile(`\s(1[89]|2\d|30)s\s*│`))
+	s.keys("i")
+	s.waitFor("Sign in", "Code")
+	s.keys("C-f")
+	s.waitFor("Code from otpair: erin@example.com")
+	s.keys("Enter")
+	s.waitVerifier("first sign-in, enrolment complete")
+	s.keys("u")
+	s.waitFor("Update of erin@example.com")
+	s.keys("e")
+	scr = s.waitFor("replaced otpair: erin@example.com")
+	if !strings.Contains(scr, "1 account") || strings.Contains(scr, "2 accounts") {
+		t.Fatalf("the update's e added a second account:\n%s", scr)
+	}
+	s.keys("i")
+	s.waitFor("Sign in", "Code")
+	s.keys("C-f")
+	s.waitFor("Code from otpair: erin@example.com")
+	s.keys("Enter")
+	text := s.waitVerifier("the new seed is confirmed and replaces the old one")
+	if strings.Contains(text, "already used") {
+		t.Fatalf("the new seed's first code was refused as used: %s", text)
+	}
+	// Both sign-ins were accepted for the same step: the case the per-seed guard is for.
+	steps := regexp.MustCompile(`accepted step (\d+)`).FindAllStringSubmatch(text, -1)
+	if len(steps) < 2 || steps[len(steps)-1][1] != steps[len(steps)-2][1] {
+		t.Fatalf("the two sign-ins were not in one step (%v): %s", steps, text)
+	}
+}
+
+// waitVerifier polls until the verifier pane's text, its wrapped lines joined, holds
+// want, and returns that text.
+func (s *tmuxSession) waitVerifier(want string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var text string
+	for time.Now().Before(deadline) {
+		text = verifierText(s.screen())
+		if strings.Contains(text, want) {
+			return text
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.t.Fatalf("the verifier pane never said %q; it says: %s", want, text)
+	return ""
+}
+
+// verifierText is the right-hand pane of a side-by-side screen, its lines joined with
+// single spaces (so what the pane wrapped reads as one sentence).
+func verifierText(scr string) string {
+	var words []string
+	for _, line := range strings.Split(scr, "\n") {
+		parts := strings.Split(line, "│")
+		if len(parts) >= 5 {
+			words = append(words, strings.Fields(parts[3])...)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// TestTUILockedKeyringInTmux runs otpair under its own session bus with a gnome-keyring
+// whose collection is locked, in the same terminal, as `dbus-run-session -- otpair`
+// does: the unlock prompter cannot show (no display) and writes GTK warnings to the
+// bus's stderr, which is the terminal. The TUI says the keyring is locked (not that
+// there is none), with what to do, and none of the warnings stays on its screen.
+func TestTUILockedKeyringInTmux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	for _, tool := range []string{"dbus-run-session", "gnome-keyring-daemon", "secret-tool"} {
+		external.Tool(t, tool, map[string]string{"dbus-run-session": "dbus", "gnome-keyring-daemon": "gnome-keyring", "secret-tool": "libsecret-tools"}[tool])
+	}
+	bin := buildTUIBinary(t)
+	home := t.TempDir()
+	env := []string{"OTPAIR_HOME=" + filepath.Join(home, "otpair"), "HOME=" + home, "TERM=xterm-256color", "PATH=" + os.Getenv("PATH")}
+	// secret-tool's lock command locks the collection (it may crash afterwards; the
+	// lock holds).
+	script := `echo -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; ` +
+		`secret-tool store --label=x otpair-test x </dev/null >/dev/null 2>&1; secret-tool lock --collection=login >/dev/null 2>&1; exec "$0"`
+	s := startTmux(t, 120, 40, env, "dbus-run-session", "--", "sh", "-c", script, bin)
+	scr := s.waitFor("the OS keyring is locked", "no unlock prompt", "ctrl+r use the keyring")
+	for _, junk := range []string{"Gtk-WARNING", "gcr-prompter", "dbus-daemon", "No OS keyring here"} {
+		if strings.Contains(scr, junk) {
+			t.Errorf("the screen shows %q:\n%s", junk, scr)
+		}
+	}
+	s.keys("C-c")
+	s.waitGone("Authenticator")
+}
+
 // TestTUIEndToEndInTmuxKeyring is the same lifecycle with the vault key in a real
 // Secret Service (scripts/test.sh runs gnome-keyring under dbus-run-session).
 func TestTUIEndToEndInTmuxKeyring(t *testing.T) {
