@@ -415,17 +415,19 @@ func (a App) statusView() string {
 	}
 	backend := safetext.Line(a.verify.Backend())
 	w := a.common.Width
-	var left string
-	for _, text := range []string{
+	// Measured as plain text (the styles add a padding cell each side), styled once.
+	room := w - lipgloss.Width(right) - 1 - ansi.StringWidth("otpair") - 4
+	var text string
+	for _, text = range []string{
 		vault + " · backend: " + backend + " · focus: " + a.focus.String(),
 		short + " · " + backend + " · focus: " + a.focus.String(),
 		short + " · " + backend + " · " + a.focus.String(),
 	} {
-		left = s.StatusKey.Render("otpair") + s.StatusText.Render(text)
-		if lipgloss.Width(left)+lipgloss.Width(right)+1 <= w {
+		if ansi.StringWidth(text) <= room {
 			break
 		}
 	}
+	left := s.StatusKey.Render("otpair") + s.StatusText.Render(text)
 	line := spread(left, right, w)
 	return s.StatusBar.Render(padRight(line, w))
 }

@@ -76,10 +76,11 @@ type AuthPane struct {
 	info    VaultInfo
 	loadErr error
 
-	spinner spinner.Model
-	list    list.Model
-	items   []*accountItem // in the store's order; the list shows them sorted
-	sort    sortMode
+	spinner  spinner.Model
+	list     list.Model
+	delegate accountDelegate // the list's, kept to draw its page (listPage)
+	items    []*accountItem  // in the store's order; the list shows them sorted
+	sort     sortMode
 
 	input  textinput.Model // import source, or the passphrase
 	issuer textinput.Model // rename fields
@@ -129,7 +130,8 @@ func NewAuthPane(c Common, deps AuthDeps) AuthPane {
 	m := AuthPane{common: c, keys: DefaultAuthKeyMap(), deps: deps, id: int(paneIDs.Add(1)), noteLines: 1}
 	m.spinner = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(c.Styles.Pending))
 
-	l := list.New(nil, newAccountDelegate(c.Styles, 40), 40, 10)
+	m.delegate = newAccountDelegate(c.Styles, 40)
+	l := list.New(nil, m.delegate, 40, 10)
 	l.SetShowTitle(false)
 	l.SetShowStatusBar(false)
 	l.SetShowHelp(false)
@@ -167,7 +169,8 @@ func (m AuthPane) Init() tea.Cmd {
 // SetSize implements the pane contract: w and h are the pane's inner size.
 func (m *AuthPane) SetSize(w, h int) {
 	m.common.Width, m.common.Height = w, h
-	m.list.SetDelegate(newAccountDelegate(m.common.Styles, w))
+	m.delegate = newAccountDelegate(m.common.Styles, w)
+	m.list.SetDelegate(m.delegate)
 	for _, ti := range []*textinput.Model{&m.input, &m.issuer, &m.name} {
 		ti.Width = max(4, w-4)
 	}

@@ -1,11 +1,15 @@
 package tui
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 
 	"github.com/otpair/otpair/provisioning"
 )
@@ -70,5 +74,64 @@ func BenchmarkTick200StepChange(b *testing.B) {
 		t = t.Add(30*time.Second - time.Duration(t.Unix()%30)*time.Second) // the next step's first second
 		b.StartTimer()
 		tick(t)
+	}
+}
+
+// benchAppSorted is benchApp as a user of the new list sees it: colours on (true
+// colour, so every issuer's hue is drawn), the list sorted by issuer and every tenth
+// account pinned, issuers varied so the palette is used whole.
+func benchAppSorted(b *testing.B, n int) App {
+	b.Helper()
+	keys := make([]provisioning.Key, n)
+	for i := range keys {
+		k := testKey(fmt.Sprintf("Issuer %03d", (i*37)%n), fmt.Sprintf("user%03d@example.com", i))
+		k.Secret = []byte(fmt.Sprintf("secret-number-%06d", i))
+		keys[i] = k
+	}
+	store := newFakeStore(keys...)
+	for i := range store.accounts {
+		store.accounts[i].Pinned = i%10 == 0
+	}
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.TrueColor)
+	r.SetHasDarkBackground(true)
+	c := testCommon()
+	c.Styles = DefaultStyles(r)
+	a := New(c, Options{
+		Auth:   AuthDeps{Open: openAs(store, "OS keyring"), Clipboard: fakeClipboard(), QR: fakeQR},
+		Verify: VerifyDeps{Open: func(context.Context, BackendConfig) (Verifier, error) { return &fakeVerifier{}, nil }, QR: fakeQR},
+	})
+	a, _ = appUpdate(a, tea.WindowSizeMsg{Width: 120, Height: 40})
+	a = settle(b, a, a.Init(), appUpdate)
+	a, _ = appUpdate(a, tickMsg{id: a.auth.id, tag: a.auth.tag, t: fixedNow})
+	return press(b, a, "o") // by issuer
+}
+
+// BenchmarkView200Sorted is BenchmarkView200 with colours, sorting and pins on (budget:
+// 1 ms, as for View200).
+func BenchmarkView200Sorted(b *testing.B) {
+	a := benchAppSorted(b, 200)
+	b.ResetTimer()
+	defer reportCPU(b)()
+	for b.Loop() {
+		_ = a.View()
+	}
+}
+
+// BenchmarkTick200Sorted is BenchmarkTick200 with colours, sorting and pins on (budget:
+// 0.5 ms): a tick never sorts, so it should cost what Tick200 does.
+func BenchmarkTick200Sorted(b *testing.B) {
+	a := benchAppSorted(b, 200)
+	t := fixedNow
+	b.ResetTimer()
+	defer reportCPU(b)()
+	for b.Loop() {
+		t = t.Add(time.Second)
+		if t.Unix()%30 == 0 {
+			t = t.Add(time.Second)
+		}
+		var m tea.Model
+		m, _ = a.Update(tickMsg{id: a.auth.id, tag: a.auth.tag, t: t})
+		a = m.(App)
 	}
 }
