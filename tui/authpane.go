@@ -235,7 +235,7 @@ func (m AuthPane) LastError() error {
 // account already here (an update) replaces it.
 func (m *AuthPane) Enrol(uri string) tea.Cmd {
 	if m.store == nil {
-		m.setNote("", errors.New("the vault is not open yet"))
+		m.setNote("", errors.New("the vault is still opening: press e again once it shows its accounts"))
 		return nil
 	}
 	m.busy = true

@@ -156,7 +156,7 @@ func (f *form) view(s *Styles, w int) string {
 		label, ti := s.FormLabel.Render(f.labels[i]), f.inputs[i]
 		if f.selected[i] && ti.Focused() {
 			// Shown selected, and said in words too, which NO_COLOR keeps.
-			label += s.Muted.Render(" · selected: typing replaces it")
+			label += s.Muted.Render(" · typing replaces it")
 			ti.TextStyle = s.FormSelected
 		}
 		lines = append(lines, label, ti.View())

@@ -32,7 +32,7 @@ func TestFormsDoNotAppendToThePrefilledLoginID(t *testing.T) {
 		t.Fatalf("the sign-in form starts with %q, want the last login id", got)
 	}
 	a = press(t, a, "tab") // to the login id: selected
-	if !a.verify.form.selected[0] || !strings.Contains(a.View(), "selected: typing replaces it") {
+	if !a.verify.form.selected[0] || !strings.Contains(a.View(), "Login ID · typing replaces it") {
 		t.Fatalf("the prefilled login id is not shown selected:\n%s", a.View())
 	}
 	a = typeText(t, a, "carol")

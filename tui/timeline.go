@@ -205,7 +205,10 @@ func renderEntry(s *Styles, e entry, now time.Time, w int) string {
 	if lipgloss.Width(head)+1+lipgloss.Width(right) <= w {
 		lines = []string{spread(head, right, w)}
 	} else {
-		lines = strings.Split(ansi.Wrap(head, w, " "), "\n")
+		lines = strings.Split(ansi.Wrap(head, max(4, w-2), " "), "\n")
+		for i := 1; i < len(lines); i++ {
+			lines[i] = "  " + lines[i] // under the time, as the details are
+		}
 		if right != "" {
 			lines = append(lines, "  "+right)
 		}

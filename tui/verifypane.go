@@ -162,7 +162,7 @@ func (m *VerifyPane) MarkEnrolled(uri string) {
 }
 
 // LastError is the pane's last error, for the root's full view of it: the form's, the
-// connection's, the users list's, or the newest refused request.
+// connection's, the users list's, or the newest request's when it was refused.
 func (m VerifyPane) LastError() error {
 	switch {
 	case m.form != nil && m.form.err != nil:
@@ -172,14 +172,12 @@ func (m VerifyPane) LastError() error {
 	case m.showUser && m.usersErr != nil:
 		return m.usersErr
 	}
-	for i := len(m.entries) - 1; i >= 0; i-- {
-		if e := m.entries[i]; !e.ok {
-			text := e.op.String() + ": " + e.summary
-			if e.code != "" {
-				text += " (" + e.code + ")"
-			}
-			return errors.New(text)
+	if e, ok := m.lastEntry(); ok && !e.ok {
+		text := e.op.String() + ": " + e.summary
+		if e.code != "" {
+			text += " (" + e.code + ")"
 		}
+		return errors.New(text)
 	}
 	return nil
 }

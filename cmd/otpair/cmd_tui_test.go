@@ -790,6 +790,8 @@ func TestRequestErrorWords(t *testing.T) {
 		{fmt.Errorf("sign in: %w (locked until %s)", verifier.ErrWrongCode, until.Format(time.RFC3339)), tui.ReasonWrongCode, httpapi.CodeWrongCode, "", until},
 		{fmt.Errorf("sign in: %w", &verifier.LockedError{Until: until}), tui.ReasonLocked, httpapi.CodeTooManyAttempts, "", until},
 		{fmt.Errorf("sign in: %w", verifier.ErrCodeReused), tui.ReasonCodeUsed, httpapi.CodeWrongCode, "", time.Time{}},
+		{fmt.Errorf("sign in: %w", &verifier.ReusedCodeError{Rule: verifier.ReuseSameStep, Left: 4}), tui.ReasonCodeUsed, httpapi.CodeWrongCode,
+			"this seed's code for this time step was accepted already (4 attempts left)", time.Time{}},
 		{fmt.Errorf("sign in: %w", verifier.ErrNoSeed), tui.ReasonNoSeed, httpapi.CodeWrongCode, "", time.Time{}},
 		{fmt.Errorf("sign up: %w: login id too long", verifier.ErrInvalidArgument), tui.ReasonBadRequest, "E011003", "invalid argument: login id too long", time.Time{}},
 		{errors.New("open database: disk full"), tui.ReasonOther, "", "open database: disk full", time.Time{}},

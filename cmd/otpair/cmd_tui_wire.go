@@ -382,7 +382,12 @@ func extraWords(msg, sentinel string) string {
 	}
 	// A remote answer ends with its code and status, which the timeline shows apart.
 	after = apiSuffix.ReplaceAllString(after, "")
-	return strings.Trim(after, ":() ")
+	after = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(after), ":"))
+	// "(3 attempts left)" loses its parentheses; "rule (4 attempts left)" keeps them.
+	if strings.HasPrefix(after, "(") && strings.HasSuffix(after, ")") && strings.Count(after, "(") == 1 {
+		after = after[1 : len(after)-1]
+	}
+	return after
 }
 
 // apiSuffix is how httpapi.APIError ends its message: " (E061102, HTTP 401)".
