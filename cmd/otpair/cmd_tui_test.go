@@ -925,3 +925,57 @@ func TestDemoInTmux(t *testing.T) {
 	}
 	t.Fatalf("the demo's vault folder outlived the terminal: %v", left)
 }
+
+// TestTUISeedPolicyCodesSignIn: with the backend form's seed policy (SHA256, 8 digits,
+// 60 s) the local backend issues such seeds, the vault enrols the provisioning URI as
+// they are, and the code the authenticator computes from the stored account signs in,
+// reporting the step of a 60 s period.
+func TestTUISeedPolicyCodesSignIn(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 0, 10, 0, time.UTC)
+	w, opts := realDeps(t, func() time.Time { return now })
+	b, err := w.openBackend(ctx, tui.BackendConfig{Seeds: tui.SeedPolicy{Algorithm: "SHA256", Digits: 8, Period: 60}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.SignUp(ctx, "kim@example.com", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, _, err := w.openVault(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Enrol(ctx, res.URI); err != nil {
+		t.Fatal(err)
+	}
+	v, err := authenticator.Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accts, err := v.Accounts(ctx)
+	if err != nil || len(accts) != 1 {
+		t.Fatalf("vault: %v %v", accts, err)
+	}
+	k := accts[0].Key
+	if k.Algorithm != provisioning.SHA256 || k.Digits != 8 || k.Period != 60 {
+		t.Fatalf("the enrolled account is %s/%d/%d, want SHA256/8/60", k.Algorithm, k.Digits, k.Period)
+	}
+	code, err := k.Code(now)
+	if err != nil || len(code) != 8 {
+		t.Fatalf("code %q, %v", code, err)
+	}
+	s, err := b.SignIn(ctx, "kim@example.com", code)
+	if err != nil || s.Step != uint64(now.Unix()/60) || s.Drift != 0 {
+		t.Fatalf("sign-in with the authenticator's code: step %d drift %d, %v; want step %d", s.Step, s.Drift, err, now.Unix()/60)
+	}
+	// The default backend beside it still issues Descope's seeds.
+	def, err := w.openBackend(ctx, tui.BackendConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = def.SignUp(ctx, "lee@example.com", "", "")
+	if k2, perr := provisioning.ParseURI(res.URI); err != nil || perr != nil || k2.Algorithm != provisioning.SHA1 || k2.Digits != 6 || k2.Period != 30 {
+		t.Fatalf("the default backend issued %+v (%v %v)", k2, err, perr)
+	}
+}
