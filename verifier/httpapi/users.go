@@ -104,9 +104,14 @@ func (q userSearchRequest) selectsNothing() bool {
 // matches reports whether u passes every filter the search gives.
 func (q userSearchRequest) matches(u verifier.User) bool {
 	in := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
+	// Login ids are matched as sign-in matches them (verifier.LoginKey), so a search
+	// finds the user that id signs in as, whatever its case or normal form.
+	loginIn := func(list []string, id string) bool {
+		return len(list) == 0 || slices.ContainsFunc(list, func(q string) bool { return verifier.LoginKey(q) == verifier.LoginKey(id) })
+	}
 	created := u.Created.UnixMilli()
 	switch {
-	case !in(q.LoginIDs, u.LoginID), !in(q.UserIDs, u.ID), !in(q.Emails, u.Email), !in(q.Phones, u.Phone),
+	case !loginIn(q.LoginIDs, u.LoginID), !in(q.UserIDs, u.ID), !in(q.Emails, u.Email), !in(q.Phones, u.Phone),
 		!in(q.Statuses, userStatus(u)),
 		q.FromCreatedTime > 0 && created < q.FromCreatedTime, q.ToCreatedTime > 0 && created > q.ToCreatedTime:
 		return false

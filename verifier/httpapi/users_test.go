@@ -85,6 +85,7 @@ func TestUserSearch(t *testing.T) {
 	}{
 		{`{}`, []string{"alice@example.com", "bob@example.com", "carol@example.com"}, 3},
 		{`{"loginIds":["bob@example.com"]}`, []string{"bob@example.com"}, 1},
+		{`{"loginIds":["Bob@Example.COM"]}`, []string{"bob@example.com"}, 1}, // as sign-in matches it
 		{`{"text":"CAROL"}`, []string{"carol@example.com"}, 1},
 		{`{"emails":["c@example.org"]}`, []string{"carol@example.com"}, 1},
 		{`{"statuses":["invited"]}`, []string{"bob@example.com"}, 1},
