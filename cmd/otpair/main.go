@@ -6,32 +6,36 @@
 //
 //	otpair                         the TUI (local backend, keyring vault)
 //	otpair import SOURCE...        another app's backup, otpauth:// or otpauth-migration:// URI, image, text file, or -
-//	otpair add --issuer I --account A [--secret S] [--algorithm --digits --period --hotp --counter]
+//	otpair add --issuer I --account A [--algorithm --digits --period --hotp --counter]
 //	otpair list [--json]
-//	otpair code QUERY [--at TIME] [--json]
+//	otpair code QUERY [--at TIME] [--json] [--copy]
+//	otpair codes [QUERY] [--json]  every account's code at once
+//	otpair totp SECRET|URI|- [--at TIME] [--window N]   a code without a vault
 //	otpair export [--format uri|migration|qr|aegis] [QUERY]
 //	otpair rm QUERY
+//	otpair unlock [--for 15m] · otpair lock   a passphrase vault's key in the kernel keyring
 //	otpair decode IMAGE...         print every otpauth URI found in the images
 //	otpair qr URI [--png FILE]     draw a QR code
 //	otpair serve [--addr 127.0.0.1:8090] [--db PATH|postgres://…]
 //	otpair verifier signup|signin|update|delete-seed|me|refresh|logout …
+//	otpair completion bash|zsh|fish|powershell · otpair man · otpair --version
 //
 // OTPAIR_HOME moves all state into one folder. Exit status: 0 success, 1 failure, 2 bad
-// usage. Run "otpair help" for the full list.
+// usage, 130 or 143 when SIGINT or SIGTERM ended a command. Run "otpair help" for the
+// full list, "otpair help COMMAND" for a command's flags.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/otpair/otpair/internal/safetext"
 )
@@ -44,35 +48,17 @@ type env struct {
 	stderr io.Writer
 	now    func() time.Time
 	getenv func(string) string
+
+	// quiet is -q: no notices (notice), for scripts. Set while the command line is
+	// parsed.
+	quiet bool
 }
 
-// command is one subcommand. Each area of otpair registers its own in an init function
-// of its own file, so adding a command never touches this one.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, e *env, args []string) error
+func init() {
+	// otpair with no command is a TUI, which runs in the console window that Explorer
+	// opens: cobra's "this is a command line tool" splash would stand in its way.
+	cobra.MousetrapHelpText = ""
 }
-
-var commands = map[string]command{}
-
-func register(c command) {
-	if _, dup := commands[c.name]; dup {
-		panic("otpair: command registered twice: " + c.name)
-	}
-	commands[c.name] = c
-}
-
-// errUsage marks a bad command line: exit status 2.
-var errUsage = errors.New("usage")
-
-// usageError wraps a message as a usage error.
-func usageError(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
-}
-
-// tuiCommand is the name run when otpair is started without a subcommand.
-const tuiCommand = "tui"
 
 func main() {
 	ctx, stop := signalContext(context.Background())
@@ -132,95 +118,34 @@ func exitInterrupted(sig os.Signal) int {
 	return 1
 }
 
-// run dispatches args to a subcommand and turns its error into an exit status.
+// run parses args against the command tree, runs the command they name and turns its
+// error into an exit status: 0, 1 for a failure, 2 for bad usage, 128+N for signal N.
+// Every error is printed once, on one line, prefixed with the command's path.
 func run(ctx context.Context, e *env, args []string) int {
-	name := tuiCommand
-	if len(args) > 0 {
-		name, args = args[0], args[1:]
-	}
-	switch name {
-	case "help", "-h", "-help", "--help":
-		printHelp(e.stdout)
+	root := newRoot(e)
+	root.SetArgs(args)
+	c, err := root.ExecuteContextC(ctx)
+	if err == nil {
 		return 0
 	}
-	c, ok := commands[name]
-	if !ok {
-		safetext.Fprintf(e.stderr, "otpair: unknown command %q\n\n", name)
-		printHelp(e.stderr)
-		return 2
+	prefix := "otpair"
+	if c != nil && c != root {
+		prefix = c.CommandPath()
 	}
-	err := c.run(ctx, e, args)
 	var intr interrupted
 	switch {
-	case err == nil:
-		return 0
 	case errors.As(context.Cause(ctx), &intr):
 		msg := err.Error()
 		if !strings.Contains(msg, intr.Error()) {
 			msg += " (" + intr.Error() + ")"
 		}
-		safetext.Fprintf(e.stderr, "otpair %s: %s\n", name, msg)
+		safetext.Fprintf(e.stderr, "%s: %s\n", prefix, msg)
 		return exitInterrupted(intr.sig)
-	case errors.Is(err, flag.ErrHelp):
-		return 0
 	case errors.Is(err, errUsage):
-		safetext.Fprintf(e.stderr, "otpair %s: %v\n", name, err)
+		safetext.Fprintf(e.stderr, "%s: %v\n", prefix, err)
 		return 2
 	default:
-		safetext.Fprintf(e.stderr, "otpair %s: %v\n", name, err)
+		safetext.Fprintf(e.stderr, "%s: %v\n", prefix, err)
 		return 1
-	}
-}
-
-func printHelp(w io.Writer) {
-	safetext.Fprintln(w, "otpair: both sides of TOTP, in one terminal")
-	safetext.Fprintln(w)
-	safetext.Fprintln(w, "Usage: otpair [command] [flags]   (no command: the TUI)")
-	safetext.Fprintln(w)
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		safetext.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
-	}
-	safetext.Fprintln(w)
-	safetext.Fprintln(w, "Run 'otpair COMMAND -h' for a command's flags. OTPAIR_HOME moves all state into one folder.")
-}
-
-// newFlagSet returns a flag set for a subcommand whose errors come back to run instead of
-// exiting, and whose usage goes to the command's stderr.
-func newFlagSet(e *env, name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet("otpair "+name, flag.ContinueOnError)
-	// The flag package prints its errors itself, quoting the argument it refused.
-	fs.SetOutput(safetext.Writer(e.stderr))
-	fs.Usage = func() {
-		safetext.Fprintf(e.stderr, "Usage: otpair %s %s\n", name, synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses args, turning a flag error into a usage error (exit 2). Flags may
-// come after positional arguments too ("otpair code github --json").
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, fmt.Errorf("%w: %s", errUsage, strings.TrimSpace(err.Error()))
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		if args[0] == "--" {
-			return append(positional, args[1:]...), nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
 	}
 }
