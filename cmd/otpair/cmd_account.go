@@ -6,7 +6,6 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/otpair/otpair/authenticator"
@@ -24,13 +24,48 @@ import (
 )
 
 func init() {
-	register(command{name: "import", summary: "import accounts: other apps' backups, otpauth URIs, export pages, QR images, text files of URIs, - for stdin", run: runImport})
-	register(command{name: "add", summary: "add an account by hand (the secret is read from a prompt or stdin)", run: runAdd})
-	register(command{name: "list", summary: "list the accounts in the vault (no secrets)", run: runList})
-	register(command{name: "code", summary: "print the current code of an account", run: runCode})
-	register(command{name: "export", summary: "print accounts as otpauth URIs, export pages or QR codes (holds secrets)", run: runExport})
-	register(command{name: "rm", summary: "remove an account", run: runRm})
-	register(command{name: "rename", summary: "change an account's issuer or account name", run: runRename})
+	registerCmd(groupAccounts, newImportCmd)
+	registerCmd(groupAccounts, newAddCmd)
+	registerCmd(groupAccounts, newListCmd)
+	registerCmd(groupAccounts, newCodeCmd)
+	registerCmd(groupAccounts, newExportCmd)
+	registerCmd(groupAccounts, newRmCmd)
+	registerCmd(groupAccounts, newRenameCmd)
+}
+
+// importOpts are import's flags.
+type importOpts struct {
+	from, passwordFile string
+	listFormats        bool
+}
+
+func newImportCmd(e *env) *cobra.Command {
+	var o importOpts
+	c := &cobra.Command{
+		Use:   "import SOURCE...",
+		Short: "import accounts: other apps' backups, otpauth URIs, export pages, QR images, text files of URIs, - for stdin",
+		Long: "SOURCE is a backup file of another app (--list-formats lists them), an otpauth:// or\n" +
+			"otpauth-migration:// URI, an image with QR codes, a text file of URIs (one a line), or -\n" +
+			"for stdin. A URI on the command line is readable by every local user in ps and stays\n" +
+			"in shell history: put it in a file, or pipe it to 'otpair import -'.\n\n" +
+			"Each added account is printed as \"added LABEL (ID) from SOURCE\", each duplicate as\n" +
+			"\"skipped LABEL: already in the vault\"; failed sources go to stderr, and each backup\n" +
+			"file gets one summary line there. Exit status 1 if any source, line or QR code\n" +
+			"failed or an account of a backup was skipped, after the good ones are stored; a\n" +
+			"backup that cannot be read (a wrong password) stores nothing.",
+		RunE: func(c *cobra.Command, args []string) error { return runImport(c.Context(), e, o, args) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.from, "from", "", "read every file as this backup `FORMAT` instead of recognising it (see --list-formats)")
+	f.StringVar(&o.passwordFile, "password-file", "", "read the password of encrypted backups from the first line of `FILE` (else OTPAIR_IMPORT_PASSWORD, else a prompt)")
+	f.BoolVar(&o.listFormats, "list-formats", false, "list the backup formats otpair reads, and exit")
+	var names []string
+	for _, bf := range backup.Formats() {
+		names = append(names, bf.Name)
+	}
+	completeWords(c, "from", names...)
+	_ = c.MarkFlagFilename("password-file")
+	return c
 }
 
 // runImport is `otpair import [--from FORMAT] [--password-file FILE] SOURCE...`. Each
@@ -39,25 +74,16 @@ func init() {
 // file gets one summary line there. Exit status 1 if any source, line or QR code
 // failed or an account of a backup was skipped, after the good ones are stored; a
 // backup that cannot be read (a wrong password) stores nothing.
-func runImport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "import", "[--from FORMAT] [--password-file FILE] SOURCE...   (a backup file of another app, otpauth:// or otpauth-migration:// URI, image, text file of URIs, - for stdin; "+
-		"--list-formats lists the backups; a URI on the command line is readable by every local user in ps and stays in shell history: put it in a file, or pipe it to 'otpair import -')")
-	from := fs.String("from", "", "read every file as this backup format instead of recognising it (see --list-formats)")
-	passwordFile := fs.String("password-file", "", "read the password of encrypted backups from the first line of this file (else OTPAIR_IMPORT_PASSWORD, else a prompt)")
-	listFormats := fs.Bool("list-formats", false, "list the backup formats otpair reads, and exit")
-	sources, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if *listFormats {
+func runImport(ctx context.Context, e *env, o importOpts, sources []string) error {
+	if o.listFormats {
 		return printFormats(e)
 	}
 	if len(sources) == 0 {
 		return usageError("name at least one source (a backup file, a URI, an image, a text file of URIs, or - for stdin)")
 	}
-	if *from != "" {
-		if _, ok := backup.Lookup(*from); !ok {
-			return usageError("--from %q: no such format (otpair import --list-formats lists them)", *from)
+	if o.from != "" {
+		if _, ok := backup.Lookup(o.from); !ok {
+			return usageError("--from %q: no such format (otpair import --list-formats lists them)", o.from)
 		}
 	}
 	v, err := openVault(ctx, e)
@@ -66,7 +92,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	existed := v.Status().Exists
 	res, err := v.ImportWith(ctx, sources, authenticator.ImportOptions{
-		Stdin: e.stdin, From: *from, Password: importPassword(ctx, e, *passwordFile),
+		Stdin: e.stdin, From: o.from, Password: importPassword(ctx, e, o.passwordFile),
 	})
 	for _, f := range res.Failed {
 		safetext.Fprintf(e.stderr, "otpair import: %s\n", f.Error())
@@ -99,29 +125,53 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// addOpts are add's flags.
+type addOpts struct {
+	issuer, account, algorithm, secret string
+	digits, period                     int
+	hotp                               bool
+	counter                            uint64
+	counterSet                         bool
+}
+
+func newAddCmd(e *env) *cobra.Command {
+	var o addOpts
+	c := &cobra.Command{
+		Use:   "add --account A [--issuer I] [--algorithm SHA1|SHA256|SHA512] [--digits 6-8] [--period 30] [--hotp [--counter N]]",
+		Short: "add an account by hand (the secret is read from a prompt or stdin)",
+		Long: "The base32 secret is read from a prompt without echo, or the first line of stdin, so\n" +
+			"that it stays out of shell history and ps.",
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError("unexpected argument %q (the secret is read from a prompt or stdin, not the command line)", args[0])
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, _ []string) error {
+			o.counterSet = changed(c, "counter")
+			return runAdd(c.Context(), e, o)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.issuer, "issuer", "", "the service, e.g. GitHub")
+	f.StringVar(&o.account, "account", "", "the account name, e.g. alice@example.com (required)")
+	enumFlag(c, &o.algorithm, "algorithm", "SHA1", []string{"SHA1", "SHA256", "SHA512"}, "HMAC `ALGORITHM`: SHA1, SHA256 or SHA512").fold = upperNoDash
+	f.IntVar(&o.digits, "digits", provisioning.DefaultDigits, "code length, 6 to 8")
+	f.IntVar(&o.period, "period", provisioning.DefaultPeriod, "seconds per TOTP code")
+	f.BoolVar(&o.hotp, "hotp", false, "a counter-based (HOTP) account instead of TOTP")
+	f.Uint64Var(&o.counter, "counter", 0, "HOTP: the next counter value")
+	f.StringVar(&o.secret, "secret", "", "the base32 secret (discouraged: it lands in shell history and ps; omit it to be asked)")
+	return c
+}
+
 // runAdd is `otpair add --issuer I --account A [...]`: the secret comes from a prompt
 // without echo, or the first line of stdin, so it stays out of shell history and ps.
-func runAdd(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "add", "--account A [--issuer I] [--algorithm SHA1|SHA256|SHA512] [--digits 6-8] [--period 30] [--hotp [--counter N]]   (secret: prompt or stdin)")
-	issuer := fs.String("issuer", "", "the service, e.g. GitHub")
-	account := fs.String("account", "", "the account name, e.g. alice@example.com (required)")
-	algorithm := fs.String("algorithm", "SHA1", "HMAC algorithm: SHA1, SHA256 or SHA512")
-	digits := fs.Int("digits", provisioning.DefaultDigits, "code length, 6 to 8")
-	period := fs.Int("period", provisioning.DefaultPeriod, "seconds per TOTP code")
-	hotp := fs.Bool("hotp", false, "a counter-based (HOTP) account instead of TOTP")
-	counter := fs.Uint64("counter", 0, "HOTP: the next counter value")
-	secretFlag := fs.String("secret", "", "the base32 secret (discouraged: it lands in shell history and ps; omit it to be asked)")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usageError("unexpected argument %q (the secret is read from a prompt or stdin, not the command line)", rest[0])
-	}
-	if strings.TrimSpace(*account) == "" {
+func runAdd(ctx context.Context, e *env, o addOpts) error {
+	if strings.TrimSpace(o.account) == "" {
 		return usageError("--account is required")
 	}
-	secretText := *secretFlag
+	secretText := o.secret
+	var err error
 	if secretText != "" {
 		safetext.Fprintln(e.stderr, "otpair add: warning: --secret puts the secret in your shell history and the process list; omit it to be asked, or pipe it on stdin")
 	} else if fd, ok := terminalFD(e.stdin); ok {
@@ -136,12 +186,12 @@ func runAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	k := provisioning.Key{
-		Type: provisioning.TOTP, Issuer: strings.TrimSpace(*issuer), Account: strings.TrimSpace(*account), Secret: secret,
-		Algorithm: provisioning.Algorithm(strings.ToUpper(strings.ReplaceAll(*algorithm, "-", ""))), Digits: *digits, Period: *period,
+		Type: provisioning.TOTP, Issuer: strings.TrimSpace(o.issuer), Account: strings.TrimSpace(o.account), Secret: secret,
+		Algorithm: provisioning.Algorithm(o.algorithm), Digits: o.digits, Period: o.period,
 	}
-	if *hotp {
-		k.Type, k.Period, k.Counter = provisioning.HOTP, 0, *counter
-	} else if isFlagSet(fs, "counter") {
+	if o.hotp {
+		k.Type, k.Period, k.Counter = provisioning.HOTP, 0, o.counter
+	} else if o.counterSet {
 		return usageError("--counter is for --hotp accounts")
 	}
 	if err := k.Validate(); err != nil {
@@ -179,12 +229,6 @@ func decodeSecretText(s string) ([]byte, error) {
 	return b, nil
 }
 
-func isFlagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
-}
-
 // accountJSON is one account in `otpair list --json` (stable; never the secret).
 type accountJSON struct {
 	ID        string    `json:"id"`
@@ -211,17 +255,27 @@ func toAccountJSON(a authenticator.Account) accountJSON {
 	return j
 }
 
+func newListCmd(e *env) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "list the accounts in the vault (no secrets)",
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError("list takes no arguments (use code QUERY or export QUERY to pick accounts)")
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, _ []string) error { return runList(c.Context(), e, asJSON) },
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array: id, label, issuer, account, type, algorithm, digits, period|counter, created")
+	return c
+}
+
 // runList is `otpair list [--json]`: the accounts in the order they were added. --json
 // prints an array of {id, label, issuer, account, type, algorithm, digits, period or
 // counter, created}; never a secret.
-func runList(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "list", "[--json]")
-	asJSON := fs.Bool("json", false, "print a JSON array: id, label, issuer, account, type, algorithm, digits, period|counter, created")
-	if rest, err := parseFlags(fs, args); err != nil {
-		return err
-	} else if len(rest) > 0 {
-		return usageError("list takes no arguments (use code QUERY or export QUERY to pick accounts)")
-	}
+func runList(ctx context.Context, e *env, asJSON bool) error {
 	v, err := openVault(ctx, e)
 	if err != nil {
 		return err
@@ -230,7 +284,7 @@ func runList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		out := make([]accountJSON, len(accounts))
 		for i, a := range accounts {
 			out[i] = toAccountJSON(a)
@@ -326,33 +380,47 @@ func parseAt(s string) (time.Time, error) {
 	return t, nil
 }
 
+// codeOpts are code's flags.
+type codeOpts struct {
+	at     string
+	asJSON bool
+}
+
+func newCodeCmd(e *env) *cobra.Command {
+	var o codeOpts
+	c := &cobra.Command{
+		Use:   "code QUERY [--at TIME] [--json]",
+		Short: "print the current code of an account",
+		Long: "QUERY is an account id, its label (\"GitHub: alice\" or github:alice), its issuer or\n" +
+			"account name, or a part of its label, and must match one account. Plain output is\n" +
+			"the code alone. Taking an HOTP code advances (and stores) the account's counter.",
+		Args: nArgs(1, 1, "name one account (issuer, account name, \"issuer:account\" or id)"),
+		RunE: func(c *cobra.Command, args []string) error { return runCode(c.Context(), e, o, args[0]) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.at, "at", "", "the `TIME` to compute the TOTP code for (RFC 3339 or unix seconds; default now)")
+	f.BoolVar(&o.asJSON, "json", false, "print JSON: id, label, type, code, at, remaining_seconds, period, next_code (totp) or counter (hotp)")
+	return c
+}
+
 // runCode is `otpair code QUERY [--at TIME] [--json]`. Plain output is the code alone.
 // For an HOTP account the stored counter advances (and is saved) before the code is
 // printed. QUERY: see authenticator.Find.
-func runCode(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "code", "QUERY [--at TIME] [--json]   (TIME: RFC 3339 or unix seconds)")
-	atFlag := fs.String("at", "", "the time to compute the TOTP code for (RFC 3339 or unix seconds; default now)")
-	asJSON := fs.Bool("json", false, "print JSON: id, label, type, code, at, remaining_seconds, period, next_code (totp) or counter (hotp)")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return usageError("name one account (issuer, account name, \"issuer:account\" or id)")
-	}
+func runCode(ctx context.Context, e *env, o codeOpts, query string) error {
+	var err error
 	at := e.now()
-	if *atFlag != "" {
-		if at, err = parseAt(*atFlag); err != nil {
+	if o.at != "" {
+		if at, err = parseAt(o.at); err != nil {
 			return usageError("%v", err)
 		}
 	}
-	v, a, err := findOne(ctx, e, rest[0])
+	v, a, err := findOne(ctx, e, query)
 	if err != nil {
 		return err
 	}
 	out := codeJSON{ID: a.ID, Label: a.Label(), Type: string(a.Key.Type)}
 	if a.Key.Type == provisioning.HOTP {
-		if *atFlag != "" {
+		if o.at != "" {
 			safetext.Fprintln(e.stderr, "otpair code: --at does not apply to an HOTP account (its codes follow a counter)")
 		}
 		code, counter, err := v.NextHOTP(ctx, a.ID)
@@ -371,38 +439,51 @@ func runCode(ctx context.Context, e *env, args []string) error {
 		out.At, out.Period = at.UTC().Format(time.RFC3339), a.Key.Period
 		out.Remaining = int((a.Key.Remaining(at) + time.Second - 1) / time.Second)
 	}
-	if *asJSON {
+	if o.asJSON {
 		return writeJSON(e.stdout, out)
 	}
 	_, err = safetext.Fprintln(e.stdout, out.Code)
 	return err
 }
 
+// exportOpts are export's flags.
+type exportOpts struct {
+	format, passwordFile string
+}
+
+func newExportCmd(e *env) *cobra.Command {
+	var o exportOpts
+	c := &cobra.Command{
+		Use:   "export [--format uri|migration|qr|aegis] [--password-file FILE] [QUERY]",
+		Short: "print accounts as otpauth URIs, export pages or QR codes (holds secrets)",
+		Long: "Every account, or those QUERY matches. uri prints one otpauth URI a line; migration\n" +
+			"prints Google Authenticator export pages (10 accounts each), naming on stderr the\n" +
+			"accounts that format cannot hold; qr draws the URI of a single account, else the\n" +
+			"export pages, for a phone to scan; aegis prints an Aegis vault file, encrypted with\n" +
+			"--password-file's password. It prints secrets: to a terminal, or to a file others may\n" +
+			"read, it warns on stderr first; a pipe stays quiet.",
+		Args: nArgs(0, 1, "at most one QUERY"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if o.passwordFile != "" && o.format != "aegis" {
+				return usageError("--password-file is for --format aegis")
+			}
+			return runExport(c.Context(), e, o, strings.Join(args, ""))
+		},
+	}
+	enumFlag(c, &o.format, "format", "uri", []string{"uri", "migration", "qr", "aegis"},
+		"`FORMAT`: uri, migration, qr or aegis (an Aegis vault file, which Aegis, 2FAS, Ente, Proton Authenticator and cotp import)")
+	c.Flags().StringVar(&o.passwordFile, "password-file", "", "aegis: encrypt the vault with the password on the first line of `FILE`")
+	_ = c.MarkFlagFilename("password-file")
+	return c
+}
+
 // runExport is `otpair export [--format uri|migration|qr|aegis] [QUERY]`: every account,
-// or those QUERY matches (all of them, see authenticator.Filter). uri prints one
+// or those query matches (all of them, see authenticator.Filter). uri prints one
 // otpauth URI a line; migration prints Google Authenticator export pages (10 accounts
 // each), leaving out by name the accounts that format cannot hold; qr draws them in the
 // terminal: the otpauth URI of a single account, else the export pages, for a phone to
 // scan; aegis prints an Aegis vault file, encrypted with --password-file's password.
-func runExport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "export", "[--format uri|migration|qr|aegis] [--password-file FILE] [QUERY]   (prints secrets: to a terminal, or a file others may read, it warns on stderr first)")
-	format := fs.String("format", "uri", "uri, migration, qr or aegis (an Aegis vault file, which Aegis, 2FAS, Ente, Proton Authenticator and cotp import)")
-	passwordFile := fs.String("password-file", "", "aegis: encrypt the vault with the password on this file's first line")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 1 {
-		return usageError("at most one QUERY")
-	}
-	switch *format {
-	case "uri", "migration", "qr", "aegis":
-	default:
-		return usageError("--format %q: want uri, migration, qr or aegis", *format)
-	}
-	if *passwordFile != "" && *format != "aegis" {
-		return usageError("--password-file is for --format aegis")
-	}
+func runExport(ctx context.Context, e *env, o exportOpts, query string) error {
 	v, err := openVault(ctx, e)
 	if err != nil {
 		return err
@@ -410,10 +491,6 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	accounts, err := v.Accounts(ctx)
 	if err != nil {
 		return err
-	}
-	query := ""
-	if len(rest) == 1 {
-		query = rest[0]
 	}
 	picked := authenticator.Filter(accounts, query)
 	if len(picked) == 0 {
@@ -426,12 +503,12 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	for i, a := range picked {
 		keys[i] = a.Key
 	}
-	if *format == "aegis" {
-		return exportAegis(e, keys, *passwordFile)
+	if o.format == "aegis" {
+		return exportAegis(e, keys, o.passwordFile)
 	}
 	var texts []string
 	switch {
-	case *format == "uri" || (*format == "qr" && len(keys) == 1):
+	case o.format == "uri" || (o.format == "qr" && len(keys) == 1):
 		for _, k := range keys {
 			texts = append(texts, k.URI())
 		}
@@ -440,7 +517,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if *format != "qr" {
+	if o.format != "qr" {
 		warnSecretsOut(e, "export")
 		for _, t := range texts {
 			safetext.Fprintln(e.stdout, t)
@@ -485,22 +562,26 @@ func warnSecretsOut(e *env, cmd string) {
 	}
 }
 
+func newRmCmd(e *env) *cobra.Command {
+	var yes bool
+	c := &cobra.Command{
+		Use:   "rm QUERY [--yes]",
+		Short: "remove an account",
+		Long:  "rm asks for a y on stdin before it deletes the account's secret, unless --yes.",
+		Args:  nArgs(1, 1, "name one account to remove"),
+		RunE:  func(c *cobra.Command, args []string) error { return runRm(c.Context(), e, yes, args[0]) },
+	}
+	c.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	return c
+}
+
 // runRm is `otpair rm QUERY [--yes]`: asks "y" on stdin unless --yes.
-func runRm(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rm", "QUERY [--yes]")
-	yes := fs.Bool("yes", false, "do not ask for confirmation")
-	rest, err := parseFlags(fs, args)
+func runRm(ctx context.Context, e *env, yes bool, query string) error {
+	v, a, err := findOne(ctx, e, query)
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 {
-		return usageError("name one account to remove")
-	}
-	v, a, err := findOne(ctx, e, rest[0])
-	if err != nil {
-		return err
-	}
-	if !*yes {
+	if !yes {
 		safetext.Fprintf(e.stderr, "Remove %s (%s)? Its secret is deleted from the vault. [y/N] ", a.Label(), a.ID)
 		answer, err := readLine(ctx, e.stdin)
 		if err != nil {
@@ -518,33 +599,45 @@ func runRm(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// renameOpts are rename's flags.
+type renameOpts struct {
+	issuer, account       string
+	setIssuer, setAccount bool
+}
+
+func newRenameCmd(e *env) *cobra.Command {
+	var o renameOpts
+	c := &cobra.Command{
+		Use:   "rename QUERY [--issuer I] [--account A]",
+		Short: "change an account's issuer or account name",
+		Long:  "A flag left out keeps its value; --issuer \"\" removes the issuer.",
+		Args:  nArgs(1, 1, "name one account to rename"),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.setIssuer, o.setAccount = changed(c, "issuer"), changed(c, "account")
+			return runRename(c.Context(), e, o, args[0])
+		},
+	}
+	c.Flags().StringVar(&o.issuer, "issuer", "", "the new issuer (\"\" removes it)")
+	c.Flags().StringVar(&o.account, "account", "", "the new account name")
+	return c
+}
+
 // runRename is `otpair rename QUERY [--issuer I] [--account A]`; a flag left out keeps
 // its value.
-func runRename(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rename", "QUERY [--issuer I] [--account A]")
-	issuer := fs.String("issuer", "", "the new issuer (\"\" removes it)")
-	account := fs.String("account", "", "the new account name")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return usageError("name one account to rename")
-	}
-	setIssuer, setAccount := isFlagSet(fs, "issuer"), isFlagSet(fs, "account")
-	if !setIssuer && !setAccount {
+func runRename(ctx context.Context, e *env, o renameOpts, query string) error {
+	if !o.setIssuer && !o.setAccount {
 		return usageError("give --issuer, --account or both")
 	}
-	v, a, err := findOne(ctx, e, rest[0])
+	v, a, err := findOne(ctx, e, query)
 	if err != nil {
 		return err
 	}
 	newIssuer, newAccount := a.Key.Issuer, a.Key.Account
-	if setIssuer {
-		newIssuer = *issuer
+	if o.setIssuer {
+		newIssuer = o.issuer
 	}
-	if setAccount {
-		newAccount = *account
+	if o.setAccount {
+		newAccount = o.account
 	}
 	renamed, err := v.Rename(ctx, a.ID, newIssuer, newAccount)
 	if err != nil {
