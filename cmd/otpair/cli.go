@@ -221,3 +221,35 @@ func orList(words []string) string {
 	}
 	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
+
+// newGroup is a command whose subcommands do the work (vault, verifier, flow). Named
+// alone it prints its help on standard error and is a usage error; "help" prints the
+// help; an unknown subcommand is a usage error naming the closest ones. noun is what
+// its subcommands are called ("step", "vault command").
+func newGroup(e *env, use, short, long, noun string) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short, Long: long,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			switch {
+			case len(args) == 0:
+				writeHelp(e.stderr, c)
+				return usageError("name a %s", noun)
+			case args[0] == "help":
+				writeHelp(e.stderr, c)
+				return nil
+			}
+			var names []string
+			for _, sub := range c.Commands() {
+				if sub.IsAvailableCommand() {
+					names = append(names, sub.Name())
+				}
+			}
+			msg := fmt.Sprintf("unknown %s %q", noun, args[0])
+			if close := closest(args[0], names); len(close) > 0 {
+				msg += " (did you mean " + orList(close) + "?)"
+			}
+			return usageError("%s; want %s", msg, orList(names))
+		},
+	}
+}

@@ -2,16 +2,71 @@ package main
 
 import (
 	"context"
-	"flag"
 	"io"
 	"path/filepath"
+
+	"github.com/spf13/cobra"
 
 	"github.com/otpair/otpair/authenticator"
 	"github.com/otpair/otpair/internal/safetext"
 )
 
 func init() {
-	register(command{name: "vault", summary: "vault info (where, which protection, how many accounts, what is missing), rekey, reset, repair", run: runVault})
+	registerCmd(groupVault, newVaultCmd)
+}
+
+func newVaultCmd(e *env) *cobra.Command {
+	c := newGroup(e, "vault", "vault info (where, which protection, how many accounts, what is missing), rekey, reset, repair", vaultHelp, "vault command")
+	info := &cobra.Command{
+		Use:   "info [--json]",
+		Short: "where the vault is, how it is protected, how many accounts it holds, which of its files are missing",
+		Long: "The protection is read from the vault's files, so info works with the keyring down;\n" +
+			"the accounts are counted when the vault opens.",
+		Args: noArgs,
+	}
+	var infoJSON bool
+	info.Flags().BoolVar(&infoJSON, "json", false, "print JSON: path, exists, protection, will_use, reason, accounts, keyring_service, keyring_user, error, missing")
+	info.RunE = func(c *cobra.Command, _ []string) error { return runVaultInfo(c.Context(), e, infoJSON) }
+
+	rekey := &cobra.Command{
+		Use:   "rekey --keyring|--passphrase",
+		Short: "move the vault to a new key: in the OS keyring, or sealed with a new passphrase",
+		Long: "The new passphrase (at least 8 characters) is asked twice on the terminal, or read\n" +
+			"from $" + envNewPassphrase + ". A crash at any point leaves a vault that opens with the old\n" +
+			"key or the new one.",
+	}
+	var toKeyring, toPass bool
+	rekey.Flags().BoolVar(&toKeyring, "keyring", false, "protect the vault with a new key in the OS keyring")
+	rekey.Flags().BoolVar(&toPass, "passphrase", false, "protect the vault with a new passphrase of at least 8 characters (asked twice on the terminal, or $"+envNewPassphrase+")")
+	rekey.Args = func(_ *cobra.Command, args []string) error {
+		if len(args) > 0 || toKeyring == toPass {
+			return usageError("give exactly one of --keyring and --passphrase")
+		}
+		return nil
+	}
+	rekey.RunE = func(c *cobra.Command, _ []string) error {
+		to := authenticator.ProtectionKeyring
+		if toPass {
+			to = authenticator.ProtectionPassphrase
+		}
+		return runVaultRekey(c.Context(), e, to)
+	}
+
+	reset := &cobra.Command{
+		Use:   "reset",
+		Short: "only when vault.age is missing: set vault.json and identity.age aside, so the next import starts a new vault",
+		Long: "The files are renamed NAME.old-TIME; nothing is deleted, not even the old keyring item,\n" +
+			"so a backup of vault.age still opens with them. Restoring vault.age is the other way.",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError("vault reset takes no arguments")
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, _ []string) error { return runVaultReset(c.Context(), e) },
+	}
+	c.AddCommand(info, rekey, reset, newVaultRepairCmd(e))
+	return c
 }
 
 // vaultKeyring builds the keyring the vault commands use. Tests replace it with an
@@ -77,47 +132,11 @@ func noteCreated(e *env, v *authenticator.Vault, existed bool) {
 	}
 }
 
-func runVault(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		printVaultHelp(e.stderr)
-		return usageError("name a vault command: info, rekey, reset or repair")
-	}
-	switch args[0] {
-	case "info":
-		return runVaultInfo(ctx, e, args[1:])
-	case "rekey":
-		return runVaultRekey(ctx, e, args[1:])
-	case "reset":
-		return runVaultReset(ctx, e, args[1:])
-	case "repair":
-		return runVaultRepair(ctx, e, args[1:])
-	case "-h", "-help", "--help", "help":
-		printVaultHelp(e.stderr)
-		return flag.ErrHelp
-	}
-	return usageError("unknown vault command %q (want info, rekey, reset or repair)", args[0])
-}
-
-func printVaultHelp(w io.Writer) {
-	safetext.Fprintf(w, vaultHelp)
-}
-
-// vaultHelp is `otpair vault -h` (a trusted format: no operands).
-const vaultHelp = `Usage: otpair vault info [--json]
-       otpair vault rekey --keyring|--passphrase
-       otpair vault reset
-       otpair vault repair [--yes] [--max-size MB]
-
-  info     where the vault is, how it is protected, how many accounts it holds, and
-           which of its files are missing
-  rekey    move the vault to a new key: in the OS keyring, or sealed with a new
-           passphrase (at least 8 characters)
-  reset    when vault.age is missing but vault.json or identity.age are still there:
-           set those aside (renamed NAME.old-TIME; nothing is deleted) so that the next
-           import starts a new vault. Restoring vault.age from a backup is the other way
-  repair   when the vault is too large to open (older versions let an account with a
-           huge secret in): list the accounts over otpair's limits, ask, and write the
-           vault without them; the old file stays beside it, still encrypted
+// vaultHelp is what `otpair vault -h` says beside the list of its commands.
+const vaultHelp = `The vault holds every account in one age-encrypted file; its key is in the OS keyring
+or, where no keyring answers, sealed with a passphrase of at least 8 characters
+(docs/vault.md). 'otpair vault rekey' moves it from one to the other; when vault.age is
+missing, restore it from a backup or start over with 'otpair vault reset'.
 
 Environment:
   OTPAIR_HOME            the data folder (default: otpair in the user's config folder)
@@ -128,18 +147,11 @@ Environment:
 
 The variables keep passphrases out of the process list; a passphrase given in them is
 not checked twice, so set them with care. Ctrl-C or SIGTERM ends a prompt or a wait for
-another otpair's lock, and otpair exits with 130 or 143.
-`
+another otpair's lock, and otpair exits with 130 or 143.`
 
 // runVaultReset is `otpair vault reset`: the deliberate way to start over when
 // vault.age is missing, setting aside (never deleting) the files of the old vault.
-func runVaultReset(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "vault reset", "   (only when vault.age is missing: sets vault.json and identity.age aside)")
-	if rest, err := parseFlags(fs, args); err != nil {
-		return err
-	} else if len(rest) > 0 {
-		return usageError("vault reset takes no arguments")
-	}
+func runVaultReset(ctx context.Context, e *env) error {
 	dir, err := authenticator.DefaultDir(e.getenv)
 	if err != nil {
 		return err
@@ -192,14 +204,7 @@ func protectionName(p authenticator.Protection) string {
 // runVaultInfo is `otpair vault info [--json]`: where the vault is, its protection
 // (read from the file's header, so it works with the keyring down) and, when it opens,
 // how many accounts it holds.
-func runVaultInfo(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "vault info", "[--json]")
-	asJSON := fs.Bool("json", false, "print JSON: path, exists, protection, will_use, reason, accounts, keyring_service, keyring_user, error, missing")
-	if rest, err := parseFlags(fs, args); err != nil {
-		return err
-	} else if len(rest) > 0 {
-		return usageError("vault info takes no arguments")
-	}
+func runVaultInfo(ctx context.Context, e *env, asJSON bool) error {
 	dir, err := authenticator.DefaultDir(e.getenv)
 	if err != nil {
 		return err
@@ -237,7 +242,7 @@ func runVaultInfo(ctx context.Context, e *env, args []string) error {
 	if openErr != nil {
 		info.Error, info.Accounts = openErr.Error(), -1
 	}
-	if *asJSON {
+	if asJSON {
 		if err := writeJSON(e.stdout, info); err != nil {
 			return err
 		}
@@ -285,21 +290,7 @@ func describeProtection(name string) string {
 
 // runVaultRekey is `otpair vault rekey --keyring|--passphrase`: the one way a vault
 // moves between protections.
-func runVaultRekey(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "vault rekey", "--keyring|--passphrase")
-	toKeyring := fs.Bool("keyring", false, "protect the vault with a new key in the OS keyring")
-	toPass := fs.Bool("passphrase", false, "protect the vault with a new passphrase of at least 8 characters (asked twice on the terminal, or $"+envNewPassphrase+")")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 || *toKeyring == *toPass {
-		return usageError("give exactly one of --keyring and --passphrase")
-	}
-	to := authenticator.ProtectionKeyring
-	if *toPass {
-		to = authenticator.ProtectionPassphrase
-	}
+func runVaultRekey(ctx context.Context, e *env, to authenticator.Protection) error {
 	v, err := openVault(ctx, e)
 	if err != nil {
 		return err

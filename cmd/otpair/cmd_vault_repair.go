@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/otpair/otpair/authenticator"
 	"github.com/otpair/otpair/internal/safetext"
 )
@@ -14,37 +16,55 @@ import (
 // are the ones with names too large to keep.
 const repairLabelRunes = 60
 
+func newVaultRepairCmd(e *env) *cobra.Command {
+	var o repairOpts
+	c := &cobra.Command{
+		Use:   "repair [--yes] [--max-size MB]",
+		Short: "when the vault is too large to open: remove the accounts over otpair's limits",
+		Long: "Older versions let an account with a huge secret in, after which every command failed.\n" +
+			"repair reads the vault with a higher limit, lists the accounts over otpair's limits and\n" +
+			"why, asks, and writes the vault without them; the old file stays beside it, still\n" +
+			"encrypted.",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError("vault repair takes no arguments")
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, _ []string) error { return runVaultRepair(c.Context(), e, o) },
+	}
+	c.Flags().BoolVar(&o.yes, "yes", false, "remove the accounts over the limits without asking")
+	c.Flags().Int64Var(&o.maxMB, "max-size", authenticator.DefaultRepairBytes>>20, "the largest vault file to read, in `MB`")
+	return c
+}
+
+// repairOpts are vault repair's flags.
+type repairOpts struct {
+	yes   bool
+	maxMB int64
+}
+
 // runVaultRepair is `otpair vault repair [--yes] [--max-size MB]`: it gets back a vault
 // that no longer opens because older otpair versions let an account over the limits in
 // (a URI with a 70 MB secret made every command fail). It reads the vault with a higher
 // limit, lists the accounts over the limits and why, asks, and writes the vault without
 // them; the old file stays beside it, still encrypted. It never writes a secret in
 // plain text, and a vault with nothing over the limits is left as it is.
-func runVaultRepair(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "vault repair", "[--yes] [--max-size MB]")
-	yes := fs.Bool("yes", false, "remove the accounts over the limits without asking")
-	maxMB := fs.Int64("max-size", authenticator.DefaultRepairBytes>>20, "the largest vault file to read, in MB")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) > 0 {
-		return usageError("vault repair takes no arguments")
-	}
-	if *maxMB <= 0 || *maxMB > 1<<20 {
-		return usageError("--max-size must be 1 to 1048576 MB, got %d", *maxMB)
+func runVaultRepair(ctx context.Context, e *env, o repairOpts) error {
+	if o.maxMB <= 0 || o.maxMB > 1<<20 {
+		return usageError("--max-size must be 1 to 1048576 MB, got %d", o.maxMB)
 	}
 	dir, err := authenticator.DefaultDir(e.getenv)
 	if err != nil {
 		return err
 	}
-	res, err := authenticator.Repair(ctx, vaultOptions(e, dir, passphrasePrompt(e)), *maxMB<<20, func(drop []authenticator.Dropped, keep int) (bool, error) {
+	res, err := authenticator.Repair(ctx, vaultOptions(e, dir, passphrasePrompt(e)), o.maxMB<<20, func(drop []authenticator.Dropped, keep int) (bool, error) {
 		safetext.Fprintf(e.stdout, "%d %s over otpair's limits, to be removed (%d %s):\n",
 			len(drop), countWord(len(drop), "account is", "accounts are"), keep, countWord(keep, "stays", "stay"))
 		for _, d := range drop {
 			safetext.Fprintf(e.stdout, "  %s %s: %v\n", d.Account.ID, cutRunes(d.Account.Label(), repairLabelRunes), d.Reason)
 		}
-		if *yes {
+		if o.yes {
 			return true, nil
 		}
 		safetext.Fprint(e.stderr, "Remove them? The vault file as it is now is kept, encrypted, beside the new one. [y/N] ")
