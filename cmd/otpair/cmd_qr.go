@@ -10,14 +10,63 @@ import (
 	"os"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/otpair/otpair/internal/atomicfile"
 	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/provisioning"
 )
 
 func init() {
-	register(command{name: "decode", summary: "print every otpauth URI in QR codes in images; stores nothing", run: runDecode})
-	register(command{name: "qr", summary: "draw a URI as a QR code in the terminal or as a PNG", run: runQR})
+	registerCmd(groupOther, newDecodeCmd)
+	registerCmd(groupOther, newQRCmd)
+}
+
+// decodeOpts are decode's flags.
+type decodeOpts struct {
+	asJSON, showSecrets bool
+}
+
+func newDecodeCmd(e *env) *cobra.Command {
+	var o decodeOpts
+	c := &cobra.Command{
+		Use:   "decode [--json [--show-secrets]] IMAGE...",
+		Short: "print every otpauth URI in QR codes in images; stores nothing",
+		Long: "Plain output is one otpauth:// or otpauth-migration:// URI a line, file by file, in\n" +
+			"reading order within an image; - reads an image from stdin. Exit status 1 if any file\n" +
+			"gave no usable otpauth URI; every file is still tried.",
+		Args: nArgs(1, -1, "name at least one image file"),
+		RunE: func(c *cobra.Command, args []string) error { return runDecode(c.Context(), e, o, args) },
+	}
+	c.Flags().BoolVar(&o.asJSON, "json", false, "print a JSON array, one object per code or failed file: file, kind, uri (secret REDACTED), key fields, error")
+	c.Flags().BoolVar(&o.showSecrets, "show-secrets", false, "with --json, print the URIs whole and each key's base32 secret")
+	return c
+}
+
+// qrOpts are qr's flags.
+type qrOpts struct {
+	png, style string
+}
+
+func newQRCmd(e *env) *cobra.Command {
+	var o qrOpts
+	c := &cobra.Command{
+		Use:   "qr [--png FILE] [--style color|dark|light] URI|-",
+		Short: "draw a URI as a QR code in the terminal or as a PNG",
+		Long: "- reads the URI from stdin: a URI on the command line is readable by every local user\n" +
+			"in ps and stays in shell history. An otpauth URI that does not parse is refused.",
+		Args: nArgs(1, 1, "give exactly one URI (or - to read it from stdin, which keeps the secret out of ps and shell history)"),
+		RunE: func(c *cobra.Command, args []string) error { return runQR(c.Context(), e, o, args[0]) },
+	}
+	c.Flags().StringVar(&o.png, "png", "", "write a PNG `FILE` instead of drawing in the terminal: a new file, mode 0600 (it holds the secret), never through a symlink")
+	_ = c.MarkFlagFilename("png", "png")
+	style := enumFlag(c, &o.style, "style", "", []string{"color", "dark", "light"}, "terminal `STYLE`: color (black on white, any theme; the default), dark or light "+
+		"(no escape codes, for a dark or light terminal background; NO_COLOR picks dark)")
+	style.other = func(s string) error {
+		_, err := provisioning.ParseTerminalStyle(s)
+		return err
+	}
+	return c
 }
 
 // URI schemes otpair imports; anything else in a QR code is reported, not printed.
@@ -100,18 +149,8 @@ func keyJSON(k provisioning.Key, showSecret bool) decodedKey {
 // keys when some of its accounts could not be read (an MD5 key, say: it is named).
 // --show-secrets prints the URIs whole and adds "secret" (base32) to each key. Exit
 // status 1 if any file gave no usable otpauth URI; every file is still tried.
-func runDecode(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "decode", "[--json [--show-secrets]] IMAGE...   (- reads an image from stdin)")
-	asJSON := fs.Bool("json", false, "print a JSON array, one object per code or failed file: file, kind, uri (secret REDACTED), key fields, error")
-	showSecrets := fs.Bool("show-secrets", false, "with --json, print the URIs whole and each key's base32 secret")
-	files, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(files) == 0 {
-		return usageError("name at least one image file")
-	}
-	if *showSecrets && !*asJSON {
+func runDecode(ctx context.Context, e *env, o decodeOpts, files []string) error {
+	if o.showSecrets && !o.asJSON {
 		return usageError("--show-secrets only applies to --json (plain output is the URIs themselves)")
 	}
 	failed := 0
@@ -120,15 +159,15 @@ func runDecode(ctx context.Context, e *env, args []string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		codes, ok := decodeFile(ctx, e, file, *showSecrets)
+		codes, ok := decodeFile(ctx, e, file, o.showSecrets)
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("stopped while decoding %s: %w", file, err)
 		}
 		if !ok {
 			failed++
 		}
-		if *asJSON {
-			if !*showSecrets {
+		if o.asJSON {
+			if !o.showSecrets {
 				redact(codes)
 			}
 			out = append(out, codes...)
@@ -140,7 +179,7 @@ func runDecode(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
-	if *asJSON {
+	if o.asJSON {
 		if out == nil {
 			out = []decodedCode{}
 		}
@@ -275,19 +314,8 @@ func readImageArg(e *env, file string) ([]byte, error) {
 	return data, nil
 }
 
-func runQR(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "qr", "[--png FILE] [--style color|dark|light] URI|-   (- reads the URI from stdin: a URI on the command line is readable by every local user in ps and stays in shell history)")
-	pngPath := fs.String("png", "", "write a PNG `file` instead of drawing in the terminal: a new file, mode 0600 (it holds the secret), never through a symlink")
-	styleName := fs.String("style", "", "terminal style: color (black on white, any theme; the default), dark or light "+
-		"(no escape codes, for a dark or light terminal background; NO_COLOR picks dark)")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return usageError("give exactly one URI (or - to read it from stdin, which keeps the secret out of ps and shell history)")
-	}
-	text := rest[0]
+func runQR(ctx context.Context, e *env, o qrOpts, text string) error {
+	var err error
 	if text == "-" {
 		b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<16))
 		if err != nil {
@@ -298,13 +326,13 @@ func runQR(ctx context.Context, e *env, args []string) error {
 	if err := checkQRText(text); err != nil {
 		return err
 	}
-	if *pngPath != "" {
-		return writeQRPNGFile(*pngPath, text)
+	if o.png != "" {
+		return writeQRPNGFile(o.png, text)
 	}
 	style := provisioning.TerminalColor
 	switch {
-	case *styleName != "":
-		if style, err = provisioning.ParseTerminalStyle(*styleName); err != nil {
+	case o.style != "":
+		if style, err = provisioning.ParseTerminalStyle(o.style); err != nil {
 			return usageError("--style: %v", err)
 		}
 	case e.getenv("NO_COLOR") != "":
