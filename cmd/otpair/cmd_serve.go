@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/otpair/otpair/internal/keyfile"
 	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/verifier"
@@ -25,7 +27,45 @@ import (
 )
 
 func init() {
-	register(command{name: "serve", summary: "serve the verifier over HTTP with Descope's TOTP API", run: runServe})
+	registerCmd(groupVerifier, newServeCmd)
+}
+
+// serveOpts are serve's flags.
+type serveOpts struct {
+	addr, mgmtKeyFile, logFormat, frozen, flowsDir string
+	signUpRate, signUpTotal, proxies               string
+	bf                                             backendFlags
+}
+
+func newServeCmd(e *env) *cobra.Command {
+	var o serveOpts
+	c := &cobra.Command{
+		Use:   "serve [--addr 127.0.0.1:8090] [--db PATH|:memory:|postgres://…] [--project-id ID] [--management-key-file FILE] [--signup-rate 10/min] [--trusted-proxy CIDR,…]",
+		Short: "serve the verifier over HTTP with Descope's TOTP API",
+		Long: "The first lines on stdout say where it listens, the project id and where the\n" +
+			"management key came from (a generated one is printed once). Several instances can\n" +
+			"share one PostgreSQL database. SIGINT or SIGTERM shuts it down gracefully.",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError("serve takes no arguments")
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, _ []string) error { return runServe(c.Context(), e, o) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8090", "`ADDRESS` to listen on (port 0 picks a free one)")
+	o.bf.register(f, false)
+	addManagementKeyFlags(f, &o.bf.mgmtKey, &o.mgmtKeyFile, "(default $"+envManagementKey+", else "+managementKeyFile+" in the otpair home, generated on first start)")
+	enumFlag(c, &o.logFormat, "log-format", "text", []string{"text", "json"}, "log `FORMAT` on stderr: text or json")
+	f.StringVar(&o.frozen, "frozen-clock", "", "TESTING ONLY: stop the verifier's clock at `TIME` (RFC 3339 or unix seconds)")
+	f.StringVar(&o.flowsDir, "flows", "", "a `FOLDER` of flow files (*.yaml, *.yml, *.json) served beside the built-in flows; checked at start")
+	f.StringVar(&o.signUpRate, "signup-rate", httpapi.DefaultSignUpRate.String(), "sign-ups (and, separately, flow starts) per client address (IPv4, or IPv6 /64): `RATE` as N/min, N/h, N/30s or off; more answer 429")
+	f.StringVar(&o.signUpTotal, "signup-rate-total", httpapi.DefaultSignUpRateTotal.String(), "sign-ups (and flow starts) from all clients together: `RATE` as N/min, N/h or off")
+	f.StringVar(&o.proxies, "trusted-proxy", "", "reverse `PROXIES` (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client; otherwise the header is ignored")
+	_ = c.MarkFlagDirname("flows")
+	completeBackendFlags(c)
+	return c
 }
 
 // managementKeyFile holds the generated management key in the otpair home (0600).
@@ -42,54 +82,36 @@ var (
 	serveShutdownTimeout   = 10 * time.Second
 )
 
-func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "serve", "[--addr 127.0.0.1:8090] [--db PATH|:memory:] [--project-id ID] [--management-key-file FILE] [--signup-rate 10/min] [--trusted-proxy CIDR,…] [--totp-algorithm SHA1 --totp-digits 6 --totp-period 30]")
-	addr := fs.String("addr", "127.0.0.1:8090", "address to listen on (port 0 picks a free one)")
-	var bf backendFlags
-	bf.register(fs, false)
-	var mgmtKeyFile string
-	addManagementKeyFlags(fs, &bf.mgmtKey, &mgmtKeyFile, "(default $"+envManagementKey+", else "+managementKeyFile+" in the otpair home, generated on first start)")
-	logFormat := fs.String("log-format", "text", "log format on stderr: text or json")
-	frozen := fs.String("frozen-clock", "", "TESTING ONLY: stop the verifier's clock at TIME (RFC 3339 or unix seconds)")
-	flowsDir := fs.String("flows", "", "a folder of flow files (*.yaml, *.yml, *.json) served beside the built-in flows; checked at start")
-	signUpRate := fs.String("signup-rate", httpapi.DefaultSignUpRate.String(), "sign-ups (and, separately, flow starts) per client address (IPv4, or IPv6 /64): N/min, N/h, N/30s or off; more answer 429")
-	signUpTotal := fs.String("signup-rate-total", httpapi.DefaultSignUpRateTotal.String(), "sign-ups (and flow starts) from all clients together: N/min, N/h or off")
-	proxies := fs.String("trusted-proxy", "", "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For names the client; otherwise the header is ignored")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageError("serve takes no arguments")
-	}
-	flagKey, flagSource, err := managementKeyFlags(e, "serve", bf.mgmtKey, mgmtKeyFile)
+func runServe(ctx context.Context, e *env, o serveOpts) error {
+	bf := o.bf
+	flagKey, flagSource, err := managementKeyFlags(e, "serve", bf.mgmtKey, o.mgmtKeyFile)
 	if err != nil {
 		return err
 	}
 	var logger *slog.Logger
-	switch *logFormat {
+	switch o.logFormat {
 	case "text":
 		logger = slog.New(slog.NewTextHandler(e.stderr, nil))
 	case "json":
 		logger = slog.New(slog.NewJSONHandler(e.stderr, nil))
 	default:
-		return usageError("--log-format: want text or json, got %q", *logFormat)
+		return usageError("--log-format: want text or json, got %q", o.logFormat)
 	}
 	sopts := httpapi.ServerOptions{Logger: logger}
-	if sopts.SignUpRate, err = httpapi.ParseRate(*signUpRate); err != nil {
+	if sopts.SignUpRate, err = httpapi.ParseRate(o.signUpRate); err != nil {
 		return usageError("--signup-rate: %v", err)
 	}
-	if sopts.SignUpRateTotal, err = httpapi.ParseRate(*signUpTotal); err != nil {
+	if sopts.SignUpRateTotal, err = httpapi.ParseRate(o.signUpTotal); err != nil {
 		return usageError("--signup-rate-total: %v", err)
 	}
-	if *proxies != "" {
-		if sopts.TrustedProxies, err = httpapi.ParseTrustedProxies(*proxies); err != nil {
+	if o.proxies != "" {
+		if sopts.TrustedProxies, err = httpapi.ParseTrustedProxies(o.proxies); err != nil {
 			return usageError("--trusted-proxy: %v", err)
 		}
 	}
 	clock := verifier.Clock(e.now)
-	if *frozen != "" {
-		at, err := parseTimeFlag(*frozen)
+	if o.frozen != "" {
+		at, err := parseTimeFlag(o.frozen)
 		if err != nil {
 			return usageError("--frozen-clock: %v", err)
 		}
@@ -99,7 +121,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 
 	// The flows first: a bad file stops the start before anything is opened.
-	flows, err := loadFlows(*flowsDir)
+	flows, err := loadFlows(o.flowsDir)
 	if err != nil {
 		return fileErrors(e, err)
 	}
@@ -120,9 +142,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *addr, err)
+		return fmt.Errorf("listen on %s: %w", o.addr, err)
 	}
 	sopts.ManagementKey, sopts.Clock, sopts.Flows = mgmtKey, clock, engine
 	srv := &http.Server{

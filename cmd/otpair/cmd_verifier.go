@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/otpair/otpair/authenticator"
 	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/provisioning"
@@ -63,7 +65,7 @@ type backendFlags struct {
 // localPolicy is the local backend's verification policy, as flags; zero values mean
 // verifier's defaults.
 type localPolicy struct {
-	window      int // steps accepted before and after the current one; -1 means the default
+	window      int // steps accepted before and after the current one
 	maxAttempts int
 	lock        time.Duration
 	sessionTTL  time.Duration
@@ -74,8 +76,8 @@ type localPolicy struct {
 }
 
 // register adds the policy flags to fs.
-func (p *localPolicy) register(fs *flag.FlagSet) {
-	fs.IntVar(&p.window, "window", -1, "local: steps accepted before and after the current one (default 1; 0 accepts the current step only)")
+func (p *localPolicy) register(fs flagDefiner) {
+	fs.IntVar(&p.window, "window", verifier.DefaultSkew, "local: steps accepted before and after the current one (0 accepts the current step only)")
 	fs.IntVar(&p.maxAttempts, "max-attempts", verifier.DefaultMaxAttempts, "local: failed sign-ins before the lock")
 	fs.DurationVar(&p.lock, "lockout", verifier.DefaultLockDuration, "local: how long sign-in stays locked after too many failures")
 	fs.DurationVar(&p.sessionTTL, "session-ttl", verifier.DefaultSessionTTL, "local: session token lifetime")
@@ -92,16 +94,16 @@ func (p localPolicy) options(o *verifier.LocalOptions) error {
 	switch {
 	case p.window > 10:
 		return usageError("--window: %d steps each way is far too lenient (at most 10)", p.window)
+	case p.window < 0:
+		return usageError("--window: want 0 to 10 steps each way, got %d", p.window)
 	case p.maxAttempts < 0 || p.maxAttempts > 1000:
 		return usageError("--max-attempts: want 1 to 1000, got %d", p.maxAttempts)
 	case p.lock < 0 || p.sessionTTL < 0 || p.refreshTTL < 0 || p.pendingTTL < 0:
 		return usageError("--lockout, --session-ttl, --refresh-ttl and --pending-ttl must not be negative")
 	}
-	switch {
-	case p.window == 0:
+	o.SkewBack, o.SkewAhead = p.window, p.window
+	if p.window == 0 {
 		o.SkewBack, o.SkewAhead = -1, -1 // verifier: negative means none
-	case p.window > 0:
-		o.SkewBack, o.SkewAhead = p.window, p.window
 	}
 	o.MaxAttempts, o.LockDuration = p.maxAttempts, p.lock
 	o.SessionTTL, o.RefreshTTL, o.PendingTTL = p.sessionTTL, p.refreshTTL, p.pendingTTL
@@ -114,15 +116,32 @@ func (p localPolicy) options(o *verifier.LocalOptions) error {
 	return nil
 }
 
-func (f *backendFlags) register(fs *flag.FlagSet, remote bool) {
+func (f *backendFlags) register(fs flagDefiner, remote bool) {
 	if remote {
 		fs.StringVar(&f.backend, "backend", "local", "local, or the base URL of otpair serve or of a Descope project")
 		addManagementKeyFlags(fs, &f.mgmtKey, &f.keyFile, "for delete-seed against a URL (default $"+envManagementKey+")")
 	}
-	fs.StringVar(&f.db, "db", "", "local database: a path, :memory: or postgres://… (default: $OTPAIR_DB, else "+verifierDBName+" in the otpair home)")
-	fs.StringVar(&f.projectID, "project-id", "", "project id (default $"+envProjectID+"; locally: the stored one)")
-	fs.StringVar(&f.signingAlg, "signing-alg", verifier.RS256, "local token signing algorithm: RS256 or ES256")
+	fs.StringVar(&f.db, "db", "", "local `DATABASE`: a path, :memory: or postgres://… (default: $OTPAIR_DB, else "+verifierDBName+" in the otpair home)")
+	fs.StringVar(&f.projectID, "project-id", "", "project `ID` (default $"+envProjectID+"; locally: the stored one)")
+	fs.StringVar(&f.signingAlg, "signing-alg", verifier.RS256, "local token signing `ALGORITHM`: RS256 or ES256")
 	f.policy.register(fs)
+}
+
+// completeBackendFlags makes the shell complete the backend flags c has: --backend
+// with local or the address otpair serve listens on by default, --signing-alg with the
+// algorithms, --db and --management-key-file with files.
+func completeBackendFlags(c *cobra.Command) {
+	if c.Flags().Lookup("backend") != nil {
+		_ = c.RegisterFlagCompletionFunc("backend", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return []cobra.Completion{
+				cobra.CompletionWithDesc("local", "the in-process verifier on the otpair home's database"),
+				cobra.CompletionWithDesc("http://127.0.0.1:8090", "otpair serve on its default address"),
+			}, cobra.ShellCompDirectiveNoFileComp
+		})
+	}
+	completeWords(c, "signing-alg", verifier.RS256, verifier.ES256)
+	_ = c.MarkFlagFilename("db")
+	_ = c.MarkFlagFilename("management-key-file")
 }
 
 // verifierCmd is one run of `otpair verifier STEP`.

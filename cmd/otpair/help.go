@@ -91,7 +91,7 @@ func helpText(c *cobra.Command) string {
 		b.WriteString(fmt.Sprintf("  %s COMMAND [flags]\n", c.Name()))
 	} else {
 		if c.Runnable() && !c.HasAvailableSubCommands() {
-			b.WriteString(fmt.Sprintf("  %s\n", c.UseLine()))
+			b.WriteString("  " + useLine(c) + "\n")
 		}
 		if c.HasAvailableSubCommands() {
 			b.WriteString(fmt.Sprintf("  %s COMMAND [flags]\n", c.CommandPath()))
@@ -144,6 +144,19 @@ func writeCommandList(b *strings.Builder, c *cobra.Command) {
 		b.WriteString(fmt.Sprintf("\n%s\n", g.Title))
 		list(g.ID)
 	}
+}
+
+// useLine is how c is called: its path and arguments, and [flags] unless its Use
+// already names some.
+func useLine(c *cobra.Command) string {
+	line := c.CommandPath()
+	if _, args, ok := strings.Cut(c.Use, " "); ok {
+		line += " " + args
+	}
+	if c.HasAvailableFlags() && !strings.Contains(c.Use, "--") {
+		line += " [flags]"
+	}
+	return line
 }
 
 // useSynopsis is a subcommand's name and arguments, as its Use line gives them.
