@@ -25,7 +25,7 @@ import (
 )
 
 func init() {
-	register(command{name: "verifier", summary: "run one verifier step: signup, signin, update, delete-seed, me, refresh, logout, rotate-key", run: runVerifier})
+	registerCmd(groupVerifier, newVerifierCmd)
 }
 
 // Environment variables the verifier commands read when the flag is not given.
@@ -116,9 +116,18 @@ func (p localPolicy) options(o *verifier.LocalOptions) error {
 	return nil
 }
 
+// registerBackend adds --backend to c: local, or the base URL of a server. Anything
+// else is refused as the command line is parsed, with local suggested for a near miss.
+func (f *backendFlags) registerBackend(c *cobra.Command) {
+	v := enumFlag(c, &f.backend, "backend", "local", []string{"local"}, "`BACKEND`: local, or the base URL of otpair serve or of a Descope project")
+	v.other, v.want = tuiCheckBaseURL, "local or an http:// or https:// base URL"
+}
+
 func (f *backendFlags) register(fs flagDefiner, remote bool) {
 	if remote {
-		fs.StringVar(&f.backend, "backend", "local", "local, or the base URL of otpair serve or of a Descope project")
+		if _, ok := fs.(*flag.FlagSet); ok {
+			fs.StringVar(&f.backend, "backend", "local", "local, or the base URL of otpair serve or of a Descope project")
+		}
 		addManagementKeyFlags(fs, &f.mgmtKey, &f.keyFile, "for delete-seed against a URL (default $"+envManagementKey+")")
 	}
 	fs.StringVar(&f.db, "db", "", "local `DATABASE`: a path, :memory: or postgres://… (default: $OTPAIR_DB, else "+verifierDBName+" in the otpair home)")
@@ -158,31 +167,59 @@ type verifierCmd struct {
 	all          bool // logout: every refresh token of the user
 }
 
-func runVerifier(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		printVerifierHelp(e.stderr)
-		if len(args) == 0 {
-			return usageError("name a step")
-		}
-		return flag.ErrHelp
+func newVerifierCmd(e *env) *cobra.Command {
+	c := newGroup(e, "verifier", "run one verifier step: signup, signin, update, delete-seed, me, refresh, logout, rotate-key", verifierHelp, "step")
+	for _, s := range verifierSteps {
+		c.AddCommand(newVerifierStepCmd(e, s.name, s.args, s.summary, s.run))
 	}
-	step := -1
-	for i, s := range verifierSteps {
-		if s.name == args[0] {
-			step = i
-		}
-	}
-	if step < 0 {
-		printVerifierHelp(e.stderr)
-		return usageError("unknown step %q", args[0])
-	}
-	s := verifierSteps[step]
-	fs := newFlagSet(e, "verifier "+s.name, strings.TrimSpace("[flags] "+s.args))
+	return c
+}
+
+// verifierHelp is what `otpair verifier help` says beside the list of its steps.
+const verifierHelp = `Each step runs against the local backend (the otpair home's database, or --db) or,
+with --backend URL, an otpair serve or Descope-compatible server.
+
+The refresh token comes from --refresh-token (- reads stdin) or $` + envRefreshToken + `.
+Against a URL: --project-id or $` + envProjectID + `, --management-key-file FILE or $` + envManagementKey + `
+(--management-key KEY works too, but every local user can read it in ps).
+
+--json output (stable):
+  signup, update, enrol  {loginId, provisioningURL, key, image (base64 PNG), accountId (with --enroll)}
+  signin, refresh        {sessionJwt, refreshJwt, sub, sessionExpires, refreshExpires, firstSeen, user}
+  me                     user: {userId, loginId, name, email, phone, created, totp, pending, lockedUntil, lastStep, stepDrift}
+  delete-seed            {loginId, seedDeleted: true}
+  logout                 {loggedOut: true[, everywhere: true]}
+  rotate-key             {kid, alg, published}`
+
+// newVerifierStepCmd is `otpair verifier NAME ARGS`: the backend flags, --json, and the
+// flags of that step.
+func newVerifierStepCmd(e *env, name, args, summary string, run func(v *verifierCmd, ctx context.Context, args []string) error) *cobra.Command {
 	var bf backendFlags
-	bf.register(fs, true)
 	v := &verifierCmd{e: e}
+	want := len(strings.Fields(args))
+	c := &cobra.Command{
+		Use:   strings.TrimSpace(name + " " + args),
+		Short: summary,
+		Args:  nArgs(want, want, "verifier "+name+" takes "+plural(want, args)),
+		RunE: func(c *cobra.Command, pos []string) error {
+			var err error
+			if v.refreshToken, err = v.readRefreshToken(name); err != nil {
+				return err
+			}
+			b, closeFn, err := openBackend(c.Context(), e, bf)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			v.b = b
+			return run(v, c.Context(), pos)
+		},
+	}
+	fs := c.Flags()
+	bf.registerBackend(c)
+	bf.register(fs, true)
 	fs.BoolVar(&v.json, "json", false, "print JSON (stable; shapes in 'otpair verifier help')")
-	switch s.name {
+	switch name {
 	case "signup":
 		fs.StringVar(&v.name, "name", "", "the user's name")
 		fs.StringVar(&v.email, "email", "", "the user's email")
@@ -195,27 +232,11 @@ func runVerifier(ctx context.Context, e *env, args []string) error {
 	case "logout":
 		fs.BoolVar(&v.all, "all", false, "log out everywhere: revoke every refresh token of the user issued until now")
 	}
-	if s.name == "update" || s.name == "me" || s.name == "refresh" || s.name == "logout" {
-		fs.StringVar(&v.refreshToken, "refresh-token", "", "the refresh token from signin, or - to read it from stdin (default $"+envRefreshToken+")")
+	if name == "update" || name == "me" || name == "refresh" || name == "logout" {
+		fs.StringVar(&v.refreshToken, "refresh-token", "", "the refresh `TOKEN` from signin, or - to read it from stdin (default $"+envRefreshToken+")")
 	}
-	pos, err := parseFlags(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	want := len(strings.Fields(s.args))
-	if len(pos) != want {
-		return usageError("verifier %s takes %s", s.name, plural(want, s.args))
-	}
-	if v.refreshToken, err = v.readRefreshToken(s.name); err != nil {
-		return err
-	}
-	b, closeFn, err := openBackend(ctx, e, bf)
-	if err != nil {
-		return err
-	}
-	defer closeFn()
-	v.b = b
-	return s.run(v, ctx, pos)
+	completeBackendFlags(c)
+	return c
 }
 
 func plural(n int, args string) string {
@@ -223,25 +244,6 @@ func plural(n int, args string) string {
 		return "no arguments"
 	}
 	return args
-}
-
-func printVerifierHelp(w io.Writer) {
-	safetext.Fprintln(w, "Usage: otpair verifier STEP [flags] [args]   (--backend local|URL, --json)")
-	safetext.Fprintln(w)
-	for _, s := range verifierSteps {
-		safetext.Fprintf(w, "  %-12s %-14s %s\n", s.name, s.args, s.summary)
-	}
-	safetext.Fprintln(w)
-	safetext.Fprintln(w, "The refresh token comes from --refresh-token (- reads stdin) or $"+envRefreshToken+".")
-	safetext.Fprintln(w, "Against a URL: --project-id or $"+envProjectID+", --management-key-file FILE or $"+envManagementKey+
-		" (--management-key KEY works too, but every local user can read it in ps).")
-	safetext.Fprintln(w)
-	safetext.Fprintln(w, "--json output (stable):")
-	safetext.Fprintln(w, "  signup, update, enrol  {loginId, provisioningURL, key, image (base64 PNG), accountId (with --enroll)}")
-	safetext.Fprintln(w, "  signin, refresh  {sessionJwt, refreshJwt, sub, sessionExpires, refreshExpires, firstSeen, user}")
-	safetext.Fprintln(w, "  me               user: {userId, loginId, name, email, phone, created, totp, pending, lockedUntil, lastStep, stepDrift}")
-	safetext.Fprintln(w, "  delete-seed      {loginId, seedDeleted: true}      logout  {loggedOut: true[, everywhere: true]}")
-	safetext.Fprintln(w, "  rotate-key       {kid, alg, published}")
 }
 
 // readRefreshToken finds the refresh token of the steps that need one: the flag, "-"

@@ -39,21 +39,15 @@ func (v *enumValue) Set(s string) error {
 			return nil
 		}
 	}
-	var otherErr error
-	if v.other != nil {
-		if otherErr = v.other(s); otherErr == nil {
-			*v.p = s
-			return nil
-		}
+	if v.other != nil && v.other(s) == nil {
+		*v.p = s
+		return nil
 	}
 	want := v.want
 	if want == "" {
 		want = orList(v.choices)
 	}
 	msg := "want " + want
-	if otherErr != nil {
-		msg += " (" + otherErr.Error() + ")"
-	}
 	if close := closest(norm, v.choices); len(close) > 0 {
 		msg += "; did you mean " + orList(close) + "?"
 	}
