@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -48,29 +46,6 @@ func registerCmd(group string, b builder) {
 	}{group, b})
 }
 
-// command is a command not yet ported to cobra: it parses its own flags.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, e *env, args []string) error
-}
-
-// register adds a command that parses its own flags.
-func register(c command) {
-	registerCmd(groupOther, func(e *env) *cobra.Command {
-		return &cobra.Command{
-			Use: c.name, Short: c.summary, DisableFlagParsing: true,
-			RunE: func(cc *cobra.Command, args []string) error {
-				err := c.run(cc.Context(), e, args)
-				if errors.Is(err, flag.ErrHelp) {
-					return nil // it printed its own usage
-				}
-				return err
-			},
-		}
-	})
-}
-
 // tuiCommand is the name of the TUI's command, which otpair runs with no command.
 const tuiCommand = "tui"
 
@@ -89,7 +64,7 @@ func newRoot(e *env) *cobra.Command {
 			return nil
 		},
 		RunE: func(c *cobra.Command, _ []string) error {
-			return runTUI(c.Context(), e, nil)
+			return runTUI(c.Context(), e, tuiFlags{backend: "local"})
 		},
 		Version:           versionLine(),
 		SilenceErrors:     true,

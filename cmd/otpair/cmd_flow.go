@@ -6,13 +6,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"strings"
 
+	"github.com/spf13/cobra"
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/otpair/otpair/internal/safetext"
@@ -21,40 +21,53 @@ import (
 )
 
 func init() {
-	register(command{name: "flow", summary: "flows: list, show, validate, export, run and test them", run: runFlow})
+	registerCmd(groupVerifier, newFlowCmd)
 }
 
-// flowSubcommands are the steps of `otpair flow`.
-var flowSubcommands = []struct{ name, args, summary string }{
-	{"list", "", "the built-in flows and those of --flows DIR"},
-	{"show", "ID|FILE", "a flow's steps, where each goes, and its tests"},
-	{"validate", "FILE...", "check flow files; every problem at file:line:column (exit 1 on any)"},
-	{"export", "ID", "write a flow's file (a built-in's as embedded; --format json: the dsl object)"},
-	{"run", "ID|FILE", "run a flow: interactive on a terminal, or --json lines on stdin and stdout"},
-	{"test", "FILE...", "run the files' test cases: TAP on stdout, --junit FILE, exit 1 on any failure"},
-	{"schema", "", "print the JSON Schema of flow files"},
+// flowHelp is what `otpair flow help` says beside the list of its subcommands.
+const flowHelp = `run and test take --backend local|URL (test: a throwaway local backend by default).
+run --json reads one {"interactionId": ID, "input": {…}} per line and writes one response per line.
+
+--json output (stable):
+  list  [{id, name, description, builtin, file}]
+  run   one line per response: {executionId, stepId, status, screen, error, output, session, trace}`
+
+func newFlowCmd(e *env) *cobra.Command {
+	c := newGroup(e, "flow", "flows: list, show, validate, export, run and test them", flowHelp, "subcommand")
+	c.AddCommand(newFlowListCmd(e), newFlowShowCmd(e), newFlowValidateCmd(e), newFlowExportCmd(e),
+		newFlowRunCmd(e), newFlowTestCmd(e), &cobra.Command{
+			Use: "schema", Short: "print the JSON Schema of flow files", Args: noArgs,
+			RunE: func(*cobra.Command, []string) error {
+				_, err := e.stdout.Write(flow.SchemaJSON)
+				return err
+			},
+		})
+	return c
 }
 
-func printFlowHelp(w io.Writer) {
-	safetext.Fprintln(w, "Usage: otpair flow SUBCOMMAND [flags] [args]")
-	safetext.Fprintln(w)
-	for _, s := range flowSubcommands {
-		safetext.Fprintf(w, "  %-9s %-9s %s\n", s.name, s.args, s.summary)
-	}
-	safetext.Fprintln(w)
-	safetext.Fprintln(w, "run and test take --backend local|URL (test: a throwaway local backend by default).")
-	safetext.Fprintln(w, "run --json reads one {\"interactionId\": ID, \"input\": {…}} per line and writes one response per line.")
+// flowDirFlag adds --flows DIR to c, completed as a folder.
+func flowDirFlag(c *cobra.Command, p *string, usage string) {
+	c.Flags().StringVar(p, "flows", "", usage)
+	_ = c.MarkFlagDirname("flows")
 }
 
-func runFlow(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		printFlowHelp(e.stderr)
-		if len(args) == 0 {
-			return usageError("name a subcommand")
+// completeFlowIDs completes a flow id (of the built-ins and --flows DIR) or a flow
+// file, as the first argument only.
+func completeFlowIDs(dir *string) cobra.CompletionFunc {
+	return func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return flag.ErrHelp
+		r, _, err := flowRegistry(*dir)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveDefault
+		}
+		var out []cobra.Completion
+		for _, f := range r.List() {
+			out = append(out, cobra.CompletionWithDesc(f.ID, f.Name))
+		}
+		return out, cobra.ShellCompDirectiveDefault // a file works too
 	}
-	return fileErrors(e, flowSub(ctx, e, args[0], args[1:]))
 }
 
 // fileErrors prints the problems of flow files one a line (the error printer would
@@ -71,28 +84,6 @@ func fileErrors(e *env, err error) error {
 		return errors.New("1 problem in the flow files")
 	}
 	return fmt.Errorf("%d problems in the flow files", len(fe))
-}
-
-func flowSub(ctx context.Context, e *env, sub string, rest []string) error {
-	switch sub {
-	case "list":
-		return flowList(e, rest)
-	case "show":
-		return flowShow(e, rest)
-	case "validate":
-		return flowValidate(e, rest)
-	case "export":
-		return flowExport(e, rest)
-	case "run":
-		return flowRun(ctx, e, rest)
-	case "test":
-		return flowTest(ctx, e, rest)
-	case "schema":
-		_, err := e.stdout.Write(flow.SchemaJSON)
-		return err
-	}
-	printFlowHelp(e.stderr)
-	return usageError("unknown subcommand %q", sub)
 }
 
 // flowRegistry is the built-ins, the files of dir, and the files named (added last,
@@ -147,16 +138,21 @@ func flowByRef(dir, ref string) (*flow.Registry, *flow.Flow, error) {
 	return r, f, nil
 }
 
-func flowList(e *env, args []string) error {
-	fs := newFlagSet(e, "flow list", "[--flows DIR] [--json]")
-	dir := fs.String("flows", "", "also the flow files of this folder")
-	asJSON := fs.Bool("json", false, "print JSON: [{id, name, description, builtin, file}]")
-	if pos, err := parseFlags(fs, args); err != nil {
-		return err
-	} else if len(pos) > 0 {
-		return usageError("flow list takes no arguments")
+func newFlowListCmd(e *env) *cobra.Command {
+	var dir string
+	var asJSON bool
+	c := &cobra.Command{
+		Use: "list", Short: "the built-in flows and those of --flows DIR",
+		Args: nArgs(0, 0, "flow list takes no arguments"),
+		RunE: func(*cobra.Command, []string) error { return fileErrors(e, flowList(e, dir, asJSON)) },
 	}
-	r, _, err := flowRegistry(*dir)
+	flowDirFlag(c, &dir, "also the flow files of this `DIR`")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON: [{id, name, description, builtin, file}]")
+	return c
+}
+
+func flowList(e *env, dir string, asJSON bool) error {
+	r, _, err := flowRegistry(dir)
 	if err != nil {
 		return err
 	}
@@ -171,7 +167,7 @@ func flowList(e *env, args []string) error {
 	for _, f := range r.List() {
 		out = append(out, item{f.ID, f.Name, f.Description, f.Builtin, f.File})
 	}
-	if *asJSON {
+	if asJSON {
 		return writeJSON(e.stdout, out)
 	}
 	for _, it := range out {
@@ -184,17 +180,20 @@ func flowList(e *env, args []string) error {
 	return nil
 }
 
-func flowShow(e *env, args []string) error {
-	fs := newFlagSet(e, "flow show", "[--flows DIR] ID|FILE")
-	dir := fs.String("flows", "", "also the flow files of this folder")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+func newFlowShowCmd(e *env) *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use: "show ID|FILE", Short: "a flow's steps, where each goes, and its tests",
+		Args:              nArgs(1, 1, "flow show takes one flow id or file"),
+		ValidArgsFunction: completeFlowIDs(&dir),
+		RunE:              func(_ *cobra.Command, pos []string) error { return fileErrors(e, flowShow(e, dir, pos[0])) },
 	}
-	if len(pos) != 1 {
-		return usageError("flow show takes one flow id or file")
-	}
-	_, f, err := flowByRef(*dir, pos[0])
+	flowDirFlag(c, &dir, "also the flow files of this `DIR`")
+	return c
+}
+
+func flowShow(e *env, dir, ref string) error {
+	_, f, err := flowByRef(dir, ref)
 	if err != nil {
 		return err
 	}
@@ -257,16 +256,18 @@ func flowShow(e *env, args []string) error {
 	return nil
 }
 
-func flowValidate(e *env, args []string) error {
-	fs := newFlagSet(e, "flow validate", "[--flows DIR] FILE...")
-	dir := fs.String("flows", "", "the folder of flows these may run as sub-flows")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+func newFlowValidateCmd(e *env) *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use: "validate FILE...", Short: "check flow files; every problem at file:line:column (exit 1 on any)",
+		Args: nArgs(1, -1, "flow validate takes one or more files"),
+		RunE: func(_ *cobra.Command, pos []string) error { return fileErrors(e, flowValidate(e, dir, pos)) },
 	}
-	if len(pos) == 0 {
-		return usageError("flow validate takes one or more files")
-	}
+	flowDirFlag(c, &dir, "the `DIR` of flows these may run as sub-flows")
+	return c
+}
+
+func flowValidate(e *env, dir string, pos []string) error {
 	bad := 0
 	var good []*flow.Flow
 	for _, p := range pos {
@@ -279,7 +280,7 @@ func flowValidate(e *env, args []string) error {
 		good = append(good, f)
 	}
 	if len(good) > 0 {
-		r, _, err := flowRegistry(*dir)
+		r, _, err := flowRegistry(dir)
 		if err != nil {
 			return err
 		}
@@ -302,33 +303,33 @@ func flowValidate(e *env, args []string) error {
 	return nil
 }
 
-func flowExport(e *env, args []string) error {
-	fs := newFlagSet(e, "flow export", "[--flows DIR] [--format yaml|json] ID")
-	dir := fs.String("flows", "", "also the flow files of this folder")
-	format := fs.String("format", "yaml", "yaml: the file as it is; json: the flow as a JSON object")
-	pos, err := parseFlags(fs, args)
+func newFlowExportCmd(e *env) *cobra.Command {
+	var dir, format string
+	c := &cobra.Command{
+		Use: "export ID", Short: "write a flow's file (a built-in's as embedded; --format json: the dsl object)",
+		Args:              nArgs(1, 1, "flow export takes one flow id"),
+		ValidArgsFunction: completeFlowIDs(&dir),
+		RunE:              func(_ *cobra.Command, pos []string) error { return fileErrors(e, flowExport(e, dir, format, pos[0])) },
+	}
+	flowDirFlag(c, &dir, "also the flow files of this `DIR`")
+	enumFlag(c, &format, "format", "yaml", []string{"yaml", "json"}, "yaml: the file as it is; json: the flow as a JSON object")
+	return c
+}
+
+func flowExport(e *env, dir, format, ref string) error {
+	_, f, err := flowByRef(dir, ref)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError("flow export takes one flow id")
-	}
-	_, f, err := flowByRef(*dir, pos[0])
-	if err != nil {
-		return err
-	}
-	switch *format {
-	case "yaml":
-		_, err := e.stdout.Write(f.Source)
-		return err
-	case "json":
+	if format == "json" {
 		var v any
 		if err := yaml.Unmarshal(f.Source, &v); err != nil {
 			return err
 		}
 		return writeJSON(e.stdout, v)
 	}
-	return usageError("--format: want yaml or json, got %q", *format)
+	_, err = e.stdout.Write(f.Source)
+	return err
 }
 
 // flowInputs is --input k=v, repeatable.
@@ -336,7 +337,10 @@ type flowInputs map[string]any
 
 func (f flowInputs) String() string { return "" }
 
-// Set implements flag.Value.
+// Type implements pflag.Value: the placeholder in the help.
+func (f flowInputs) Type() string { return "NAME=VALUE" }
+
+// Set implements pflag.Value.
 func (f flowInputs) Set(s string) error {
 	k, v, ok := strings.Cut(s, "=")
 	if !ok || k == "" {
@@ -361,40 +365,54 @@ func engineFor(ctx context.Context, e *env, bf backendFlags, flows *flow.Registr
 	return eng, closeFn, nil
 }
 
-func flowRun(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "flow run", "[--backend local|URL] [--input NAME=VALUE]... [--json] ID|FILE")
-	var bf backendFlags
-	bf.register(fs, true)
-	dir := fs.String("flows", "", "also the flow files of this folder")
-	inputs := flowInputs{}
-	fs.Var(inputs, "input", "a start input, NAME=VALUE (repeatable): --input loginId=alice@example.com")
-	asJSON := fs.Bool("json", false, "scriptable: one JSON response per line on stdout, one {\"interactionId\", \"input\"} per line on stdin")
-	refresh := fs.String("refresh-token", "", "the signed-in user's refresh token, for update and delete flows (default $"+envRefreshToken+")")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+// flowRunOpts are the flags of `otpair flow run`.
+type flowRunOpts struct {
+	bf      backendFlags
+	dir     string
+	inputs  flowInputs
+	asJSON  bool
+	refresh string
+}
+
+func newFlowRunCmd(e *env) *cobra.Command {
+	o := flowRunOpts{inputs: flowInputs{}}
+	c := &cobra.Command{
+		Use: "run ID|FILE", Short: "run a flow: interactive on a terminal, or --json lines on stdin and stdout",
+		Args:              nArgs(1, 1, "flow run takes one flow id or file"),
+		ValidArgsFunction: completeFlowIDs(&o.dir),
+		RunE: func(c *cobra.Command, pos []string) error {
+			return fileErrors(e, flowRun(c.Context(), e, o, pos[0]))
+		},
 	}
-	if len(pos) != 1 {
-		return usageError("flow run takes one flow id or file")
-	}
-	if !*asJSON && !(isTerminal(e.stdin) && isTerminal(e.stdout)) {
+	o.bf.registerBackend(c)
+	o.bf.register(c.Flags(), true)
+	flowDirFlag(c, &o.dir, "also the flow files of this `DIR`")
+	c.Flags().Var(o.inputs, "input", "a start input (repeatable): --input loginId=alice@example.com")
+	c.Flags().BoolVar(&o.asJSON, "json", false, "scriptable: one JSON response per line on stdout, one {\"interactionId\", \"input\"} per line on stdin")
+	c.Flags().StringVar(&o.refresh, "refresh-token", "", "the signed-in user's refresh `TOKEN`, for update and delete flows (default $"+envRefreshToken+")")
+	completeBackendFlags(c)
+	return c
+}
+
+func flowRun(ctx context.Context, e *env, o flowRunOpts, ref string) error {
+	if !o.asJSON && !(isTerminal(e.stdin) && isTerminal(e.stdout)) {
 		return usageError("flow run needs a terminal, or --json for scripts")
 	}
-	reg, f, err := flowByRef(*dir, pos[0])
+	reg, f, err := flowByRef(o.dir, ref)
 	if err != nil {
 		return err
 	}
-	eng, closeFn, err := engineFor(ctx, e, bf, reg)
+	eng, closeFn, err := engineFor(ctx, e, o.bf, reg)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	tok := firstNonEmpty(*refresh, e.getenv(envRefreshToken))
-	resp, err := eng.Start(ctx, flow.StartRequest{FlowID: f.ID, Input: inputs, RefreshJWT: tok})
+	tok := firstNonEmpty(o.refresh, e.getenv(envRefreshToken))
+	resp, err := eng.Start(ctx, flow.StartRequest{FlowID: f.ID, Input: o.inputs, RefreshJWT: tok})
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if o.asJSON {
 		return flowRunJSON(ctx, e, eng, resp, tok)
 	}
 	return flowRunInteractive(ctx, e, eng, resp, tok)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/internal/testclock"
 	"github.com/otpair/otpair/verifier"
@@ -20,23 +22,35 @@ import (
 // flowTest runs the test cases of flow files: against a throwaway local backend (an
 // in-memory database and a clock the tester moves on, so a user's second code comes
 // from a later step without waiting), or --backend URL. TAP on stdout.
-func flowTest(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "flow test", "[--backend URL] [--junit FILE] FILE...")
-	var bf backendFlags
-	bf.register(fs, true)
-	bf.backend = "throwaway"
-	fs.Lookup("backend").DefValue = "throwaway"
-	fs.Lookup("backend").Usage = "throwaway (an in-memory local backend), local (the otpair home's), or the base URL of otpair serve"
-	dir := fs.String("flows", "", "also the flow files of this folder (sub-flows the tests run)")
-	junit := fs.String("junit", "", "also write the results as JUnit XML to FILE")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+func newFlowTestCmd(e *env) *cobra.Command {
+	var o flowTestOpts
+	c := &cobra.Command{
+		Use: "test FILE...", Short: "run the files' test cases: TAP on stdout, --junit FILE, exit 1 on any failure",
+		Args: nArgs(1, -1, "flow test takes one or more flow files"),
+		RunE: func(c *cobra.Command, pos []string) error { return fileErrors(e, flowTest(c.Context(), e, o, pos)) },
 	}
-	if len(pos) == 0 {
-		return usageError("flow test takes one or more flow files")
-	}
-	reg, files, err := flowRegistry(*dir, pos...)
+	backendFlag(c, &o.bf.backend, backendThrowaway, backendLocal)
+	o.bf.register(c.Flags(), true)
+	flowDirFlag(c, &o.dir, "also the flow files of this `DIR` (sub-flows the tests run)")
+	c.Flags().StringVar(&o.junit, "junit", "", "also write the results as JUnit XML to `FILE`")
+	completeBackendFlags(c)
+	_ = c.MarkFlagFilename("junit")
+	return c
+}
+
+// flowTestOpts are the flags of `otpair flow test`.
+type flowTestOpts struct {
+	bf    backendFlags
+	dir   string
+	junit string
+}
+
+// flowTest runs the test cases of flow files: against a throwaway local backend (an
+// in-memory database and a clock the tester moves on, so a user's second code comes
+// from a later step without waiting), or --backend URL. TAP on stdout.
+func flowTest(ctx context.Context, e *env, o flowTestOpts, pos []string) error {
+	bf := o.bf
+	reg, files, err := flowRegistry(o.dir, pos...)
 	if err != nil {
 		return err
 	}
@@ -85,8 +99,8 @@ func flowTest(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	safetext.Fprintf(e.stdout, "# %d passed, %d failed\n", len(results)-failed, failed)
-	if *junit != "" {
-		if err := writeJUnit(*junit, results); err != nil {
+	if o.junit != "" {
+		if err := writeJUnit(o.junit, results); err != nil {
 			return err
 		}
 	}

@@ -11,16 +11,17 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/spf13/cobra"
 
 	"github.com/otpair/otpair/tui"
 )
 
 func init() {
-	register(command{name: tuiCommand, summary: "the terminal UI: authenticator and verifier, paired (the default)", run: runTUI})
-	register(command{name: "demo", summary: "play a whole TOTP lifecycle in the TUI on throwaway state", run: runDemo})
+	registerCmd(groupOther, newTUICmd)
+	registerCmd(groupOther, newDemoCmd)
 }
 
-// tuiFlags are the flags shared by tui and demo.
+// tuiFlags are the flags of tui.
 type tuiFlags struct {
 	backend   string
 	projectID string
@@ -29,20 +30,22 @@ type tuiFlags struct {
 	db        string
 }
 
-func runTUI(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, tuiCommand, "[--backend local|URL] [--project-id ID] [--management-key-file FILE] [--db PATH]")
+func newTUICmd(e *env) *cobra.Command {
 	var f tuiFlags
-	fs.StringVar(&f.backend, "backend", "local", "verifier backend: local (in-process) or the base URL of an otpair serve or Descope-compatible server")
-	fs.StringVar(&f.projectID, "project-id", "", "project id for a remote backend (default: $OTPAIR_PROJECT_ID)")
-	addManagementKeyFlags(fs, &f.mgmtKey, &f.keyFile, "for a remote backend's delete-seed and user calls (default: $"+envManagementKey+")")
-	fs.StringVar(&f.db, "db", "", "local backend database: a SQLite path, :memory: or postgres://… (default: $OTPAIR_DB, else verifier.db in the otpair home)")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+	c := &cobra.Command{
+		Use: tuiCommand, Short: "the terminal UI: authenticator and verifier, paired (the default)",
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runTUI(c.Context(), e, f) },
 	}
-	if len(rest) > 0 {
-		return usageError("unexpected argument %q", rest[0])
-	}
+	backendFlag(c, &f.backend, backendLocal)
+	c.Flags().StringVar(&f.projectID, "project-id", "", "project `ID` for a remote backend (default: $"+envProjectID+")")
+	addManagementKeyFlags(c.Flags(), &f.mgmtKey, &f.keyFile, "for a remote backend's delete-seed and user calls (default: $"+envManagementKey+")")
+	c.Flags().StringVar(&f.db, "db", "", "local backend `DATABASE`: a SQLite path, :memory: or postgres://… (default: $OTPAIR_DB, else "+verifierDBName+" in the otpair home)")
+	completeBackendFlags(c)
+	return c
+}
+
+func runTUI(ctx context.Context, e *env, f tuiFlags) error {
 	cfg, err := tuiBackendConfig(e, f)
 	if err != nil {
 		return err
@@ -64,20 +67,25 @@ func runTUI(ctx context.Context, e *env, args []string) error {
 	return runProgram(ctx, e, opts)
 }
 
-func runDemo(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "demo", "[--auto] [--delay D]")
-	auto := fs.Bool("auto", false, "advance through the steps by itself")
-	delay := fs.Duration("delay", 3*time.Second, "pause between steps with --auto")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
+func newDemoCmd(e *env) *cobra.Command {
+	var auto bool
+	var delay time.Duration
+	c := &cobra.Command{
+		Use: "demo", Short: "play a whole TOTP lifecycle in the TUI on throwaway state",
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if delay <= 0 {
+				return usageError("--delay must be positive, got %v", delay)
+			}
+			return runDemo(c.Context(), e, auto, delay)
+		},
 	}
-	if len(rest) > 0 {
-		return usageError("unexpected argument %q", rest[0])
-	}
-	if *delay <= 0 {
-		return usageError("--delay must be positive, got %v", *delay)
-	}
+	c.Flags().BoolVar(&auto, "auto", false, "advance through the steps by itself")
+	c.Flags().DurationVar(&delay, "delay", 3*time.Second, "pause between steps with --auto")
+	return c
+}
+
+func runDemo(ctx context.Context, e *env, auto bool, delay time.Duration) error {
 	if err := requireTerminal(e, "otpair demo"); err != nil {
 		return err
 	}
@@ -91,7 +99,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	opts := tui.Options{
 		Auth:   tui.AuthDeps{Open: w.openVault, Clipboard: tuiClipboard(e), QR: w.qr},
 		Verify: tui.VerifyDeps{Open: w.openBackend, Config: tui.BackendConfig{}, QR: w.qr},
-		Demo:   &tui.DemoOptions{Auto: *auto, Delay: *delay, SkipTime: w.skipTime},
+		Demo:   &tui.DemoOptions{Auto: auto, Delay: delay, SkipTime: w.skipTime},
 	}
 	return runProgram(ctx, e, opts)
 }
@@ -115,18 +123,17 @@ func tuiBackendConfig(e *env, f tuiFlags) (tui.BackendConfig, error) {
 	}
 	cfg := tui.BackendConfig{Remote: true, BaseURL: f.backend, ProjectID: f.projectID, ManagementKey: key}
 	if cfg.ProjectID == "" {
-		cfg.ProjectID = e.getenv("OTPAIR_PROJECT_ID")
+		cfg.ProjectID = e.getenv(envProjectID)
 	}
 	if cfg.ManagementKey == "" {
-		cfg.ManagementKey = e.getenv("OTPAIR_MANAGEMENT_KEY")
-	}
-	if err := tuiCheckBaseURL(cfg.BaseURL); err != nil {
-		return cfg, usageError("--backend: %v", err)
+		cfg.ManagementKey = e.getenv(envManagementKey)
 	}
 	return cfg, nil
 }
 
-func tuiCheckBaseURL(s string) error {
+// checkBaseURL accepts an http:// or https:// base URL, what --backend takes besides
+// a backend name.
+func checkBaseURL(s string) error {
 	if len(s) > 7 && (s[:7] == "http://" || len(s) > 8 && s[:8] == "https://") {
 		return nil
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/otpair/otpair/authenticator"
 	"github.com/otpair/otpair/internal/safetext"
@@ -76,7 +76,7 @@ type localPolicy struct {
 }
 
 // register adds the policy flags to fs.
-func (p *localPolicy) register(fs flagDefiner) {
+func (p *localPolicy) register(fs *pflag.FlagSet) {
 	fs.IntVar(&p.window, "window", verifier.DefaultSkew, "local: steps accepted before and after the current one (0 accepts the current step only)")
 	fs.IntVar(&p.maxAttempts, "max-attempts", verifier.DefaultMaxAttempts, "local: failed sign-ins before the lock")
 	fs.DurationVar(&p.lock, "lockout", verifier.DefaultLockDuration, "local: how long sign-in stays locked after too many failures")
@@ -119,15 +119,35 @@ func (p localPolicy) options(o *verifier.LocalOptions) error {
 // registerBackend adds --backend to c: local, or the base URL of a server. Anything
 // else is refused as the command line is parsed, with local suggested for a near miss.
 func (f *backendFlags) registerBackend(c *cobra.Command) {
-	v := enumFlag(c, &f.backend, "backend", "local", []string{"local"}, "`BACKEND`: local, or the base URL of otpair serve or of a Descope project")
-	v.other, v.want = tuiCheckBaseURL, "local or an http:// or https:// base URL"
+	backendFlag(c, &f.backend, backendLocal)
 }
 
-func (f *backendFlags) register(fs flagDefiner, remote bool) {
+// The backend names --backend takes besides a URL, with what the shell shows for each.
+var (
+	backendLocal     = cobra.CompletionWithDesc("local", "the in-process verifier on the otpair home's database")
+	backendThrowaway = cobra.CompletionWithDesc("throwaway", "an in-memory local backend, gone when the command ends")
+	backendServe     = cobra.CompletionWithDesc("http://127.0.0.1:8090", "otpair serve on its default address")
+)
+
+// backendFlag defines --backend on c: one of names (the first is the default) or an
+// http(s) base URL, refused with the closest name suggested as the command line is
+// parsed, and completed with the names and otpair serve's default address.
+func backendFlag(c *cobra.Command, p *string, names ...cobra.Completion) {
+	var words []string
+	for _, n := range names {
+		w, _, _ := strings.Cut(n, "\t")
+		words = append(words, w)
+	}
+	*p = words[0]
+	v := &enumValue{p: p, choices: words, other: checkBaseURL, want: orList(append(words, "an http:// or https:// base URL"))}
+	c.Flags().Var(v, "backend", "verifier `BACKEND`: "+strings.Join(words, ", ")+", or the base URL of otpair serve or of a Descope project")
+	_ = c.RegisterFlagCompletionFunc("backend", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return append(append([]cobra.Completion{}, names...), backendServe), cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+func (f *backendFlags) register(fs *pflag.FlagSet, remote bool) {
 	if remote {
-		if _, ok := fs.(*flag.FlagSet); ok {
-			fs.StringVar(&f.backend, "backend", "local", "local, or the base URL of otpair serve or of a Descope project")
-		}
 		addManagementKeyFlags(fs, &f.mgmtKey, &f.keyFile, "for delete-seed against a URL (default $"+envManagementKey+")")
 	}
 	fs.StringVar(&f.db, "db", "", "local `DATABASE`: a path, :memory: or postgres://… (default: $OTPAIR_DB, else "+verifierDBName+" in the otpair home)")
@@ -136,18 +156,10 @@ func (f *backendFlags) register(fs flagDefiner, remote bool) {
 	f.policy.register(fs)
 }
 
-// completeBackendFlags makes the shell complete the backend flags c has: --backend
-// with local or the address otpair serve listens on by default, --signing-alg with the
-// algorithms, --db and --management-key-file with files.
+// completeBackendFlags makes the shell complete the backend flags c has: --signing-alg
+// with the algorithms, --db and --management-key-file with files (--backend completes
+// as backendFlag defines it).
 func completeBackendFlags(c *cobra.Command) {
-	if c.Flags().Lookup("backend") != nil {
-		_ = c.RegisterFlagCompletionFunc("backend", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
-			return []cobra.Completion{
-				cobra.CompletionWithDesc("local", "the in-process verifier on the otpair home's database"),
-				cobra.CompletionWithDesc("http://127.0.0.1:8090", "otpair serve on its default address"),
-			}, cobra.ShellCompDirectiveNoFileComp
-		})
-	}
 	completeWords(c, "signing-alg", verifier.RS256, verifier.ES256)
 	_ = c.MarkFlagFilename("db")
 	_ = c.MarkFlagFilename("management-key-file")

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/otpair/otpair/internal/keyfile"
 	"github.com/otpair/otpair/internal/safetext"
@@ -13,20 +14,11 @@ import (
 // maxKeyFileBytes bounds a key file otpair reads (a management key is 53 characters).
 const maxKeyFileBytes = 4096
 
-// flagDefiner is what the shared flag helpers need of a flag set: Go's flag.FlagSet and
-// pflag's both have these methods.
-type flagDefiner interface {
-	StringVar(p *string, name, value, usage string)
-	BoolVar(p *bool, name string, value bool, usage string)
-	IntVar(p *int, name string, value int, usage string)
-	DurationVar(p *time.Duration, name string, value time.Duration, usage string)
-}
-
 // addManagementKeyFlags registers --management-key and --management-key-file on fs.
 // what says what the key is for. A value on the command line is readable by every
 // local user (ps, /proc/PID/cmdline) while otpair runs; the help says so and points to
 // the file and the variable, which are not.
-func addManagementKeyFlags(fs flagDefiner, key, file *string, what string) {
+func addManagementKeyFlags(fs *pflag.FlagSet, key, file *string, what string) {
 	fs.StringVar(key, "management-key", "", "management key "+what+"; visible to every local user in ps while otpair runs: "+
 		"prefer --management-key-file or $"+envManagementKey)
 	fs.StringVar(file, "management-key-file", "", "read the management key from `FILE` (refused if its group or others may read it: chmod 600 FILE)")
