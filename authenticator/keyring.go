@@ -45,6 +45,10 @@ type SystemKeyring struct {
 	Timeout time.Duration // 0 means DefaultKeyringTimeout
 	// Getenv reads the environment for the D-Bus precheck (nil: os.Getenv).
 	Getenv func(string) string
+	// NoPrompt makes every call fail as unavailable, instead of asking the user, when
+	// the keyring would first have to show an unlock prompt (a locked Secret Service
+	// collection): for callers no person is waiting on, such as shell completion.
+	NoPrompt bool
 }
 
 var _ Keyring = SystemKeyring{}
@@ -81,7 +85,15 @@ func (k SystemKeyring) call(ctx context.Context, what string, fn func() error) e
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- fn() }()
+	go func() {
+		if k.NoPrompt {
+			if err := wouldPrompt(); err != nil {
+				done <- err // unavailable, as classifyKeyringErr says
+				return
+			}
+		}
+		done <- fn()
+	}()
 	select {
 	case err := <-done:
 		return classifyKeyringErr(what, err, k.getenv())

@@ -4,12 +4,14 @@ package authenticator
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/godbus/dbus/v5"
+	ss "github.com/zalando/go-keyring/secret_service"
 )
 
 // busPrecheck refuses to start a keyring call when there is no session bus to talk to.
@@ -57,4 +59,22 @@ func busProblem(err error) (KeyringProblem, bool) {
 		return KeyringNoBus, true
 	}
 	return 0, false
+}
+
+// wouldPrompt reports, as an error, that a keyring call would show an unlock prompt:
+// the collection go-keyring uses (login, else the default alias) is locked. It asks
+// the Secret Service for the collection's Locked property, which never prompts.
+func wouldPrompt() error {
+	svc, err := ss.NewSecretService()
+	if err != nil {
+		return err
+	}
+	v, err := svc.GetLoginCollection().GetProperty("org.freedesktop.Secret.Collection.Locked")
+	if err != nil {
+		return fmt.Errorf("ask whether the keyring is locked: %w", err)
+	}
+	if locked, ok := v.Value().(bool); !ok || locked {
+		return errors.New("the keyring is locked, and unlocking it would prompt")
+	}
+	return nil
 }

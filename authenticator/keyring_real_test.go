@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,5 +158,60 @@ func TestRealKeyringKeyNeverReplaced(t *testing.T) {
 	v, err = Open(ctx, Options{Dir: dir, Keyring: kr})
 	if err != nil || len(mustAccounts(t, v)) != 1 {
 		t.Errorf("reopened with the new item: %v", err)
+	}
+}
+
+// TestRealKeyringNoPrompt: with NoPrompt, an unlocked Secret Service collection is read
+// as without it (wouldPrompt asks for its Locked property, which never prompts).
+func TestRealKeyringNoPrompt(t *testing.T) {
+	external.Env(t, "OTPAIR_TEST_KEYRING", "a Secret Service (gnome-keyring under dbus-run-session)")
+	ctx := context.Background()
+	user := "noprompt-" + t.Name()
+	if err := (SystemKeyring{}).Set(ctx, KeyringService, user, "value"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { SystemKeyring{}.Delete(ctx, KeyringService, user) })
+	if err := wouldPrompt(); err != nil {
+		t.Fatalf("wouldPrompt on the unlocked test keyring: %v", err)
+	}
+	got, err := SystemKeyring{NoPrompt: true}.Get(ctx, KeyringService, user)
+	if err != nil || got != "value" {
+		t.Errorf("NoPrompt Get = %q, %v", got, err)
+	}
+}
+
+// TestRealKeyringNoPromptLocked: with the login collection locked, a NoPrompt read is
+// unavailable at once and the collection stays locked (no prompt was raised). It runs
+// in a gnome-keyring of its own, on a private bus, so that locking it leaves the other
+// tests' keyring alone.
+func TestRealKeyringNoPromptLocked(t *testing.T) {
+	ctx := context.Background()
+	if os.Getenv("OTPAIR_TEST_LOCKED_KEYRING") == "1" {
+		if err := (SystemKeyring{}).Set(ctx, KeyringService, "locked-test", "value"); err != nil {
+			t.Fatal(err)
+		}
+		lock := exec.Command("dbus-send", "--session", "--dest=org.freedesktop.secrets", "--print-reply", "/org/freedesktop/secrets",
+			"org.freedesktop.Secret.Service.Lock", "array:objpath:/org/freedesktop/secrets/collection/login")
+		if out, err := lock.CombinedOutput(); err != nil {
+			t.Fatalf("lock the collection: %v\n%s", err, out)
+		}
+		_, err := SystemKeyring{NoPrompt: true}.Get(ctx, KeyringService, "locked-test")
+		if !errors.Is(err, ErrKeyringUnavailable) || !strings.Contains(err.Error(), "locked") {
+			t.Errorf("NoPrompt Get of a locked keyring = %v; want unavailable, saying it is locked", err)
+		}
+		if wouldPrompt() == nil {
+			t.Error("the collection was unlocked: something prompted")
+		}
+		return
+	}
+	external.Tool(t, "dbus-send", "dbus")
+	runSession := external.Tool(t, "dbus-run-session", "dbus")
+	external.Tool(t, "gnome-keyring-daemon", "gnome-keyring")
+	cmd := exec.Command(runSession, "--", "sh", "-c",
+		`echo -n otpair-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec "$0" -test.run '^TestRealKeyringNoPromptLocked$' -test.v`, os.Args[0])
+	cmd.Env = append(os.Environ(), "OTPAIR_TEST_LOCKED_KEYRING=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestRealKeyringNoPromptLocked") {
+		t.Errorf("the locked-keyring run: %v\n%s", err, out)
 	}
 }

@@ -2,7 +2,8 @@
 # Installs what otpair's tests use from outside Go: the independent oracles (oathtool,
 # qrencode, zbarimg), a real Secret Service (gnome-keyring on a private D-Bus), tmux for the
 # end-to-end TUI test, PostgreSQL, the npm packages of the Descope SDK compat suite, and
-# prlimit and GNU time for the hostile-image runs (a memory cap, peak RSS).
+# prlimit and GNU time for the hostile-image runs (a memory cap, peak RSS), and
+# bash-completion for the shell completion test.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,7 @@ declare -A need=(
   [dbus-run-session]=dbus
   [secret-tool]=libsecret-tools
   [tmux]=tmux
+  [groff]=groff
   [age]=age
   [hyperfine]=hyperfine
   [prlimit]=util-linux
@@ -29,6 +31,10 @@ for cmd in "${!need[@]}"; do
 done
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
+fi
+# The functions cobra's bash completion script calls, for the completion test.
+if [ ! -f /usr/share/bash-completion/bash_completion ]; then
+  missing+=(bash-completion)
 fi
 # Some machines ship a stand-in `convert` that only prints PNGs; the WebP test needs the
 # real ImageMagick.

@@ -98,15 +98,23 @@ func usageError(format string, args ...any) error {
 // unknownCommand is the usage error for a command c does not have, with the closest
 // ones suggested.
 func unknownCommand(c *cobra.Command, name string) error {
-	if c.SuggestionsMinimumDistance <= 0 {
-		c.SuggestionsMinimumDistance = 2
-	}
 	path := c.CommandPath()
 	msg := fmt.Sprintf("unknown command %q for %q", name, path)
-	if s := c.SuggestionsFor(name); len(s) > 0 {
+	if s := closest(name, commandNames(c)); len(s) > 0 {
 		msg += " (did you mean " + orList(s) + "?)"
 	}
 	return usageError("%s; '%s help' lists them", msg, path)
+}
+
+// commandNames is the names of c's subcommands a user may type.
+func commandNames(c *cobra.Command) []string {
+	var names []string
+	for _, sub := range c.Commands() {
+		if sub.IsAvailableCommand() || sub.Name() == "help" {
+			names = append(names, sub.Name())
+		}
+	}
+	return names
 }
 
 // flagError turns pflag's errors into usage errors: an unknown flag names the closest
@@ -150,18 +158,33 @@ func suggestFlag(c *cobra.Command, name string) string {
 	return " (did you mean " + orList(close) + "?)"
 }
 
-// closest is the words of choices within an edit distance of 2 of word, or that start
-// with it, case-insensitively, in the order of choices.
+// closest is the words of choices that start with word, or else those nearest to it
+// within an edit distance of 2 (all of them on a tie), case-insensitively, in the
+// order of choices: "bsh" suggests bash, not zsh and fish as well.
 func closest(word string, choices []string) []string {
-	var out []string
 	w := strings.ToLower(word)
+	if w == "" {
+		return nil
+	}
+	var prefixed, near []string
+	best := 3
 	for _, c := range choices {
 		lc := strings.ToLower(c)
-		if w != "" && (levenshtein(w, lc) <= 2 || strings.HasPrefix(lc, w)) {
-			out = append(out, c)
+		if strings.HasPrefix(lc, w) {
+			prefixed = append(prefixed, c)
+			continue
+		}
+		switch d := levenshtein(w, lc); {
+		case d < best:
+			best, near = d, []string{c}
+		case d == best:
+			near = append(near, c)
 		}
 	}
-	return out
+	if len(prefixed) > 0 {
+		return prefixed
+	}
+	return near
 }
 
 // levenshtein is the edit distance between a and b, in runes.
@@ -214,12 +237,7 @@ func newGroup(e *env, use, short, long, noun string) *cobra.Command {
 				writeHelp(e.stderr, c)
 				return nil
 			}
-			var names []string
-			for _, sub := range c.Commands() {
-				if sub.IsAvailableCommand() {
-					names = append(names, sub.Name())
-				}
-			}
+			names := commandNames(c)
 			msg := fmt.Sprintf("unknown %s %q", noun, args[0])
 			if close := closest(args[0], names); len(close) > 0 {
 				msg += " (did you mean " + orList(close) + "?)"

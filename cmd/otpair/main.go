@@ -52,6 +52,9 @@ type env struct {
 	// quiet is -q: no notices (notice), for scripts. Set while the command line is
 	// parsed.
 	quiet bool
+	// noPrompt: the vault opens without asking anything (no passphrase prompt, no
+	// keyring unlock prompt) or not at all: shell completion.
+	noPrompt bool
 }
 
 func init() {
