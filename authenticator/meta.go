@@ -29,6 +29,9 @@ type meta struct {
 	// finishes (with the key already made). Without it, vault.json beside no vault.age
 	// means vault.age is missing, and otpair refuses to start a new vault over its key.
 	Creating bool `json:"creating,omitempty"`
+	// Rekeyed is true once 'vault rekey' has changed the protection the vault was
+	// created with, so that the reason Status gives stays true.
+	Rekeyed bool `json:"rekeyed,omitempty"`
 }
 
 const metaFormat = "otpair-vault-meta/1"
@@ -97,17 +100,24 @@ func (v *Vault) ensureMeta(p string) error {
 // the keyring, the item's username (user; "" keeps the one recorded). It runs under
 // the lock.
 func (v *Vault) setMeta(p, user string) error {
+	return v.writeProtection(p, user, false)
+}
+
+// writeProtection is setMeta that, for a rekey, also records that the protection is no
+// longer the one the vault was created with.
+func (v *Vault) writeProtection(p, user string, rekey bool) error {
 	if err := v.ensureMeta(p); err != nil {
 		return err
 	}
 	if user == "" {
 		user = v.meta.KeyringUser
 	}
-	if v.meta.Protection == p && v.meta.KeyringUser == user {
+	rekeyed := v.meta.Rekeyed || (rekey && v.meta.Protection != p)
+	if v.meta.Protection == p && v.meta.KeyringUser == user && v.meta.Rekeyed == rekeyed {
 		return nil
 	}
 	m := *v.meta
-	m.Protection, m.KeyringUser = p, user
+	m.Protection, m.KeyringUser, m.Rekeyed = p, user, rekeyed
 	if err := writeMeta(v.dir, &m); err != nil {
 		return err
 	}

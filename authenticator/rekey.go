@@ -92,7 +92,7 @@ func (v *Vault) bothKeys(next *age.X25519Identity) error {
 // the new protection (and for the keyring, the item's username; "" keeps it), then the
 // vault is sealed to the new key alone.
 func (v *Vault) switchTo(metaProt, user string, id *age.X25519Identity) error {
-	if err := v.setMeta(metaProt, user); err != nil {
+	if err := v.writeProtection(metaProt, user, true); err != nil {
 		return err
 	}
 	if err := step("meta"); err != nil {

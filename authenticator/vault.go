@@ -386,6 +386,9 @@ func (v *Vault) acquire(ctx context.Context, p Protection, legacy bool) error {
 		}
 		v.setKey(ProtectionKeyring, id)
 		v.why = "the vault was created with the OS keyring"
+		if v.meta != nil && v.meta.Rekeyed {
+			v.why = "'otpair vault rekey --keyring' moved the vault's key to the OS keyring"
+		}
 	case legacy:
 		pass, err := v.askPassphrase(ctx, PassphraseRequest{Current: ProtectionPassphrase})
 		if err != nil {
@@ -420,6 +423,9 @@ func (v *Vault) acquire(ctx context.Context, p Protection, legacy bool) error {
 		}
 		v.setKey(ProtectionPassphrase, id)
 		v.why = "the vault was created with a passphrase ('otpair vault rekey --keyring' moves it to the OS keyring)"
+		if v.meta != nil && v.meta.Rekeyed {
+			v.why = "'otpair vault rekey --passphrase' sealed the vault's key with a passphrase ('otpair vault rekey --keyring' moves it back to the OS keyring)"
+		}
 	}
 	return nil
 }

@@ -94,6 +94,15 @@ func runImport(ctx context.Context, e *env, o importOpts, sources []string) erro
 	res, err := v.ImportWith(ctx, sources, authenticator.ImportOptions{
 		Stdin: e.stdin, From: o.from, Password: importPassword(ctx, e, o.passwordFile),
 	})
+	if err == nil && len(res.Failed) == 1 && len(res.Added)+len(res.Duplicates)+len(res.Backups) == 0 {
+		// One source that held nothing: one line, the reason (and the way to name a
+		// format, if it was not recognised as one).
+		msg := res.Failed[0].Error()
+		if unknownFormatHint(res.Failed) != "" {
+			msg += "; 'otpair import --list-formats' lists the backups otpair reads"
+		}
+		return errors.New(msg)
+	}
 	for _, f := range res.Failed {
 		safetext.Fprintf(e.stderr, "otpair import: %s\n", f.Error())
 	}
@@ -116,7 +125,10 @@ func runImport(ctx context.Context, e *env, o importOpts, sources []string) erro
 		total += fmt.Sprintf(", %d skipped", skipped)
 	}
 	safetext.Fprintln(e.stderr, total)
+	stored := len(res.Added)+len(res.Duplicates) > 0
 	switch {
+	case len(res.Failed) > 0 && !stored:
+		return fmt.Errorf("%d source(s), line(s) or QR code(s) could not be imported; nothing was stored", len(res.Failed))
 	case len(res.Failed) > 0:
 		return fmt.Errorf("%d source(s), line(s) or QR code(s) could not be imported (the rest were)", len(res.Failed))
 	case skipped > 0:
@@ -384,22 +396,26 @@ func parseAt(s string) (time.Time, error) {
 type codeOpts struct {
 	at     string
 	asJSON bool
+	copy   bool
 }
 
 func newCodeCmd(e *env) *cobra.Command {
 	var o codeOpts
 	c := &cobra.Command{
-		Use:   "code QUERY [--at TIME] [--json]",
+		Use:   "code QUERY [--at TIME] [--json|--copy]",
 		Short: "print the current code of an account",
 		Long: "QUERY is an account id, its label (\"GitHub: alice\" or github:alice), its issuer or\n" +
 			"account name, or a part of its label, and must match one account. Plain output is\n" +
-			"the code alone. Taking an HOTP code advances (and stores) the account's counter.",
+			"the code alone. Taking an HOTP code advances (and stores) the account's counter;\n" +
+			"--at on an HOTP account is bad usage (exit 2) and leaves the counter where it is.",
 		Args: nArgs(1, 1, "name one account (issuer, account name, \"issuer:account\" or id)"),
 		RunE: func(c *cobra.Command, args []string) error { return runCode(c.Context(), e, o, args[0]) },
 	}
 	f := c.Flags()
 	f.StringVar(&o.at, "at", "", "the `TIME` to compute the TOTP code for (RFC 3339 or unix seconds; default now)")
 	f.BoolVar(&o.asJSON, "json", false, "print JSON: id, label, type, code, at, remaining_seconds, period, next_code (totp) or counter (hotp)")
+	f.BoolVar(&o.copy, "copy", false, "put the code on the clipboard (OSC 52 to the terminal, and wl-copy, xclip, xsel, pbcopy or clip.exe) and print no code: stderr says which took it")
+	c.ValidArgsFunction = completeAccounts(e)
 	return c
 }
 
@@ -407,6 +423,9 @@ func newCodeCmd(e *env) *cobra.Command {
 // For an HOTP account the stored counter advances (and is saved) before the code is
 // printed. QUERY: see authenticator.Find.
 func runCode(ctx context.Context, e *env, o codeOpts, query string) error {
+	if o.copy && o.asJSON {
+		return usageError("give --copy or --json, not both: --json prints the code")
+	}
 	var err error
 	at := e.now()
 	if o.at != "" {
@@ -421,26 +440,23 @@ func runCode(ctx context.Context, e *env, o codeOpts, query string) error {
 	out := codeJSON{ID: a.ID, Label: a.Label(), Type: string(a.Key.Type)}
 	if a.Key.Type == provisioning.HOTP {
 		if o.at != "" {
-			safetext.Fprintln(e.stderr, "otpair code: --at does not apply to an HOTP account (its codes follow a counter)")
+			// Refused before the counter moves: a script that asked for a time
+			// gets no code it did not mean to take.
+			return usageError("--at is for time-based accounts: %s is HOTP, its codes follow a counter (the counter was not advanced)", a.Label())
 		}
 		code, counter, err := v.NextHOTP(ctx, a.ID)
 		if err != nil {
 			return err
 		}
 		out.Code, out.Counter = code, &counter
-	} else {
-		if out.Code, err = a.Key.Code(at); err != nil {
-			return err
-		}
-		step := a.Key.Step(at)
-		if out.NextCode, err = a.Key.StepCode(step + 1); err != nil {
-			return err
-		}
-		out.At, out.Period = at.UTC().Format(time.RFC3339), a.Key.Period
-		out.Remaining = int((a.Key.Remaining(at) + time.Second - 1) / time.Second)
+	} else if err := timeCode(&out, a.Key, at); err != nil {
+		return err
 	}
-	if o.asJSON {
+	switch {
+	case o.asJSON:
 		return writeJSON(e.stdout, out)
+	case o.copy:
+		return copyCode(ctx, e, out)
 	}
 	_, err = safetext.Fprintln(e.stdout, out.Code)
 	return err
@@ -474,6 +490,7 @@ func newExportCmd(e *env) *cobra.Command {
 		"`FORMAT`: uri, migration, qr or aegis (an Aegis vault file, which Aegis, 2FAS, Ente, Proton Authenticator and cotp import)")
 	c.Flags().StringVar(&o.passwordFile, "password-file", "", "aegis: encrypt the vault with the password on the first line of `FILE`")
 	_ = c.MarkFlagFilename("password-file")
+	c.ValidArgsFunction = completeAccounts(e)
 	return c
 }
 
@@ -572,6 +589,7 @@ func newRmCmd(e *env) *cobra.Command {
 		RunE:  func(c *cobra.Command, args []string) error { return runRm(c.Context(), e, yes, args[0]) },
 	}
 	c.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	c.ValidArgsFunction = completeAccounts(e)
 	return c
 }
 
@@ -619,6 +637,7 @@ func newRenameCmd(e *env) *cobra.Command {
 	}
 	c.Flags().StringVar(&o.issuer, "issuer", "", "the new issuer (\"\" removes it)")
 	c.Flags().StringVar(&o.account, "account", "", "the new account name")
+	c.ValidArgsFunction = completeAccounts(e)
 	return c
 }
 

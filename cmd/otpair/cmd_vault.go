@@ -94,21 +94,37 @@ func openVaultWith(ctx context.Context, e *env, pass authenticator.PassphraseFun
 	if err != nil {
 		return nil, err
 	}
-	if st := v.Status(); st.Protection == authenticator.ProtectionPassphrase {
+	// Which protection a vault has is news once: when the vault is made (noteCreated)
+	// or rekeyed (the rekey says so). Later it is said to a person at a terminal, not
+	// to a script's log on every run.
+	if st := v.Status(); st.Protection == authenticator.ProtectionPassphrase && isTerminal(e.stderr) {
 		if st.Exists {
-			safetext.Fprintf(e.stderr, "otpair: vault protected by a passphrase (%s)\n", st.Reason)
+			notice(e, "otpair: vault protected by a passphrase: %s", st.Reason)
 		} else {
-			safetext.Fprintf(e.stderr, "otpair: passphrase mode: %s, so a new vault is protected by a passphrase (age scrypt)\n", st.Reason)
+			notice(e, "otpair: passphrase mode: %s, so a new vault is protected by a passphrase (age scrypt)", st.Reason)
 		}
 	}
 	return v, nil
 }
 
+// notice writes one line of news to stderr that -q silences: which protection the
+// vault uses, where it was created. Warnings and errors are not notices.
+func notice(e *env, format string, args ...any) {
+	if !e.quiet {
+		safetext.Fprintf(e.stderr, format+"\n", args...)
+	}
+}
+
 // vaultOptions are the options every command opens the vault in dir with.
 func vaultOptions(e *env, dir string, pass authenticator.PassphraseFunc) authenticator.Options {
+	kr := vaultKeyring(e)
+	if sk, ok := kr.(authenticator.SystemKeyring); ok && e.noPrompt {
+		sk.NoPrompt, sk.Timeout = true, completionKeyringTimeout
+		kr = sk
+	}
 	return authenticator.Options{
 		Dir:              dir,
-		Keyring:          vaultKeyring(e),
+		Keyring:          kr,
 		Passphrase:       pass,
 		Now:              e.now,
 		ScryptWorkFactor: scryptWorkFactor,
@@ -126,9 +142,9 @@ func noteCreated(e *env, v *authenticator.Vault, existed bool) {
 	}
 	switch st.Protection {
 	case authenticator.ProtectionKeyring:
-		safetext.Fprintf(e.stderr, "otpair: created vault %s; its key is in the OS keyring (service %s, username %s)\n", st.Path, st.KeyringService, st.KeyringUser)
+		notice(e, "otpair: created vault %s; its key is in the OS keyring (service %s, username %s)", st.Path, st.KeyringService, st.KeyringUser)
 	default:
-		safetext.Fprintf(e.stderr, "otpair: created vault %s, protected by a passphrase\n", st.Path)
+		notice(e, "otpair: created vault %s, protected by a passphrase (passphrase mode: %s)", st.Path, st.Reason)
 	}
 }
 
