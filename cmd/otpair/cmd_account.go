@@ -335,6 +335,24 @@ func writeJSON(w io.Writer, v any) error {
 	return nil
 }
 
+// filterAccounts opens the vault and returns the accounts query matches (every one for
+// an empty query, see authenticator.Filter); a query that matches none is an error.
+func filterAccounts(ctx context.Context, e *env, query string) ([]authenticator.Account, error) {
+	v, err := openVault(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	accounts, err := v.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	picked := authenticator.Filter(accounts, query)
+	if len(picked) == 0 && query != "" {
+		return nil, fmt.Errorf("no account matches %q", query)
+	}
+	return picked, nil
+}
+
 // findOne opens the vault and picks the account query names; an ambiguous query lists
 // the candidates on stderr.
 func findOne(ctx context.Context, e *env, query string) (*authenticator.Vault, authenticator.Account, error) {
@@ -501,20 +519,12 @@ func newExportCmd(e *env) *cobra.Command {
 // terminal: the otpauth URI of a single account, else the export pages, for a phone to
 // scan; aegis prints an Aegis vault file, encrypted with --password-file's password.
 func runExport(ctx context.Context, e *env, o exportOpts, query string) error {
-	v, err := openVault(ctx, e)
+	picked, err := filterAccounts(ctx, e, query)
 	if err != nil {
 		return err
 	}
-	accounts, err := v.Accounts(ctx)
-	if err != nil {
-		return err
-	}
-	picked := authenticator.Filter(accounts, query)
 	if len(picked) == 0 {
-		if query == "" {
-			return errors.New("the vault has no accounts to export")
-		}
-		return fmt.Errorf("no account matches %q", query)
+		return errors.New("the vault has no accounts to export")
 	}
 	keys := make([]provisioning.Key, len(picked))
 	for i, a := range picked {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/otpair/otpair/authenticator"
 	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/provisioning"
 )
@@ -56,19 +55,11 @@ func newCodesCmd(e *env) *cobra.Command {
 // runCodes is `otpair codes [QUERY] [--json]`. Plain output is one account a line:
 // code, seconds left, next code, label.
 func runCodes(ctx context.Context, e *env, query string, asJSON bool) error {
-	v, err := openVault(ctx, e)
+	picked, err := filterAccounts(ctx, e, query)
 	if err != nil {
 		return err
 	}
-	accounts, err := v.Accounts(ctx)
-	if err != nil {
-		return err
-	}
-	picked := authenticator.Filter(accounts, query)
 	if len(picked) == 0 {
-		if query != "" {
-			return fmt.Errorf("no account matches %q", query)
-		}
 		if asJSON {
 			return writeJSON(e.stdout, []codeJSON{})
 		}
