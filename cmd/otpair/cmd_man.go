@@ -143,7 +143,7 @@ func roffText(s string) string {
 		if r < 0x80 {
 			b.WriteRune(r)
 		} else {
-			fmt.Fprintf(&b, "\\[u%04X]", r) // groff reads ASCII without preconv
+			b.WriteString(fmt.Sprintf("\\[u%04X]", r)) // groff reads ASCII without preconv
 		}
 	}
 	return b.String()
