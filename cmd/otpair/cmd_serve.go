@@ -40,7 +40,7 @@ type serveOpts struct {
 func newServeCmd(e *env) *cobra.Command {
 	var o serveOpts
 	c := &cobra.Command{
-		Use:   "serve [--addr 127.0.0.1:8090] [--db PATH|:memory:|postgres://…] [--project-id ID] [--management-key-file FILE] [--signup-rate 10/min] [--trusted-proxy CIDR,…]",
+		Use:   "serve [--addr 127.0.0.1:8090] [--db PATH|:memory:|postgres://…] [--project-id ID] [--management-key-file FILE] [--signup-rate 10/min] [--trusted-proxy CIDR,…] [--totp-algorithm SHA1 --totp-digits 6 --totp-period 30]",
 		Short: "serve the verifier over HTTP with Descope's TOTP API",
 		Long: "The first lines on stdout say where it listens, the project id and where the\n" +
 			"management key came from (a generated one is printed once). Several instances can\n" +

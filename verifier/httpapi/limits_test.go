@@ -269,11 +269,14 @@ func TestParseRate(t *testing.T) {
 			t.Errorf("ParseRate(%q) = %v, want an error", in, got)
 		}
 	}
-	if s := (Rate{10, time.Minute}).String(); s != "10/1m0s" {
-		t.Errorf("String = %q", s)
-	}
-	if r, err := ParseRate(DefaultSignUpRate.String()); err != nil || r != DefaultSignUpRate {
-		t.Errorf("the default does not read back: %v, %v", r, err)
+	for r, want := range map[Rate]string{{10, time.Minute}: "10/min", {600, time.Hour}: "600/h", {5, time.Second}: "5/s",
+		{5, 30 * time.Second}: "5/30s", {100, 90 * time.Second}: "100/1m30s", NoLimit: "off"} {
+		if s := r.String(); s != want {
+			t.Errorf("String = %q, want %q", s, want)
+		}
+		if back, err := ParseRate(r.String()); err != nil || back != r {
+			t.Errorf("%q does not read back: %v, %v", r.String(), back, err)
+		}
 	}
 }
 

@@ -41,12 +41,21 @@ var (
 // Off reports whether r is no limit.
 func (r Rate) Off() bool { return r.N < 0 }
 
-// String is r as ParseRate reads it: "10/1m0s", "off".
+// String is r as ParseRate reads it and as a person writes it: "10/min", "600/h",
+// "5/30s", "off".
 func (r Rate) String() string {
-	if r.Off() {
+	per := r.Per.String()
+	switch {
+	case r.Off():
 		return "off"
+	case r.Per == time.Minute:
+		per = "min"
+	case r.Per == time.Hour:
+		per = "h"
+	case r.Per == time.Second:
+		per = "s"
 	}
-	return strconv.Itoa(r.N) + "/" + r.Per.String()
+	return strconv.Itoa(r.N) + "/" + per
 }
 
 // ParseRate reads a rate: "off", or N/PERIOD where PERIOD is s, min (or m), h, or a Go
