@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/otpair/otpair/authenticator/identitycache"
 	"github.com/otpair/otpair/internal/atomicfile"
 )
 
@@ -242,6 +243,12 @@ type ResetResult struct {
 // nothing, not even the old keyring item, so a backup of the old vault.age still opens
 // with them. It refuses while vault.age exists: that vault must be moved aside first.
 func Reset(ctx context.Context, dir string, now time.Time) (ResetResult, error) {
+	return ResetWith(ctx, dir, now, nil)
+}
+
+// ResetWith is Reset that also removes the old vault's identity from cache (otpair
+// unlock kept it there), so that nothing of the old key outlives the reset.
+func ResetWith(ctx context.Context, dir string, now time.Time, cache identitycache.Cache) (ResetResult, error) {
 	var res ResetResult
 	unlock, err := lockFile(ctx, filepath.Join(dir, LockFileName), nil)
 	if err != nil {
@@ -262,6 +269,7 @@ func Reset(ctx context.Context, dir string, now time.Time) (ResetResult, error) 
 	if m != nil && m.Protection != metaPassphrase {
 		res.KeyringService, res.KeyringUser = m.KeyringService, m.KeyringUser
 	}
+	defer forgetCached(cache, diskCacheName(dir))
 	for _, name := range []string{IdentityFileName, MetaFileName} {
 		from := filepath.Join(dir, name)
 		if _, err := os.Lstat(from); errors.Is(err, fs.ErrNotExist) {

@@ -51,6 +51,9 @@ func (v *Vault) Rekey(ctx context.Context, to Protection) (note string, err erro
 		return "", fmt.Errorf("rekey: unknown protection %d", to)
 	}
 	err = v.locked(ctx, func() error {
+		// The old key leaves any identity cache, whether or not the rekey gets through:
+		// whoever rekeys wants it gone, and unlock is one command away.
+		defer forgetCached(v.opts.IdentityCache, diskCacheName(v.dir))
 		prev := v.snapshotKeys()
 		var err error
 		if to == ProtectionKeyring {
@@ -214,13 +217,14 @@ type keyState struct {
 	legacy    bool
 	pass      string
 	wrapped   []byte
+	cachedAs  string
 }
 
 func (v *Vault) snapshotKeys() keyState {
-	return keyState{v.prot, v.x25519, v.identity, v.recipient, v.legacy, v.pass, v.wrapped}
+	return keyState{v.prot, v.x25519, v.identity, v.recipient, v.legacy, v.pass, v.wrapped, v.cachedAs}
 }
 
 func (v *Vault) restoreKeys(s keyState) {
 	v.prot, v.x25519, v.identity, v.recipient = s.prot, s.x25519, s.identity, s.recipient
-	v.legacy, v.pass, v.wrapped = s.legacy, s.pass, s.wrapped
+	v.legacy, v.pass, v.wrapped, v.cachedAs = s.legacy, s.pass, s.wrapped, s.cachedAs
 }

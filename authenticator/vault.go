@@ -19,6 +19,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/otpair/otpair/authenticator/identitycache"
 	"github.com/otpair/otpair/internal/atomicfile"
 )
 
@@ -107,6 +108,11 @@ type Options struct {
 	// that holds vault.lock (once per wait), so the user can be told why nothing
 	// happens. The wait ends when the lock is free or ctx ends.
 	OnLockWait func()
+	// IdentityCache, if not nil, is asked before scrypt when a passphrase vault is
+	// opened: an identity that CacheIdentity kept there for this vault (otpair unlock)
+	// opens it without the passphrase. An entry that does not open the vault is
+	// removed; a cache that does not answer is passed over. A rekey forgets the entry.
+	IdentityCache identitycache.Cache
 }
 
 // lockGaveUp is the error of a wait for vault.lock that ctx ended: it names the lock
@@ -151,6 +157,7 @@ type Vault struct {
 	x25519    *age.X25519Identity // the vault's key, once read or created; nil for a legacy vault
 	identity  age.Identity        // opens the vault; nil until known
 	recipient age.Recipient       // seals the vault; nil until known (and for a legacy vault)
+	cachedAs  string              // the identity cache's name for x25519 as unwrapped from identity.age; "" otherwise
 	cipher    []byte              // the vault file as last read or written; nil: none
 	accounts  []Account           // its contents
 
@@ -315,7 +322,7 @@ func (v *Vault) unlock(ctx context.Context, cipher []byte) ([]Account, error) {
 			return accounts, err
 		}
 	}
-	if err := v.acquire(ctx, p, legacy); err != nil {
+	if err := v.acquire(ctx, cipher, p, legacy); err != nil {
 		return nil, err
 	}
 	return v.decode(cipher)
@@ -360,9 +367,11 @@ func (v *Vault) damaged(err error) error {
 	return fmt.Errorf("open vault %s: %w; otpair leaves it untouched: restore it from a backup, or move it aside and run '%s' to start a new vault", v.path, err, ResetCommand)
 }
 
-// acquire gets what opens a vault of protection p: the keyring identity named by
-// vault.json, identity.age opened with the passphrase, or (legacy) the passphrase.
-func (v *Vault) acquire(ctx context.Context, p Protection, legacy bool) error {
+// acquire gets what opens a vault of protection p (cipher is the vault file as read):
+// the keyring identity named by vault.json, identity.age's identity (from the identity
+// cache if it holds one that opens cipher, else unwrapped with the passphrase), or
+// (legacy) the passphrase.
+func (v *Vault) acquire(ctx context.Context, cipher []byte, p Protection, legacy bool) error {
 	switch {
 	case p == ProtectionKeyring:
 		if v.meta == nil {
@@ -399,7 +408,7 @@ func (v *Vault) acquire(ctx context.Context, p Protection, legacy bool) error {
 			return err
 		}
 		v.prot, v.x25519, v.identity, v.recipient, v.wrapped = ProtectionPassphrase, nil, id, nil, nil
-		v.legacy, v.pass = true, pass
+		v.legacy, v.pass, v.cachedAs = true, pass, ""
 		v.why = "the vault was created with a passphrase ('otpair vault rekey --keyring' moves it to the OS keyring)"
 	default:
 		b, err := readIdentityFile(v.dir)
@@ -410,18 +419,23 @@ func (v *Vault) acquire(ctx context.Context, p Protection, legacy bool) error {
 		if b == nil {
 			return fmt.Errorf("open vault %s: %w: the vault is protected by a passphrase, and %s, which holds its key sealed with the passphrase, is missing; otpair never falls back to the OS keyring: restore it from a backup", v.path, ErrIdentityMissing, idPath)
 		}
-		pass, err := v.askPassphrase(ctx, PassphraseRequest{Current: ProtectionPassphrase})
-		if err != nil {
-			return err
-		}
-		id, err := unwrapIdentity(b, pass)
-		switch {
-		case errors.Is(err, ErrWrongPassphrase):
-			return fmt.Errorf("open vault %s: %w (nothing was changed)", v.path, err)
-		case err != nil:
-			return fmt.Errorf("open vault %s: %s: %w; otpair leaves it untouched: restore it from a backup", v.path, idPath, err)
+		name := cacheName(v.dir, v.meta, b)
+		id, _ := cachedKey(v.opts.IdentityCache, name, cipher)
+		if id == nil {
+			pass, err := v.askPassphrase(ctx, PassphraseRequest{Current: ProtectionPassphrase})
+			if err != nil {
+				return err
+			}
+			id, err = unwrapIdentity(b, pass)
+			switch {
+			case errors.Is(err, ErrWrongPassphrase):
+				return fmt.Errorf("open vault %s: %w (nothing was changed)", v.path, err)
+			case err != nil:
+				return fmt.Errorf("open vault %s: %s: %w; otpair leaves it untouched: restore it from a backup", v.path, idPath, err)
+			}
 		}
 		v.setKey(ProtectionPassphrase, id)
+		v.cachedAs = name
 		v.why = "the vault was created with a passphrase ('otpair vault rekey --keyring' moves it to the OS keyring)"
 		if v.meta != nil && v.meta.Rekeyed {
 			v.why = "'otpair vault rekey --passphrase' sealed the vault's key with a passphrase ('otpair vault rekey --keyring' moves it back to the OS keyring)"
@@ -433,7 +447,7 @@ func (v *Vault) acquire(ctx context.Context, p Protection, legacy bool) error {
 // setKey makes id the vault's key, held in protection p.
 func (v *Vault) setKey(p Protection, id *age.X25519Identity) {
 	v.prot, v.x25519, v.identity, v.recipient = p, id, id, id.Recipient()
-	v.legacy, v.pass, v.wrapped = false, "", nil
+	v.legacy, v.pass, v.wrapped, v.cachedAs = false, "", nil, ""
 }
 
 // askPassphrase asks opts.Passphrase (req.Path is filled in). A new passphrase shorter

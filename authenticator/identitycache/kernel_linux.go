@@ -170,3 +170,14 @@ func gone(what string, err error) error {
 func refused(what string, err error) error {
 	return fmt.Errorf("%w: %s: %v", ErrUnavailable, what, err)
 }
+
+// Available reports whether the kernel lets this process use its session keyring: nil,
+// or ErrUnavailable (keyctl refused, as a container's seccomp filter may).
+func Available() error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if _, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false); err != nil {
+		return refused("find the session keyring", err)
+	}
+	return nil
+}

@@ -33,3 +33,6 @@ func (Kernel) Expiry(string) (time.Time, error) { return time.Time{}, unsupporte
 
 // Forget implements Cache.
 func (Kernel) Forget(string) (bool, error) { return false, unsupported() }
+
+// Available is ErrUnsupported: only Linux has the kernel keyring.
+func Available() error { return unsupported() }
