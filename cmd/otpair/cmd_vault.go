@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,7 +26,7 @@ func newVaultCmd(e *env) *cobra.Command {
 		Args: noArgs,
 	}
 	var infoJSON bool
-	info.Flags().BoolVar(&infoJSON, "json", false, "print JSON: path, exists, protection, will_use, reason, accounts, keyring_service, keyring_user, error, missing")
+	info.Flags().BoolVar(&infoJSON, "json", false, "print JSON: path, exists, protection, will_use, reason, accounts, keyring_service, keyring_user, unlocked_until, error, missing")
 	info.RunE = func(c *cobra.Command, _ []string) error { return runVaultInfo(c.Context(), e, infoJSON) }
 
 	rekey := &cobra.Command{
@@ -128,6 +129,7 @@ func vaultOptions(e *env, dir string, pass authenticator.PassphraseFunc) authent
 		Passphrase:       pass,
 		Now:              e.now,
 		ScryptWorkFactor: scryptWorkFactor,
+		IdentityCache:    vaultIdentityCache(e),
 		OnLockWait: func() {
 			safetext.Fprintf(e.stderr, "otpair: waiting for another otpair process to finish with the vault (%s); Ctrl-C gives up\n", filepath.Join(dir, authenticator.LockFileName))
 		},
@@ -172,7 +174,7 @@ func runVaultReset(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	res, err := authenticator.Reset(ctx, dir, e.now())
+	res, err := authenticator.ResetWith(ctx, dir, e.now(), vaultIdentityCache(e))
 	if err != nil {
 		return err
 	}
@@ -200,7 +202,10 @@ type vaultInfoJSON struct {
 	Accounts       int    `json:"accounts"` // -1 when the vault could not be opened
 	KeyringService string `json:"keyring_service,omitempty"`
 	KeyringUser    string `json:"keyring_user,omitempty"`
-	Error          string `json:"error,omitempty"` // why the vault could not be opened
+	// UnlockedUntil is when the key 'otpair unlock' kept runs out (RFC 3339); absent
+	// when the vault is not unlocked.
+	UnlockedUntil string `json:"unlocked_until,omitempty"`
+	Error         string `json:"error,omitempty"` // why the vault could not be opened
 	// Missing names the vault's files that should be there and are not: "vault.age"
 	// beside vault.json or identity.age (restore it, or vault reset), "identity.age" of a
 	// passphrase vault, "vault.json" of a keyring vault.
@@ -258,6 +263,10 @@ func runVaultInfo(ctx context.Context, e *env, asJSON bool) error {
 	if openErr != nil {
 		info.Error, info.Accounts = openErr.Error(), -1
 	}
+	until := unlockedUntil(e, dir)
+	if !until.IsZero() {
+		info.UnlockedUntil = until.Format(time.RFC3339)
+	}
 	if asJSON {
 		if err := writeJSON(e.stdout, info); err != nil {
 			return err
@@ -279,6 +288,9 @@ func runVaultInfo(ctx context.Context, e *env, asJSON bool) error {
 		}
 		if info.Accounts >= 0 {
 			safetext.Fprintf(e.stdout, "accounts:   %d\n", info.Accounts)
+		}
+		if line := unlockedLine(until, st); line != "" {
+			safetext.Fprintf(e.stdout, "unlocked:   %s\n", line)
 		}
 		for _, m := range info.Missing {
 			fix := "restore it from a backup"
