@@ -15,8 +15,8 @@ import (
 // (KEY_SPEC_SESSION_KEYRING): every process started from the same login or terminal
 // shares it, and the kernel forgets an entry when its timeout passes, revokes it when
 // asked, and never writes it to disk. Entries are "user" keys that only their
-// possessors (processes holding the session keyring) may read; other processes of the
-// same user outside the session may see that one exists, not what it holds.
+// possessors (processes holding the session keyring) may see or read; other processes
+// of the same user outside the session cannot.
 //
 // Credentials, and with them the session keyring, belong to each OS thread on Linux:
 // every call runs on one locked thread.
@@ -28,9 +28,9 @@ type Kernel struct {
 var _ Cache = Kernel{}
 
 // keyPerm: the possessor may do everything (view, read, write, search, link,
-// setattr); the user, outside the session, may only view it; group and others nothing.
-// (The values are linux/keyctl.h's KEY_POS_ALL and KEY_USR_VIEW.)
-const keyPerm = 0x3f000000 | 0x00010000
+// setattr); nobody else anything, not even the same user outside the session, who
+// cannot so much as see that a vault is unlocked. (linux/keyctl.h's KEY_POS_ALL.)
+const keyPerm = 0x3f000000
 
 // Put implements Cache. The key is made in the process keyring, where it dies with
 // the process, given its timeout and permissions, and only then linked into the

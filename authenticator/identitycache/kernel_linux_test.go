@@ -3,11 +3,9 @@
 package identitycache
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,39 +15,18 @@ import (
 	"github.com/otpair/otpair/internal/external"
 )
 
-// procKey is the kernel's own line for key id in /proc/keys, split into fields: id,
-// flags, usage, timeout, perm, uid, gid, type, description.
+// procKey is the kernel's own line for key id in /proc/keys (see
+// external.SessionKeys for the fields).
 func procKey(t *testing.T, id int) []string {
 	t.Helper()
-	f, err := os.Open("/proc/keys")
-	if err != nil {
-		external.Missing(t, "/proc/keys", err.Error())
-	}
-	defer f.Close()
 	want := fmt.Sprintf("%08x", id)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if fields := strings.Fields(sc.Text()); len(fields) > 8 && fields[0] == want {
-			return fields
+	for _, k := range external.SessionKeys(t) {
+		if k[0] == want {
+			return k
 		}
 	}
-	t.Fatalf("key %s is not in /proc/keys", want)
+	t.Fatalf("key %s is not in the session keyring's lines of /proc/keys", want)
 	return nil
-}
-
-// sessionIDs lists the keys linked in the session keyring.
-func sessionIDs(t *testing.T) []int {
-	t.Helper()
-	buf := make([]byte, 4096)
-	n, err := unix.KeyctlBuffer(unix.KEYCTL_READ, unix.KEY_SPEC_SESSION_KEYRING, buf, 0)
-	if err != nil {
-		t.Fatalf("read the session keyring: %v", err)
-	}
-	var ids []int
-	for i := 0; i+4 <= n; i += 4 {
-		ids = append(ids, int(uint32(buf[i])|uint32(buf[i+1])<<8|uint32(buf[i+2])<<16|uint32(buf[i+3])<<24))
-	}
-	return ids
 }
 
 func TestKernelPutGetForget(t *testing.T) {
@@ -80,8 +57,8 @@ func TestKernelPutGetForget(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := procKey(t, id)
-	if line[7] != "user" || line[4] != "3f010000" {
-		t.Errorf("/proc/keys: type %s perm %s, want user 3f010000", line[7], line[4])
+	if line[7] != "user" || line[4] != "3f000000" {
+		t.Errorf("/proc/keys: type %s perm %s, want user 3f000000", line[7], line[4])
 	}
 	if line[3] != "15m" && line[3] != "14m" {
 		t.Errorf("/proc/keys: timeout %q, want 15m", line[3])
@@ -89,9 +66,6 @@ func TestKernelPutGetForget(t *testing.T) {
 	desc, err := unix.KeyctlString(unix.KEYCTL_DESCRIBE, id)
 	if err != nil || !strings.HasSuffix(desc, ";"+name) {
 		t.Errorf("describe = %q, %v", desc, err)
-	}
-	if ids := sessionIDs(t); !containsID(ids, id) {
-		t.Errorf("the key %d is not linked in the session keyring %v", id, ids)
 	}
 	if pid, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_PROCESS_KEYRING, false); err == nil {
 		if n, _ := unix.KeyctlBuffer(unix.KEYCTL_READ, pid, make([]byte, 64), 0); n != 0 {
@@ -121,15 +95,6 @@ func TestKernelPutGetForget(t *testing.T) {
 	if found, err := k.Forget(name); err != nil || found {
 		t.Errorf("a second Forget = %v, %v; want false, nil", found, err)
 	}
-}
-
-func containsID(ids []int, id int) bool {
-	for _, i := range ids {
-		if i == id {
-			return true
-		}
-	}
-	return false
 }
 
 // TestKernelTimeout: the kernel itself forgets an entry when its timeout passes. The

@@ -3,20 +3,14 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"maps"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/otpair/otpair/internal/external"
 )
@@ -52,31 +46,14 @@ func without(vars map[string]string) map[string]string {
 	return v
 }
 
-// otpairKeys are the kernel's lines in /proc/keys for otpair's vault keys linked in
-// this thread's session keyring (other tests' sessions are not this one's business),
-// as fields: id, flags, usage, timeout, perm, uid, gid, type, description.
+// otpairKeys are the kernel's lines in /proc/keys for otpair's vault keys in this
+// thread's session keyring (see external.SessionKeys for the fields).
 func otpairKeys(t *testing.T) [][]string {
 	t.Helper()
-	buf := make([]byte, 4096)
-	n, err := unix.KeyctlBuffer(unix.KEYCTL_READ, unix.KEY_SPEC_SESSION_KEYRING, buf, 0)
-	if err != nil {
-		t.Fatalf("read the session keyring: %v", err)
-	}
-	linked := map[string]bool{}
-	for i := 0; i+4 <= min(n, len(buf)); i += 4 {
-		linked[fmt.Sprintf("%08x", binary.NativeEndian.Uint32(buf[i:]))] = true
-	}
-	f, err := os.Open("/proc/keys")
-	if err != nil {
-		external.Missing(t, "/proc/keys", err.Error())
-	}
-	defer f.Close()
 	var keys [][]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) > 8 && linked[fields[0]] && strings.HasPrefix(fields[8], "otpair:vault:") {
-			keys = append(keys, fields)
+	for _, k := range external.SessionKeys(t) {
+		if strings.HasPrefix(k[8], "otpair:vault:") {
+			keys = append(keys, k)
 		}
 	}
 	return keys

@@ -3,7 +3,11 @@
 package external
 
 import (
+	"encoding/binary"
+	"fmt"
+	"os"
 	"runtime"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -28,4 +32,32 @@ func SessionKeyring(t testing.TB) int {
 		Missing(t, "the Linux kernel keyring", "keyctl(KEYCTL_GET_KEYRING_ID) failed: "+err.Error())
 	}
 	return int(id)
+}
+
+// SessionKeys is the kernel's own account of the keys linked in the calling thread's
+// session keyring: their lines in /proc/keys, split into fields (id in 8 hex digits,
+// flags, usage, timeout such as "15m" or "expd", perm in hex, uid, gid, type,
+// description). Keys of other sessions, which the thread may also see, are left out.
+func SessionKeys(t testing.TB) [][]string {
+	t.Helper()
+	buf := make([]byte, 4096)
+	n, err := unix.KeyctlBuffer(unix.KEYCTL_READ, unix.KEY_SPEC_SESSION_KEYRING, buf, 0)
+	if err != nil {
+		t.Fatalf("read the session keyring: %v", err)
+	}
+	linked := map[string]bool{}
+	for i := 0; i+4 <= min(n, len(buf)); i += 4 {
+		linked[fmt.Sprintf("%08x", binary.NativeEndian.Uint32(buf[i:]))] = true
+	}
+	data, err := os.ReadFile("/proc/keys")
+	if err != nil {
+		Missing(t, "/proc/keys", err.Error())
+	}
+	var keys [][]string
+	for _, line := range strings.Split(string(data), "\n") {
+		if fields := strings.Fields(line); len(fields) > 8 && linked[fields[0]] {
+			keys = append(keys, fields)
+		}
+	}
+	return keys
 }
