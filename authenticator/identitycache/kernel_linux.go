@@ -12,8 +12,8 @@ import (
 )
 
 // Kernel is the calling process's session keyring in the Linux kernel
-// (KEY_SPEC_SESSION_KEYRING): every process started from the same login or terminal
-// shares it, and the kernel forgets an entry when its timeout passes, revokes it when
+// (KEY_SPEC_SESSION_KEYRING; for a process without one, the user's default session
+// keyring): every process started from the same login or terminal shares it, and the kernel forgets an entry when its timeout passes, revokes it when
 // asked, and never writes it to disk. Entries are "user" keys that only their
 // possessors (processes holding the session keyring) may see or read; other processes
 // of the same user outside the session cannot.
@@ -51,6 +51,10 @@ func (k Kernel) Put(name string, secret []byte, ttl time.Duration) (time.Time, e
 
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	ring, err := sessionKeyring()
+	if err != nil {
+		return time.Time{}, err
+	}
 	old, _ := search(name)
 	id, err := unix.AddKey("user", name, payload, unix.KEY_SPEC_PROCESS_KEYRING)
 	if err != nil {
@@ -66,7 +70,7 @@ func (k Kernel) Put(name string, secret []byte, ttl time.Duration) (time.Time, e
 			return err
 		}},
 		{"link the key into the session keyring", func() error {
-			_, err := unix.KeyctlInt(unix.KEYCTL_LINK, id, unix.KEY_SPEC_SESSION_KEYRING, 0, 0)
+			_, err := unix.KeyctlInt(unix.KEYCTL_LINK, id, ring, 0, 0)
 			return err
 		}},
 	}
@@ -171,13 +175,24 @@ func refused(what string, err error) error {
 	return fmt.Errorf("%w: %s: %v", ErrUnavailable, what, err)
 }
 
+// sessionKeyring is the id of the session keyring, found without creating one. Linking
+// to KEY_SPEC_SESSION_KEYRING would make a process that has no session keyring join a
+// new, empty one of its own, which dies with it: the key would be lost at once. Looked
+// up without creating, the kernel gives such a process the user's default session
+// keyring, where search (which never creates) finds the key again.
+func sessionKeyring() (int, error) {
+	ring, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false)
+	if err != nil {
+		return 0, refused("find the session keyring", err)
+	}
+	return ring, nil
+}
+
 // Available reports whether the kernel lets this process use its session keyring: nil,
 // or ErrUnavailable (keyctl refused, as a container's seccomp filter may).
 func Available() error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if _, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_SESSION_KEYRING, false); err != nil {
-		return refused("find the session keyring", err)
-	}
-	return nil
+	_, err := sessionKeyring()
+	return err
 }
