@@ -25,7 +25,8 @@ func init() {
 }
 
 // flowHelp is what `otpair flow help` says beside the list of its subcommands.
-const flowHelp = `run and test take --backend local|URL (test: a throwaway local backend by default).
+const flowHelp = `run and test take --backend local|URL (test: a throwaway local backend by default;
+against otpair serve --frozen-clock TIME, test --frozen-clock TIME never waits for a step).
 run --json reads one {"interactionId": ID, "input": {…}} per line and writes one response per line.
 
 --json output (stable):

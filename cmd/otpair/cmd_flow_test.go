@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/otpair/otpair/verifier/flow"
 )
 
 func TestFlowValidateReportsLines(t *testing.T) {
@@ -30,16 +33,29 @@ func TestFlowValidateReportsLines(t *testing.T) {
 	}
 }
 
+// exportBuiltins writes every built-in flow's file into dir, as a developer's CI
+// would keep them, and returns their paths.
+func exportBuiltins(t *testing.T, o *otpairRun, dir string) []string {
+	t.Helper()
+	var files []string
+	for _, id := range flow.BuiltinIDs {
+		code, src, errs := o.run("flow", "export", id)
+		if code != 0 {
+			t.Fatalf("flow export %s: %s", id, errs)
+		}
+		p := filepath.Join(dir, id+".yaml")
+		if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	return files
+}
+
 func TestFlowTestRunsTheBuiltinsTests(t *testing.T) {
 	o := newOtpairRun(t)
 	dir := t.TempDir()
-	var files []string
-	for _, id := range []string{"sign-up-or-in-totp", "sign-in-totp", "update-user-totp", "delete-totp-seed", "totp-authentication"} {
-		_, src, _ := o.run("flow", "export", id)
-		p := filepath.Join(dir, id+".yaml")
-		os.WriteFile(p, []byte(src), 0o600)
-		files = append(files, p)
-	}
+	files := exportBuiltins(t, o, dir)
 	junit := filepath.Join(dir, "junit.xml")
 	code, out, errs := o.run(append([]string{"flow", "test", "--junit", junit}, files...)...)
 	if code != 0 || !strings.HasPrefix(out, "TAP version 13\n1..14\n") || strings.Contains(out, "not ok") || !strings.Contains(out, "# 14 passed, 0 failed") {
@@ -55,6 +71,44 @@ func TestFlowTestRunsTheBuiltinsTests(t *testing.T) {
 	code, out, _ = o.run("flow", "test", failing)
 	if code != 1 || !strings.Contains(out, "not ok 1 - failing: expects the wrong thing") || !strings.Contains(out, "status waiting, want completed") {
 		t.Fatalf("failing test: exit %d:\n%s", code, out)
+	}
+}
+
+// TestFlowTestAgainstAFrozenServer runs the built-ins' test cases with --backend URL
+// against a real otpair serve on loopback whose clock is frozen, as a developer's CI
+// would (scripts/ci.d/60-compat.sh does the same with the binary). The client's own
+// clock is an hour away: the codes come from --frozen-clock, and a user's second code
+// from the next step of the server's window, with no wait for the next 30 s step.
+func TestFlowTestAgainstAFrozenServer(t *testing.T) {
+	const frozen = "2026-11-25T02:00:10Z"
+	srv := newOtpairRun(t)
+	url, pid, _, _, _ := startServe(t, srv, "--frozen-clock", frozen)
+	mgmt, err := os.ReadFile(filepath.Join(srv.env["OTPAIR_HOME"], managementKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &otpairRun{t: t, now: verifierNow.Add(time.Hour), env: map[string]string{
+		"OTPAIR_HOME": t.TempDir(), envProjectID: pid, envManagementKey: strings.TrimSpace(string(mgmt))}}
+	dir := t.TempDir()
+	files := exportBuiltins(t, o, dir)
+	junit := filepath.Join(dir, "junit.xml")
+	for run := range 2 { // a second run on the same server: its run id keeps its users apart
+		code, out, errs := o.run(append([]string{"flow", "test", "--backend", url, "--frozen-clock", frozen, "--junit", junit}, files...)...)
+		if code != 0 || strings.Contains(out, "not ok") || !strings.Contains(out, "# 14 passed, 0 failed") {
+			t.Fatalf("run %d: flow test --backend %s --frozen-clock: exit %d:\n%s\n%s", run+1, url, code, out, errs)
+		}
+	}
+	if x, err := os.ReadFile(junit); err != nil || !strings.Contains(string(x), `<testsuite name="update-user-totp" tests="3" failures="0"`) {
+		t.Fatalf("junit: %v\n%s", err, x)
+	}
+	// The throwaway backend has a clock of its own, and a bad time is named.
+	for _, c := range []struct{ args []string }{
+		{[]string{"flow", "test", "--frozen-clock", frozen, files[0]}},
+		{[]string{"flow", "test", "--backend", url, "--frozen-clock", "soon", files[0]}},
+	} {
+		if code, _, errs := o.run(c.args...); code != 2 || !strings.Contains(errs, "--frozen-clock") {
+			t.Errorf("%v: exit %d: %s", c.args, code, errs)
+		}
 	}
 }
 

@@ -34,20 +34,25 @@ func newFlowTestCmd(e *env) *cobra.Command {
 	flowDirFlag(c, &o.dir, "also the flow files of this `DIR` (sub-flows the tests run)")
 	c.Flags().StringVar(&o.junit, "junit", "", "also write the results as JUnit XML to `FILE`")
 	completeBackendFlags(c)
+	c.Flags().StringVar(&o.frozen, "frozen-clock", "", "the backend's clock stands still at `TIME` (otpair serve --frozen-clock TIME; RFC 3339 or unix seconds): "+
+		"codes are computed at TIME, and a user's next code comes from the next step of the verifier's window instead of a wait (3 codes of one user at most)")
 	_ = c.MarkFlagFilename("junit")
 	return c
 }
 
 // flowTestOpts are the flags of `otpair flow test`.
 type flowTestOpts struct {
-	bf    backendFlags
-	dir   string
-	junit string
+	bf     backendFlags
+	dir    string
+	junit  string
+	frozen string
 }
 
 // flowTest runs the test cases of flow files: against a throwaway local backend (an
 // in-memory database and a clock the tester moves on, so a user's second code comes
-// from a later step without waiting), or --backend URL. TAP on stdout.
+// from a later step without waiting), or --backend URL: with --frozen-clock, a server
+// whose clock stands still, where a user's codes come from the steps of its window
+// without waiting either. TAP on stdout.
 func flowTest(ctx context.Context, e *env, o flowTestOpts, pos []string) error {
 	bf := o.bf
 	reg, files, err := flowRegistry(o.dir, pos...)
@@ -55,6 +60,20 @@ func flowTest(ctx context.Context, e *env, o flowTestOpts, pos []string) error {
 		return err
 	}
 	opts := flow.TestOptions{Now: e.now}
+	if o.frozen != "" {
+		if bf.backend == "throwaway" {
+			return usageError("--frozen-clock is for --backend URL or local: the throwaway backend's clock moves on by itself")
+		}
+		at, err := parseTimeFlag(o.frozen)
+		if err != nil {
+			return usageError("--frozen-clock: %v", err)
+		}
+		// The backend's time for everything: the codes, and the remote client's checks
+		// of the tokens the server signs (or the local backend's clock).
+		fe := *e
+		fe.now = func() time.Time { return at }
+		e, opts.Now, opts.Frozen = &fe, fe.now, true
+	}
 	var b verifier.Backend
 	var closeFn func()
 	if bf.backend == "throwaway" {

@@ -2,9 +2,10 @@
 # Descope's own SDKs against otpair serve: builds otpair, starts `otpair serve` on a free
 # loopback port with a throwaway OTPAIR_HOME and a frozen clock (so the suites can
 # compute three distinct valid codes, steps -1, 0 and +1, without waiting for the next
-# step), runs the Go suite (compat/go, go-sdk v1.28.0) and the node suite (compat/node,
-# @descope/node-sdk 2.13.0 from its lockfile), then stops the server with SIGTERM and
-# checks that it shut down cleanly and logged no token or key.
+# step), runs the Go suite (compat/go, go-sdk v1.28.0), the node suite (compat/node,
+# @descope/node-sdk 2.13.0 from its lockfile) and `otpair flow test --backend URL
+# --frozen-clock` on the built-in flows' files, as a developer's CI would, then stops the
+# server with SIGTERM and checks that it shut down cleanly and logged no token or key.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -69,6 +70,14 @@ if [ "$run_node" = 1 ]; then
   echo "== compat/node (@descope/node-sdk 2.13.0)"
   (cd compat/node && node --test) || status=1
 fi
+
+echo "== otpair flow test --backend (the built-in flows' test cases, exported)"
+mkdir -p "$work/flows" "$work/client"
+for id in $("$work/otpair" flow list | awk '{print $1}'); do
+  "$work/otpair" flow export "$id" >"$work/flows/$id.yaml"
+done
+OTPAIR_HOME="$work/client" OTPAIR_PROJECT_ID=$project OTPAIR_MANAGEMENT_KEY=$mgmt \
+  "$work/otpair" flow test --backend "$url" --frozen-clock "$now" "$work/flows"/*.yaml || status=1
 
 kill -TERM "$server"
 if ! wait "$server"; then

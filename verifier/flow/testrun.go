@@ -15,9 +15,14 @@ type TestOptions struct {
 	// Now is the clock codes are computed at: the backend's.
 	Now func() time.Time
 	// Advance moves the backend's clock on (a throwaway local backend's), so that a
-	// second code of one user comes from a later step. Without it the tester waits
-	// for the next step in real time.
+	// second code of one user comes from a later step. Without it (and not Frozen)
+	// the tester waits for the next step in real time.
 	Advance func(time.Duration)
+	// Frozen says the backend's clock stands still at Now (otpair serve
+	// --frozen-clock): a user's codes then come from the steps of the verifier's
+	// window around it, oldest first (-1, 0, +1), with no wait; a test that needs
+	// more codes of one user than the window holds fails, saying so.
+	Frozen bool
 	// RunID makes loginId('x') unique to this run ("x-<RunID>@example.test"), so
 	// that runs against a shared backend do not collide.
 	RunID string
@@ -202,6 +207,9 @@ func (r *testRun) code(steps ...int) (string, error) {
 	if len(steps) > 0 {
 		off = steps[0]
 	}
+	if r.t.opts.Frozen {
+		return r.frozenCode(k, off)
+	}
 	step := k.Step(r.t.opts.Now())
 	if last, ok := r.t.lastStep[r.login]; ok && step <= last && off == 0 {
 		d := time.Duration(k.Period) * time.Second
@@ -216,6 +224,30 @@ func (r *testRun) code(steps ...int) (string, error) {
 	s := uint64(int64(step) + int64(off))
 	r.t.lastStep[r.login] = s
 	return k.StepCode(s)
+}
+
+// frozenWindow is how many steps either side of its clock a backend accepts: the
+// verifier's default window, which otpair serve --frozen-clock keeps.
+const frozenWindow = 1
+
+// frozenCode is code for a backend whose clock stands still: each code of a login id
+// comes from the next step of the window around that clock, from its oldest on, so
+// the verifier's replay guard (a step after the last one used) accepts it. totp(n)
+// is the step n after the frozen one, as asked.
+func (r *testRun) frozenCode(k provisioning.Key, off int) (string, error) {
+	base := int64(k.Step(r.t.opts.Now()))
+	s := base - frozenWindow
+	if off != 0 {
+		s = base + int64(off)
+	} else if last, ok := r.t.lastStep[r.login]; ok && int64(last) >= s {
+		s = int64(last) + 1
+	}
+	if s > base+frozenWindow && off == 0 {
+		return "", fmt.Errorf("totp(): the backend's clock is frozen, and %s has used every step of its window: %d codes of one user at most",
+			r.login, 2*frozenWindow+1)
+	}
+	r.t.lastStep[r.login] = uint64(s)
+	return k.StepCode(uint64(s))
 }
 
 func (r *testRun) wrong() (string, error) {
