@@ -193,6 +193,9 @@ func (a App) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 // pair handles the verifier keys that reach into the authenticator: e hands the
 // sign-up URI over, ctrl+f takes a code back. The root calls pane methods directly.
 func (a *App) pair(msg tea.KeyMsg) (bool, tea.Cmd) {
+	if a.verify.flow != nil {
+		return a.pairFlow(msg)
+	}
 	vk := a.verify.keys
 	switch {
 	case key.Matches(msg, vk.Enrol) && !a.verify.Typing() && a.verify.Overlay() == nil:

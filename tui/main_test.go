@@ -33,12 +33,20 @@ func testCommon() Common {
 // of those timers and is abandoned.
 func settle[M any](t testing.TB, m M, cmd tea.Cmd, update func(M, tea.Msg) (M, tea.Cmd)) M {
 	t.Helper()
+	return settleWithin(t, m, cmd, update, 300*time.Millisecond)
+}
+
+// settleWithin is settle that waits up to wait for each command: for commands that do
+// real work (a flow engine over a real database, slow under -race) and would
+// otherwise be taken for timers.
+func settleWithin[M any](t testing.TB, m M, cmd tea.Cmd, update func(M, tea.Msg) (M, tea.Cmd), wait time.Duration) M {
+	t.Helper()
 	queue := []tea.Cmd{cmd}
 	for round := 0; len(queue) > 0; round++ {
 		if round > 50 {
 			t.Fatal("settle: commands never settle")
 		}
-		msgs := runAll(queue)
+		msgs := runAll(queue, wait)
 		queue = nil
 		for _, msg := range msgs {
 			var next tea.Cmd
@@ -50,7 +58,7 @@ func settle[M any](t testing.TB, m M, cmd tea.Cmd, update func(M, tea.Msg) (M, t
 }
 
 // runAll runs commands concurrently and returns the messages that arrive quickly.
-func runAll(cmds []tea.Cmd) []tea.Msg {
+func runAll(cmds []tea.Cmd, wait time.Duration) []tea.Msg {
 	var (
 		mu   sync.Mutex
 		msgs []tea.Msg
@@ -80,7 +88,7 @@ func runAll(cmds []tea.Cmd) []tea.Msg {
 				msgs = append(msgs, msg)
 				mu.Unlock()
 			}
-		case <-time.After(300 * time.Millisecond):
+		case <-time.After(wait):
 		}
 	}
 	for _, c := range cmds {
@@ -97,7 +105,7 @@ func appUpdate(a App, msg tea.Msg) (App, tea.Cmd) {
 }
 
 // testApp builds an app on fakes, opened and sized, with its accounts loaded.
-func testApp(t testing.TB, store *fakeStore, v *fakeVerifier, w, h int) App {
+func testApp(t testing.TB, store *fakeStore, v Verifier, w, h int) App {
 	t.Helper()
 	a := New(testCommon(), Options{
 		Auth: AuthDeps{

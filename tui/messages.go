@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/otpair/otpair/internal/safetext"
+	"github.com/otpair/otpair/verifier/flow"
 )
 
 // requestTimeout bounds every store, keyring and backend call made from a command, so a
@@ -397,5 +398,37 @@ func usersCmd(v Verifier) tea.Cmd {
 		defer cancel()
 		users, err := v.Users(ctx)
 		return usersMsg{users: users, err: err}
+	}
+}
+
+// flowStepMsg is the answer to one flow engine call (a start or a next): the
+// response, the QR code of the enrolment on its screen (drawn in the command), or why
+// the engine refused the call. reqID lets the flow view drop an answer a newer call
+// has overtaken.
+type flowStepMsg struct {
+	reqID int
+	resp  *flow.Response
+	qr    string
+	qrErr error
+	err   error
+}
+
+// flowCmd runs one engine call with a timeout and draws the QR code of the
+// enrolment on the screen it answers with.
+func flowCmd(reqID int, qr QRRenderer, call func(ctx context.Context) (*flow.Response, error)) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		resp, err := call(ctx)
+		msg := flowStepMsg{reqID: reqID, resp: resp, err: err}
+		if err == nil && resp.Screen != nil && qr != nil {
+			for _, n := range resp.Screen.Nodes {
+				if n.Type == flow.NodeTOTP && n.TOTP != nil && n.TOTP.ProvisionURL != "" {
+					msg.qr, msg.qrErr = qr(n.TOTP.ProvisionURL)
+					break
+				}
+			}
+		}
+		return msg
 	}
 }

@@ -63,6 +63,11 @@ type Styles struct {
 	// left to the terminal's background, a dark theme inverts the code.
 	QRInk inline
 
+	FlowCurrent  lipgloss.Style // the step a flow waits on, the flow picked
+	FlowScreen   lipgloss.Style // a flow screen's title
+	FlowButton   lipgloss.Style // a flow screen's submit button
+	FlowButtonOn lipgloss.Style // the focused one
+
 	barColor    string
 	barLowColor string
 }
@@ -151,6 +156,11 @@ func DefaultStyles(r *lipgloss.Renderer) *Styles {
 	// A QR code must stay black on white whatever the terminal's theme, or phones
 	// cannot read it: the renderer draws dark modules as glyphs on this light ground.
 	s.QRInk = qrInk
+
+	s.FlowCurrent = ns().Bold(true).Foreground(colorAccent)
+	s.FlowScreen = ns().Bold(true).Foreground(colorText)
+	s.FlowButton = ns().Foreground(colorText)
+	s.FlowButtonOn = s.FlowButton.Bold(true).Reverse(true)
 
 	s.barColor = pick(r, colorBarFill)
 	s.barLowColor = pick(r, colorWarn)

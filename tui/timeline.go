@@ -26,11 +26,12 @@ const (
 	opMe
 	opLogout
 	opUsers
+	opFlow
 )
 
 // String implements fmt.Stringer.
 func (o verifyOp) String() string {
-	return [...]string{"connect", "sign-up", "sign-in", "update", "delete seed", "refresh", "me", "logout", "users"}[o]
+	return [...]string{"connect", "sign-up", "sign-in", "update", "delete seed", "refresh", "me", "logout", "users", "flow"}[o]
 }
 
 // entry is one line of the request timeline.

@@ -16,6 +16,7 @@ type VerifyKeyMap struct {
 	Me         key.Binding
 	Logout     key.Binding
 	Users      key.Binding
+	Flows      key.Binding
 	ZoomQR     key.Binding
 	Submit     key.Binding
 	Cancel     key.Binding
@@ -40,6 +41,7 @@ func DefaultVerifyKeyMap() VerifyKeyMap {
 		Me:         key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "me")),
 		Logout:     key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "logout")),
 		Users:      key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "users")),
+		Flows:      key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "flows")),
 		ZoomQR:     key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "full-screen QR")),
 		Submit:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit")),
 		Cancel:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),

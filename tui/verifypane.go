@@ -56,6 +56,7 @@ type VerifyPane struct {
 
 	spinner  spinner.Model
 	form     *form
+	flow     *FlowView // a flow running (f), in place of the forms
 	result   *signUpResult
 	users    []UserState
 	usersErr error
@@ -96,6 +97,9 @@ func (m *VerifyPane) SetSize(w, h int) {
 	if m.form != nil {
 		m.form.setWidth(w)
 	}
+	if m.flow != nil {
+		m.flow.SetSize(w, h)
+	}
 	m.layoutTimeline()
 }
 
@@ -105,6 +109,9 @@ func (m *VerifyPane) Focus() {
 	if m.form != nil {
 		m.form.focusOn(m.form.focus)
 	}
+	if m.flow != nil {
+		m.flow.Focus()
+	}
 }
 
 // Blur takes the keyboard away.
@@ -113,13 +120,16 @@ func (m *VerifyPane) Blur() {
 	if m.form != nil {
 		m.form.blur()
 	}
+	if m.flow != nil {
+		m.flow.Blur()
+	}
 }
 
 // Focused reports whether the pane has the keyboard.
 func (m VerifyPane) Focused() bool { return m.focused }
 
 // Typing reports whether a form has the keyboard, so the root leaves q and tab alone.
-func (m VerifyPane) Typing() bool { return m.form != nil }
+func (m VerifyPane) Typing() bool { return m.form != nil || m.flow != nil && m.flow.Typing() }
 
 // Busy reports whether a request is in flight.
 func (m VerifyPane) Busy() bool { return m.busy || m.connecting }
@@ -131,7 +141,12 @@ func (m VerifyPane) Connected() bool { return m.backend != nil && !m.connecting 
 func (m VerifyPane) Backend() string { return m.cfg.Label() }
 
 // Overlay returns a full-screen view the pane asked for (a QR code), if any.
-func (m VerifyPane) Overlay() *overlay { return m.overlay }
+func (m VerifyPane) Overlay() *overlay {
+	if m.overlay == nil && m.flow != nil {
+		return m.flow.Overlay()
+	}
+	return m.overlay
+}
 
 // CloseOverlay dismisses the overlay.
 func (m *VerifyPane) CloseOverlay() { m.overlay = nil }
@@ -232,6 +247,11 @@ func (m VerifyPane) Session() (Session, bool) {
 func (m VerifyPane) Update(msg tea.Msg) (VerifyPane, tea.Cmd) {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
+		if m.flow != nil && msg.ID == m.flow.spinner.ID() {
+			var cmd tea.Cmd
+			*m.flow, cmd = m.flow.Update(msg)
+			return m, cmd
+		}
 		if !m.Busy() {
 			return m, nil
 		}
@@ -249,7 +269,7 @@ func (m VerifyPane) Update(msg tea.Msg) (VerifyPane, tea.Cmd) {
 			return m, nil
 		}
 		m.backend, m.cfg, m.connErr = msg.backend, msg.cfg, nil
-		m.session, m.result, m.users = nil, nil, nil
+		m.session, m.result, m.users, m.flow = nil, nil, nil, nil
 		m.addEntry(entry{op: opConnect, ok: true, summary: "connected to " + msg.cfg.Label() + " backend"})
 		return m, usersCmd(m.backend)
 	case verifyDoneMsg:
@@ -262,6 +282,9 @@ func (m VerifyPane) Update(msg tea.Msg) (VerifyPane, tea.Cmd) {
 		return m, usersCmd(m.backend)
 	case usersMsg:
 		m.users, m.usersErr = msg.users, msg.err
+		return m, nil
+	case flowStepMsg:
+		m.flowResult(msg)
 		return m, nil
 	case tea.KeyMsg:
 		if !m.focused {
@@ -367,6 +390,9 @@ func (m *VerifyPane) handleKey(msg tea.KeyMsg) (VerifyPane, tea.Cmd) {
 		m.addEntry(entry{op: opDeleteSeed, loginID: login, ok: true, summary: "kept: nothing was deleted"})
 		return *m, nil
 	}
+	if m.flow != nil {
+		return m.flowKey(msg)
+	}
 	if m.form != nil {
 		return m.formKey(msg)
 	}
@@ -401,6 +427,8 @@ func (m *VerifyPane) handleKey(msg tea.KeyMsg) (VerifyPane, tea.Cmd) {
 	case key.Matches(msg, k.DeleteSeed):
 		m.openForm(newForm(formDeleteSeed, "Delete seed", "Removes the user's TOTP seed (management call).",
 			field{label: "Login ID", placeholder: "alice@example.com", value: login, validate: requireLoginID}))
+	case key.Matches(msg, k.Flows):
+		return *m, m.openFlows()
 	case key.Matches(msg, k.Update):
 		return *m, m.UpdateSeed()
 	case key.Matches(msg, k.Refresh):

@@ -77,6 +77,8 @@ func (m VerifyPane) topView() string {
 		return strings.Join([]string{s.FormTitle.Render("Delete seed"),
 			s.Failure.Render(wrap("Delete the TOTP seed of "+safetext.Line(m.confirm)+"?", w)),
 			s.FormHint.Render(wrap("Sign-in then fails until the user enrols again. This cannot be undone.", w))}, "\n")
+	case m.flow != nil:
+		return m.flow.View()
 	case m.form != nil:
 		return m.form.view(s, w)
 	case m.result != nil:
@@ -214,6 +216,8 @@ func (m VerifyPane) hintLine() string {
 	switch {
 	case m.confirm != "":
 		return s.Failure.Render("y deletes") + s.Muted.Render(" · any other key keeps it")
+	case m.flow != nil:
+		return m.flow.Hint()
 	case m.form != nil && m.busy:
 		return s.Pending.Render("waiting for the backend…")
 	case m.form != nil && m.form.kind == formSignIn:
@@ -240,6 +244,8 @@ func (m VerifyPane) ShortHelp() []key.Binding {
 	switch {
 	case m.confirm != "":
 		return []key.Binding{k.Confirm, k.Cancel}
+	case m.flow != nil && m.overlay == nil:
+		return m.flow.ShortHelp()
 	case m.overlay != nil:
 		return []key.Binding{k.Cancel}
 	case m.form != nil && m.form.kind == formSignIn:
@@ -251,18 +257,21 @@ func (m VerifyPane) ShortHelp() []key.Binding {
 	case m.result != nil:
 		return []key.Binding{k.Enrol, k.ZoomQR, k.SignIn, k.Cancel}
 	}
-	return []key.Binding{k.SignUp, k.SignIn, k.Update, k.DeleteSeed, k.Users, k.Backend}
+	return []key.Binding{k.SignUp, k.SignIn, k.Flows, k.Update, k.DeleteSeed, k.Users, k.Backend}
 }
 
 // FullHelp implements help.KeyMap.
 func (m VerifyPane) FullHelp() [][]key.Binding {
 	k := m.keys
+	if m.flow != nil && m.overlay == nil {
+		return m.flow.FullHelp()
+	}
 	if m.form != nil || m.overlay != nil {
 		return [][]key.Binding{m.ShortHelp()}
 	}
 	return [][]key.Binding{
 		{k.SignUp, k.Enrol, k.ZoomQR, k.SignIn},
-		{k.Update, k.DeleteSeed, k.Users, k.Backend},
+		{k.Flows, k.Update, k.DeleteSeed, k.Users, k.Backend},
 		{k.Refresh, k.Me, k.Logout, k.ScrollUp},
 	}
 }

@@ -28,6 +28,7 @@ type tuiFlags struct {
 	mgmtKey   string
 	keyFile   string
 	db        string
+	flows     string // a folder of the user's flow files, beside the built-ins
 }
 
 func newTUICmd(e *env) *cobra.Command {
@@ -41,6 +42,7 @@ func newTUICmd(e *env) *cobra.Command {
 	c.Flags().StringVar(&f.projectID, "project-id", "", "project `ID` for a remote backend (default: $"+envProjectID+")")
 	addManagementKeyFlags(c.Flags(), &f.mgmtKey, &f.keyFile, "for a remote backend's delete-seed and user calls (default: $"+envManagementKey+")")
 	c.Flags().StringVar(&f.db, "db", "", "local backend `DATABASE`: a SQLite path, :memory: or postgres://… (default: $OTPAIR_DB, else "+verifierDBName+" in the otpair home)")
+	flowDirFlag(c, &f.flows, "also offer the flow files of this `DIR` in the verifier pane's flows (f)")
 	completeBackendFlags(c)
 	return c
 }
@@ -49,6 +51,12 @@ func runTUI(ctx context.Context, e *env, f tuiFlags) error {
 	cfg, err := tuiBackendConfig(e, f)
 	if err != nil {
 		return err
+	}
+	// The flow files are checked before the screen is taken: a bad one stops the start
+	// with its file:line:column, as serve --flows does.
+	flows, _, err := flowRegistry(f.flows)
+	if err != nil {
+		return fileErrors(e, err)
 	}
 	if err := requireTerminal(e, "the TUI"); err != nil {
 		return err
@@ -59,6 +67,7 @@ func runTUI(ctx context.Context, e *env, f tuiFlags) error {
 	if err != nil {
 		return err
 	}
+	w.flows = flows
 	defer w.close()
 	opts := tui.Options{
 		Auth:   tui.AuthDeps{Open: w.openVault, Clipboard: tuiClipboard(e), QR: w.qr},

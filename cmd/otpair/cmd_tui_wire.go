@@ -15,6 +15,7 @@ import (
 	"github.com/otpair/otpair/provisioning"
 	"github.com/otpair/otpair/tui"
 	"github.com/otpair/otpair/verifier"
+	"github.com/otpair/otpair/verifier/flow"
 	"github.com/otpair/otpair/verifier/httpapi"
 	"github.com/otpair/otpair/verifier/postgres"
 	"github.com/otpair/otpair/verifier/sqlite"
@@ -28,6 +29,7 @@ type tuiWiring struct {
 	openBackend tui.BackendOpener
 	qr          tui.QRRenderer
 	skipTime    func(time.Duration)
+	flows       *flow.Registry // the flows a backend runs for the TUI; nil: the built-ins
 
 	mu      sync.Mutex
 	closers []func()
@@ -167,7 +169,7 @@ func backendOpener(w *tuiWiring, e *env, openLocal func(context.Context) (verifi
 			if _, err := r.Keys(ctx); err != nil {
 				return nil, fmt.Errorf("reach %s: %w", cfg.BaseURL, err)
 			}
-			return backendVerifier{b: r}, nil
+			return newBackendVerifier(r, w.flows, clock)
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -181,24 +183,48 @@ func backendOpener(w *tuiWiring, e *env, openLocal func(context.Context) (verifi
 		}
 		// One Local per seed policy, all on the one database: the policy only decides
 		// what new seeds are, and Locals sharing a database agree on everything else.
-		if l, ok := locals[cfg.Seeds]; ok {
-			return backendVerifier{b: l}, nil
+		// Each connection gets a flow engine of its own over it (its executions in
+		// memory), as the pane forgets a running flow when it connects.
+		l, ok := locals[cfg.Seeds]
+		if !ok {
+			seeds := verifier.SeedPolicy{Algorithm: provisioning.Algorithm(cfg.Seeds.Algorithm), Digits: cfg.Seeds.Digits, Period: cfg.Seeds.Period}
+			var err error
+			l, err = verifier.NewLocal(ctx, st, verifier.LocalOptions{Clock: clock, SeedKey: key, Seeds: seeds})
+			if err != nil {
+				return nil, fmt.Errorf("open the local backend: %w", err)
+			}
+			locals[cfg.Seeds] = l
 		}
-		seeds := verifier.SeedPolicy{Algorithm: provisioning.Algorithm(cfg.Seeds.Algorithm), Digits: cfg.Seeds.Digits, Period: cfg.Seeds.Period}
-		l, err := verifier.NewLocal(ctx, st, verifier.LocalOptions{Clock: clock, SeedKey: key, Seeds: seeds})
-		if err != nil {
-			return nil, fmt.Errorf("open the local backend: %w", err)
-		}
-		locals[cfg.Seeds] = l
-		return backendVerifier{b: l}, nil
+		return newBackendVerifier(l, w.flows, clock)
 	}
 }
 
 // backendVerifier adapts a verifier.Backend (Local or Remote) to tui.Verifier and
-// turns its errors into *tui.RequestError.
-type backendVerifier struct{ b verifier.Backend }
+// turns its errors into *tui.RequestError. Its flow engine runs in this process over
+// the same backend, with the executions in memory: the TUI draws each flow's graph
+// and each call's trace, which only the engine has (a server's /v1/flow/* answers
+// Descope's responses, without them), and the flows of --flows DIR run against any
+// server.
+type backendVerifier struct {
+	b     verifier.Backend
+	flows *flow.Engine
+}
 
-var _ tui.Verifier = backendVerifier{}
+var (
+	_ tui.Verifier   = backendVerifier{}
+	_ tui.FlowRunner = backendVerifier{}
+)
+
+func newBackendVerifier(b verifier.Backend, flows *flow.Registry, clock verifier.Clock) (tui.Verifier, error) {
+	eng, err := flow.New(flow.Options{Backend: b, Flows: flows, StateKey: verifier.NewSeedKey(), Clock: clock})
+	if err != nil {
+		return nil, fmt.Errorf("flow engine: %w", err)
+	}
+	return backendVerifier{b: b, flows: eng}, nil
+}
+
+// FlowEngine implements tui.FlowRunner.
+func (v backendVerifier) FlowEngine() tui.FlowEngine { return v.flows }
 
 // SignUp implements tui.Verifier.
 func (v backendVerifier) SignUp(ctx context.Context, loginID, name, email string) (tui.SignUpResult, error) {
