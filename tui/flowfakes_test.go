@@ -21,7 +21,7 @@ import (
 // the flows to a real engine over a backend of the test's choosing.
 type flowFake struct {
 	*fakeVerifier
-	engine *flow.Engine
+	engine FlowEngine
 }
 
 var _ FlowRunner = flowFake{}
@@ -45,6 +45,39 @@ func newFlowFake(t testing.TB, b verifier.Backend, clock func() time.Time, flows
 	return flowFake{fakeVerifier: &fakeVerifier{}, engine: e}
 }
 
+// newRemoteFlowFake serves the flows on an otpair server over a real Local on
+// loopback HTTP, and runs them through its /v1/flow/start and /v1/flow/next with
+// httpapi.RemoteFlows, the graphs read from the server's /v1/mgmt/flow/list and
+// export, as `otpair tui --backend URL` does. The server's flows are the built-ins and
+// flows.
+func newRemoteFlowFake(t testing.TB, store *fakeStore, clock func() time.Time, flows ...*flow.Flow) flowFake {
+	t.Helper()
+	b := realLocal(t, store, clock)
+	reg, err := flow.Builtins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Add(flows...); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := flow.New(flow.Options{Backend: b, Flows: reg, StateKey: verifier.NewSeedKey(), Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const mgmt = "management-key-for-tests"
+	srv := httptest.NewServer(httpapi.NewServer(b, httpapi.ServerOptions{ManagementKey: mgmt, Flows: eng, Clock: clock}))
+	t.Cleanup(srv.Close)
+	r, err := httpapi.NewRemote(srv.URL, b.ProjectID(), mgmt, httpapi.WithRemoteClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, err := r.FlowRegistry(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return flowFake{fakeVerifier: &fakeVerifier{}, engine: httpapi.NewRemoteFlows(r, served)}
+}
+
 // realLocal is a verifier.Local on an in-memory SQLite database at clock, its
 // enrolments handed to store so that the authenticator pane can enrol them (e).
 func realLocal(t testing.TB, store *fakeStore, clock func() time.Time) verifier.Backend {
@@ -59,20 +92,6 @@ func realLocal(t testing.TB, store *fakeStore, clock func() time.Time) verifier.
 		t.Fatal(err)
 	}
 	return registering{Backend: l, store: store}
-}
-
-// realRemote is realLocal served over HTTP on loopback and called through
-// httpapi.Remote, as `otpair tui --backend URL` does.
-func realRemote(t testing.TB, store *fakeStore, clock func() time.Time) verifier.Backend {
-	t.Helper()
-	local := realLocal(t, store, clock).(registering).Backend.(*verifier.Local)
-	srv := httptest.NewServer(httpapi.NewServer(local, httpapi.ServerOptions{ManagementKey: "management-key-for-tests"}))
-	t.Cleanup(srv.Close)
-	r, err := httpapi.NewRemote(srv.URL, local.ProjectID(), "management-key-for-tests", httpapi.WithRemoteClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return registering{Backend: r, store: store}
 }
 
 // registering hands every enrolment a backend issues to the fake store, which then

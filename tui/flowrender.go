@@ -144,6 +144,9 @@ func (v FlowView) stepsView(compact bool) string {
 	if compact {
 		return wrap(strings.Join(items, " "), w)
 	}
+	if srv, ok := v.engine.(flowServer); ok {
+		items = append(items, s.Muted.Render(wrap("on "+safetext.Line(srv.Server())+": the server shows its screens, not the steps between them", w)))
+	}
 	return strings.Join(items, "\n")
 }
 
@@ -354,8 +357,12 @@ func (v FlowView) traceEntry(r *flow.Response) entry {
 			continue
 		}
 		e.code, lastErr = t.Err.Code, t.Err
-		if name := v.errorVar(t); name != "" {
+		switch name := v.errorVar(t); {
+		case name != "":
 			vars = append(vars, fmt.Sprintf("%s = {type: %s, text: %q}", name, t.Err.Type, t.Err.Text))
+		case t.Kind == flow.KindScreen:
+			// A server's answer: the error its screen shows (its variables are its own).
+			vars = append(vars, fmt.Sprintf("shows %q (%s)", t.Err.Text, t.Err.Type))
 		}
 		if v.failure(t) {
 			e.ok = false

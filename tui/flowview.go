@@ -11,12 +11,11 @@ import (
 	"github.com/otpair/otpair/verifier/flow"
 )
 
-// FlowEngine runs flows for the flow view: verifier/flow's Engine, which cmd builds
-// in this process over the backend the verifier pane is connected to (the local one
-// or a remote server's API), with its executions in memory. The view needs the
-// flows' graphs and each call's trace, which only the engine has: a server's
-// /v1/flow/* answers Descope's FlowResponse, without them. Start and Next run inside
-// commands.
+// FlowEngine runs flows for the flow view: verifier/flow's Engine in this process
+// over the local backend, or a server's /v1/flow/start and /v1/flow/next
+// (httpapi.RemoteFlows). Flows gives the graphs the view draws. An in-process engine
+// answers with every step it ran (the trace); a server only with the screen an
+// execution waits on and the error it shows. Start and Next run inside commands.
 type FlowEngine interface {
 	Flows() *flow.Registry
 	Start(ctx context.Context, req flow.StartRequest) (*flow.Response, error)
@@ -24,6 +23,12 @@ type FlowEngine interface {
 }
 
 var _ FlowEngine = (*flow.Engine)(nil)
+
+// flowServer is a FlowEngine whose executions run on a server, which shows its
+// screens, not the steps between them: the view says so under the steps.
+type flowServer interface {
+	Server() string
+}
 
 // FlowRunner is a Verifier that runs flows over itself. The verifier pane offers flows
 // (f) only on such a backend.

@@ -169,7 +169,7 @@ func backendOpener(w *tuiWiring, e *env, openLocal func(context.Context) (verifi
 			if _, err := r.Keys(ctx); err != nil {
 				return nil, fmt.Errorf("reach %s: %w", cfg.BaseURL, err)
 			}
-			return newBackendVerifier(r, w.flows, clock)
+			return backendVerifier{b: r, flows: remoteFlowEngine(ctx, r, w.flows)}, nil
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -195,19 +195,17 @@ func backendOpener(w *tuiWiring, e *env, openLocal func(context.Context) (verifi
 			}
 			locals[cfg.Seeds] = l
 		}
-		return newBackendVerifier(l, w.flows, clock)
+		return localVerifier(l, w.flows, clock)
 	}
 }
 
 // backendVerifier adapts a verifier.Backend (Local or Remote) to tui.Verifier and
-// turns its errors into *tui.RequestError. Its flow engine runs in this process over
-// the same backend, with the executions in memory: the TUI draws each flow's graph
-// and each call's trace, which only the engine has (a server's /v1/flow/* answers
-// Descope's responses, without them), and the flows of --flows DIR run against any
-// server.
+// turns its errors into *tui.RequestError. Its flows run where the backend's calls
+// do: on the local backend in an engine in this process (executions in memory), on a
+// remote one on the server, through /v1/flow/start and /v1/flow/next.
 type backendVerifier struct {
 	b     verifier.Backend
-	flows *flow.Engine
+	flows tui.FlowEngine
 }
 
 var (
@@ -215,12 +213,28 @@ var (
 	_ tui.FlowRunner = backendVerifier{}
 )
 
-func newBackendVerifier(b verifier.Backend, flows *flow.Registry, clock verifier.Clock) (tui.Verifier, error) {
+// localVerifier is the local backend, with a flow engine over it for the built-ins and
+// the flows of --flows DIR.
+func localVerifier(b verifier.Backend, flows *flow.Registry, clock verifier.Clock) (tui.Verifier, error) {
 	eng, err := flow.New(flow.Options{Backend: b, Flows: flows, StateKey: verifier.NewSeedKey(), Clock: clock})
 	if err != nil {
 		return nil, fmt.Errorf("flow engine: %w", err)
 	}
 	return backendVerifier{b: b, flows: eng}, nil
+}
+
+// remoteFlowEngine runs the flows on the server r talks to. With a management key the
+// pane draws the server's own flows (its list and exports); without one, or when the
+// server will not list them, the built-ins and --flows DIR as this process reads them
+// (the server runs its own, and says so when it has no flow of that id).
+func remoteFlowEngine(ctx context.Context, r *httpapi.Remote, local *flow.Registry) tui.FlowEngine {
+	if local == nil {
+		local = flow.MustBuiltins()
+	}
+	if reg, err := r.FlowRegistry(ctx); err == nil {
+		local = reg
+	}
+	return httpapi.NewRemoteFlows(r, local)
 }
 
 // FlowEngine implements tui.FlowRunner.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net/http"
 
-	yaml "go.yaml.in/yaml/v3"
-
 	"github.com/otpair/otpair/verifier/flow"
 )
 
@@ -191,12 +189,12 @@ type flowExportResponse struct {
 }
 
 type flowExport struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	DSL         any    `json:"dsl"`
-	Disabled    bool   `json:"disabled"`
-	ETag        string `json:"etag"`
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	DSL         json.RawMessage `json:"dsl"` // the file, its keys in order (dslJSON)
+	Disabled    bool            `json:"disabled"`
+	ETag        string          `json:"etag"`
 }
 
 func (s *Server) flowExport(r *http.Request, _ call) (any, error) {
@@ -213,8 +211,8 @@ func (s *Server) flowExport(r *http.Request, _ call) (any, error) {
 	if err != nil {
 		return nil, flowErr(err)
 	}
-	var dsl any
-	if err := yaml.Unmarshal(f.Source, &dsl); err != nil {
+	dsl, err := dslJSON(f.Source)
+	if err != nil {
 		return nil, err
 	}
 	return flowExportResponse{Flow: flowExport{ID: f.ID, Name: f.Name, Description: f.Description, DSL: dsl, ETag: f.ETag}, Screens: []any{}}, nil
