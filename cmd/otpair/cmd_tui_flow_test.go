@@ -29,7 +29,9 @@ func TestTUIFlowsInTmux(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildTUIBinary(t)
-	s := startTmux(t, 120, 40, e2eEnv(t), bin)
+	// Tall enough for the enrolment screen's compact QR code under the flow's steps (at
+	// 40 lines z shows it full screen: the goldens cover that, and the steps in short).
+	s := startTmux(t, 120, 50, e2eEnv(t), bin)
 	s.waitFor("Authenticator", "Verifier", "connected to local backend", "0 accounts")
 
 	s.keys("Tab", "f")
