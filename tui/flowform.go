@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/otpair/otpair/internal/safetext"
 	"github.com/otpair/otpair/verifier/flow"
 )
 
@@ -57,7 +58,9 @@ func newFlowForm(sv *flow.ScreenView) *flowForm {
 			}
 		case flow.NodeInput:
 			ti := newInput(placeholderFor(n))
-			if v, ok := kept[n.Name].(string); ok && n.Format != "otp" {
+			// A value the server kept goes back into an input, where it is drawn as it
+			// is and sent back as it is: one a terminal would act on is not kept.
+			if v, ok := kept[n.Name].(string); ok && n.Format != "otp" && safetext.Line(v) == v {
 				ti.SetValue(v)
 				ti.CursorEnd()
 			}
@@ -86,7 +89,7 @@ func placeholderFor(n flow.NodeView) string {
 	case "email":
 		return "alice@example.com"
 	}
-	return n.Name
+	return safetext.Line(n.Name)
 }
 
 func (f *flowForm) setWidth(w int) {
