@@ -42,7 +42,7 @@ func newTUICmd(e *env) *cobra.Command {
 	c.Flags().StringVar(&f.projectID, "project-id", "", "project `ID` for a remote backend (default: $"+envProjectID+")")
 	addManagementKeyFlags(c.Flags(), &f.mgmtKey, &f.keyFile, "for a remote backend's delete-seed and user calls (default: $"+envManagementKey+")")
 	c.Flags().StringVar(&f.db, "db", "", "local backend `DATABASE`: a SQLite path, :memory: or postgres://… (default: $OTPAIR_DB, else "+verifierDBName+" in the otpair home)")
-	flowDirFlag(c, &f.flows, "also offer the flow files of this `DIR` in the verifier pane's flows (f)")
+	flowDirFlag(c, &f.flows, "also offer the flow files of this `DIR` in the verifier pane's flows (f); a remote backend runs the server's own")
 	completeBackendFlags(c)
 	return c
 }
