@@ -31,6 +31,12 @@ func (f flowFake) FlowEngine() FlowEngine { return f.engine }
 // newFlowFake builds a real flow engine over b, with the built-ins and flows.
 func newFlowFake(t testing.TB, b verifier.Backend, clock func() time.Time, flows ...*flow.Flow) flowFake {
 	t.Helper()
+	return flowFake{fakeVerifier: &fakeVerifier{}, engine: testEngine(t, b, clock, flows...)}
+}
+
+// testEngine is a flow engine over b with the built-ins and flows.
+func testEngine(t testing.TB, b verifier.Backend, clock func() time.Time, flows ...*flow.Flow) *flow.Engine {
+	t.Helper()
 	reg, err := flow.Builtins()
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +48,7 @@ func newFlowFake(t testing.TB, b verifier.Backend, clock func() time.Time, flows
 	if err != nil {
 		t.Fatal(err)
 	}
-	return flowFake{fakeVerifier: &fakeVerifier{}, engine: e}
+	return e
 }
 
 // newRemoteFlowFake serves the flows on an otpair server over a real Local on
@@ -53,17 +59,7 @@ func newFlowFake(t testing.TB, b verifier.Backend, clock func() time.Time, flows
 func newRemoteFlowFake(t testing.TB, store *fakeStore, clock func() time.Time, flows ...*flow.Flow) flowFake {
 	t.Helper()
 	b := realLocal(t, store, clock)
-	reg, err := flow.Builtins()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := reg.Add(flows...); err != nil {
-		t.Fatal(err)
-	}
-	eng, err := flow.New(flow.Options{Backend: b, Flows: reg, StateKey: verifier.NewSeedKey(), Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := testEngine(t, b, clock, flows...)
 	const mgmt = "management-key-for-tests"
 	srv := httptest.NewServer(httpapi.NewServer(b, httpapi.ServerOptions{ManagementKey: mgmt, Flows: eng, Clock: clock}))
 	t.Cleanup(srv.Close)

@@ -103,8 +103,9 @@ func TestTUIFlagFlows(t *testing.T) {
 }
 
 // TestFlowEngineThroughTheAdapter runs sign-up-or-in-totp on the engine the TUI's
-// backend adapter carries, local and remote, as the flow view does: the engine runs
-// in this process, over the backend's calls.
+// backend adapter carries, local and remote, as the flow view does: on the local
+// backend an engine in this process, on a remote one the server's, through
+// /v1/flow/start and /v1/flow/next over loopback.
 func TestFlowEngineThroughTheAdapter(t *testing.T) {
 	ctx := context.Background()
 	clock := testclock.New(verifierNow)
@@ -117,7 +118,11 @@ func TestFlowEngineThroughTheAdapter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.NewServer(local, httpapi.ServerOptions{ManagementKey: "mk-0123456789abcdef"}))
+	served, err := flow.New(flow.Options{Backend: local, StateKey: verifier.NewSeedKey(), Clock: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.NewServer(local, httpapi.ServerOptions{ManagementKey: "mk-0123456789abcdef", Flows: served, Clock: clock.Now}))
 	defer srv.Close()
 	w, _ := realDeps(t, clock.Now)
 	for i, cfg := range []tui.BackendConfig{{}, {Remote: true, BaseURL: srv.URL, ProjectID: local.ProjectID(), ManagementKey: "mk-0123456789abcdef"}} {
@@ -130,6 +135,9 @@ func TestFlowEngineThroughTheAdapter(t *testing.T) {
 			t.Fatalf("%s: the adapter runs no flows", cfg.Label())
 		}
 		e := fr.FlowEngine()
+		if _, onServer := e.(*httpapi.RemoteFlows); onServer != cfg.Remote {
+			t.Fatalf("%s: the flows run on %T", cfg.Label(), e)
+		}
 		if len(e.Flows().List()) != len(flow.BuiltinIDs) {
 			t.Fatalf("%s: %d flows", cfg.Label(), len(e.Flows().List()))
 		}
