@@ -82,7 +82,9 @@ func TestFlowTestRunsTheBuiltinsTests(t *testing.T) {
 func TestFlowTestAgainstAFrozenServer(t *testing.T) {
 	const frozen = "2026-11-25T02:00:10Z"
 	srv := newOtpairRun(t)
-	url, pid, _, _, _ := startServe(t, srv, "--frozen-clock", frozen)
+	// A frozen clock never refills the sign-up buckets: a CI server for flow tests
+	// turns them off (docs/flows.md), or 10 sign-ups a minute would be its last.
+	url, pid, _, _, _ := startServe(t, srv, "--frozen-clock", frozen, "--signup-rate", "off", "--signup-rate-total", "off")
 	mgmt, err := os.ReadFile(filepath.Join(srv.env["OTPAIR_HOME"], managementKeyFile))
 	if err != nil {
 		t.Fatal(err)

@@ -41,7 +41,8 @@ fi
 now=$(date +%s)
 mkdir -p "$work/home"
 OTPAIR_HOME="$work/home" OTPAIR_MANAGEMENT_KEY="" OTPAIR_PROJECT_ID="" OTPAIR_SEED_KEY="" \
-  "$work/otpair" serve --addr 127.0.0.1:0 --frozen-clock "$now" >"$work/serve.out" 2>"$work/serve.log" &
+  "$work/otpair" serve --addr 127.0.0.1:0 --frozen-clock "$now" --signup-rate off --signup-rate-total off \
+  >"$work/serve.out" 2>"$work/serve.log" &
 server=$!
 for _ in $(seq 200); do
   grep -q '^management key' "$work/serve.out" 2>/dev/null && break
