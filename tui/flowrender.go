@@ -25,13 +25,13 @@ import (
 const timelineRoom = 4
 
 // View draws the flow view's part of the pane: at most the pane's height less its
-// header and hint lines. It picks the fullest layout that leaves the timeline some
-// room, else the fullest that fits at all.
+// header (two lines) and its hint (one or two, as the pane wraps it). It picks the
+// fullest layout that leaves the timeline some room, else the fullest that fits at all.
 func (v FlowView) View() string {
 	if v.phase == flowPicking {
 		return v.pickerView()
 	}
-	avail := v.common.Height - 3
+	avail := v.common.Height - 2 - len(hintLines(v.Hint(), v.common.Width))
 	head := v.headView()
 	full, compact := v.stepsView(false), v.stepsView(true)
 	body, qr := v.bodyView(false), v.bodyView(true)
@@ -156,7 +156,7 @@ func (v FlowView) bodyView(withQR bool) string {
 	s, w := v.common.Styles, v.common.Width
 	var lines []string
 	if v.err != nil {
-		lines = append(lines, s.ErrorTitle.Render("✗ ")+s.ErrorBody.Render(wrap(errBlock(v.err), w-2)))
+		lines = append(lines, wrapNote(s.ErrorTitle.Render("✗ "), errLine(v.err), s.ErrorBody, w, 3, true)...)
 	}
 	switch {
 	case v.phase == flowEnded && v.resp != nil:
@@ -170,7 +170,7 @@ func (v FlowView) bodyView(withQR bool) string {
 	}
 	if t, _ := sv.State["errorText"].(string); t != "" {
 		typ, _ := sv.State["errorType"].(string)
-		lines = append(lines, s.ErrorTitle.Render("✗ ")+s.ErrorBody.Render(wrap(safetext.Line(t)+" ("+safetext.Line(typ)+")", w-2)))
+		lines = append(lines, wrapNote(s.ErrorTitle.Render("✗ "), safetext.Line(t)+" ("+safetext.Line(typ)+")", s.ErrorBody, w, 3, true)...)
 	}
 	focus, _ := v.form.focused()
 	buttons := false
@@ -199,7 +199,7 @@ func (v FlowView) bodyView(withQR bool) string {
 		}
 	}
 	if v.form.err != nil {
-		lines = append(lines, s.ErrorTitle.Render("✗ ")+s.ErrorBody.Render(wrap(errLine(v.form.err), w-2)))
+		lines = append(lines, wrapNote(s.ErrorTitle.Render("✗ "), errLine(v.form.err), s.ErrorBody, w, 3, true)...)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -261,7 +261,7 @@ func (v FlowView) endView() []string {
 		if r.Error != nil {
 			text, typ = r.Error.Text, " ("+r.Error.Type+")"
 		}
-		return []string{s.ErrorTitle.Render("✗ Failed"), s.ErrorBody.Render(wrap(safetext.Line(text+typ), w))}
+		return append([]string{s.ErrorTitle.Render("✗ Failed")}, wrapNote("", safetext.Line(text+typ), s.ErrorBody, w, 3, true)...)
 	}
 	lines := []string{s.Success.Render("✓ Completed")}
 	if r.Session != nil {

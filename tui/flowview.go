@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -176,6 +177,28 @@ func (v *FlowView) FillCode(code, label string) {
 	if v.Typing() {
 		v.form.setCode(code, label)
 	}
+}
+
+// LastError is the error the view shows, for the root's full view of it (!): a check
+// of the screen's form or a fill, a call the engine refused, the error the screen
+// shows, or why the execution failed.
+func (v FlowView) LastError() error {
+	switch {
+	case v.form != nil && v.form.err != nil:
+		return v.form.err
+	case v.err != nil:
+		return v.err
+	case v.resp == nil:
+		return nil
+	case v.phase == flowEnded && v.resp.Status == flow.StatusFailed && v.resp.Error != nil:
+		return errors.New(v.resp.Error.Text + " (" + v.resp.Error.Type + ")")
+	case v.form != nil:
+		if t, _ := v.form.screen.State["errorText"].(string); t != "" {
+			typ, _ := v.form.screen.State["errorType"].(string)
+			return errors.New(t + " (" + typ + ")")
+		}
+	}
+	return nil
 }
 
 // FillFailed says on the screen why ctrl+f filled nothing.

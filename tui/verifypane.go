@@ -176,9 +176,15 @@ func (m *VerifyPane) MarkEnrolled(uri string) {
 	}
 }
 
-// LastError is the pane's last error, for the root's full view of it: the form's, the
-// connection's, the users list's, or the newest request's when it was refused.
+// LastError is the pane's last error, for the root's full view of it: the running
+// flow's, the form's, the connection's, the users list's, or the newest request's
+// when it was refused.
 func (m VerifyPane) LastError() error {
+	if m.flow != nil {
+		if err := m.flow.LastError(); err != nil {
+			return err
+		}
+	}
 	switch {
 	case m.form != nil && m.form.err != nil:
 		return m.form.err

@@ -197,15 +197,18 @@ func (m VerifyPane) View() string {
 
 // hintView is hintLine wrapped to the pane in one or two lines, so the next step is
 // never cut off.
-func (m VerifyPane) hintView() []string {
-	hint := m.hintLine()
+func (m VerifyPane) hintView() []string { return hintLines(m.hintLine(), m.common.Width) }
+
+// hintLines wraps a pane's hint to width w in one or two lines. The flow view lays
+// itself out with it too, since its hint is the pane's.
+func hintLines(hint string, w int) []string {
 	if hint == "" {
 		return []string{""}
 	}
-	lines := strings.Split(ansi.Wrap(hint, max(10, m.common.Width), " "), "\n")
+	lines := strings.Split(ansi.Wrap(hint, max(10, w), " "), "\n")
 	if len(lines) > 2 {
 		lines = lines[:2]
-		lines[1] = ansi.Truncate(lines[1], max(10, m.common.Width), "…")
+		lines[1] = ansi.Truncate(lines[1], max(10, w), "…")
 	}
 	return lines
 }
