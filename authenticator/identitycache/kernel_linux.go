@@ -13,8 +13,9 @@ import (
 
 // Kernel is the calling process's session keyring in the Linux kernel
 // (KEY_SPEC_SESSION_KEYRING; for a process without one, the user's default session
-// keyring): every process started from the same login or terminal shares it, and the kernel forgets an entry when its timeout passes, revokes it when
-// asked, and never writes it to disk. Entries are "user" keys that only their
+// keyring): every process started from the same login or terminal shares it, and
+// the kernel forgets an entry when its timeout passes, revokes it when asked, and
+// never writes it to disk. Entries are "user" keys that only their
 // possessors (processes holding the session keyring) may see or read; other processes
 // of the same user outside the session cannot.
 //
