@@ -321,7 +321,18 @@ func (k Key) labelPrefix() string {
 // decodeSecret reads a base32 secret as people and apps write it: any case, spaces or
 // dashes between groups, with or without "=" padding. Its errors never quote the
 // secret.
-func decodeSecret(s string) ([]byte, error) {
+func decodeSecret(s string) ([]byte, error) { return decodeBase32Secret(s, false) }
+
+// DecodeSecretLenient reads a base32 secret as decodeSecret does, and also one whose
+// length does not end on a whole byte: the last character's spare bits are dropped, as
+// the decoders of Ente, Proton, Bitwarden and LastPass drop them, so the codes are the
+// ones those apps showed. Other apps' backups hold such secrets (provisioning/backup);
+// an otpauth URI is still read strictly. Errors are *FieldError and never quote the
+// secret.
+func DecodeSecretLenient(s string) ([]byte, error) { return decodeBase32Secret(s, true) }
+
+// decodeBase32Secret is decodeSecret, and with partialByte DecodeSecretLenient.
+func decodeBase32Secret(s string, partialByte bool) ([]byte, error) {
 	var stack [128]byte
 	clean := stack[:0]
 	for i := 0; i < len(s); i++ {
@@ -345,7 +356,12 @@ func decodeSecret(s string) ([]byte, error) {
 	}
 	switch len(clean) % 8 {
 	case 1, 3, 6: // no whole number of bytes is written with these lengths
-		return nil, fieldErr("secret", "is not valid base32 (%d characters cannot encode whole bytes)", len(clean))
+		if !partialByte {
+			return nil, fieldErr("secret", "is not valid base32 (%d characters cannot encode whole bytes)", len(clean))
+		}
+		if clean = clean[:len(clean)-1]; len(clean) == 0 {
+			return nil, fieldErr("secret", "is missing")
+		}
 	}
 	enc := base32.StdEncoding.WithPadding(base32.NoPadding)
 	secret := make([]byte, enc.DecodedLen(len(clean)))

@@ -11,46 +11,10 @@ import (
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-// errNoSecret and errBadSecret are the skip reasons of a secret that cannot be read;
-// they never quote it.
-var (
-	errNoSecret  = errors.New("secret: is missing")
-	errBadSecret = errors.New("secret: is not valid base32 (letters A-Z and digits 2-7)")
-)
-
 // decodeSecret reads a base32 secret as the apps that export it read it: any case,
-// with spaces, dashes or "=" padding, and, like Ente, Proton, Bitwarden and LastPass,
-// a length that does not end on a whole byte (the last character's spare bits are
-// dropped, which is what their decoders do, so the codes are the ones the app showed).
-func decodeSecret(s string) ([]byte, error) {
-	clean := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '-':
-			continue
-		case 'a' <= c && c <= 'z':
-			c -= 'a' - 'A'
-		}
-		clean = append(clean, c)
-	}
-	for len(clean) > 0 && clean[len(clean)-1] == '=' {
-		clean = clean[:len(clean)-1]
-	}
-	switch len(clean) % 8 {
-	case 1, 3, 6:
-		clean = clean[:len(clean)-1]
-	}
-	if len(clean) == 0 {
-		return nil, errNoSecret
-	}
-	out := make([]byte, b32.DecodedLen(len(clean)))
-	n, err := b32.Decode(out, clean)
-	if err != nil || n == 0 {
-		return nil, errBadSecret
-	}
-	return out[:n], nil
-}
+// with spaces, dashes or "=" padding, and a length that does not end on a whole byte
+// (provisioning.DecodeSecretLenient). Its errors name the field and never quote it.
+func decodeSecret(s string) ([]byte, error) { return provisioning.DecodeSecretLenient(s) }
 
 // parseURI is provisioning.ParseURI that also takes a secret whose length does not end
 // on a whole byte, read as decodeSecret reads it (Ente and Proton write such URIs).
