@@ -13,30 +13,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${OTPAIR_BENCH_IN_SESSION:-}" ]; then
-  python3 -c 'import cryptography' 2>/dev/null || { echo "bench-import: python3's cryptography module is missing (apt-get install python3-cryptography)" >&2; exit 1; }
-  work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
-  go build -o "$work/otpair" ./cmd/otpair
-  export OTPAIR_BENCH_WORK=$work OTPAIR_BENCH_IN_SESSION=1
-  export GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)"
-  export HOME="$work/home" XDG_DATA_HOME="$work/home/.local/share" XDG_CONFIG_HOME="$work/home/.config"
-  mkdir -p "$HOME"
-  exec dbus-run-session -- bash -c 'echo -n bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec "$0" "$@"' "$0" "$@"
-fi
-
-work=$OTPAIR_BENCH_WORK
-bin=$work/otpair
+source scripts/lib/bench-session.sh
+python3 -c 'import cryptography' 2>/dev/null || { echo "bench-import: python3's cryptography module is missing (apt-get install python3-cryptography)" >&2; exit 1; }
+bench_session "$0" "$@"
 unset OTPAIR_PASSPHRASE OTPAIR_IMPORT_PASSWORD
 
-# 500 random TOTP accounts (160-bit secrets), a mix of algorithms and digit counts.
 uris=$work/uris.txt
-algs=(SHA1 SHA256 SHA512)
-for i in $(seq 0 499); do
-  secret=$(head -c 20 /dev/urandom | base32 | tr -d '=')
-  printf 'otpauth://totp/Issuer%d:user%03d@example.com?secret=%s&issuer=Issuer%d&algorithm=%s&digits=%d\n' \
-    $((i % 7)) "$i" "$secret" $((i % 7)) "${algs[i % 3]}" $((6 + 2 * (i % 2)))
-done >"$uris"
+bench_uris "$uris"
 
 # The Aegis backups, written by otpair itself from a vault holding the 500.
 printf 'bench-password\n' >"$work/password"

@@ -12,30 +12,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${OTPAIR_BENCH_IN_SESSION:-}" ]; then
-  work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
-  go build -o "$work/otpair" ./cmd/otpair
-  export OTPAIR_BENCH_WORK=$work OTPAIR_BENCH_IN_SESSION=1
-  # gnome-keyring keeps its files under HOME: a fresh one.
-  export GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)"
-  export HOME="$work/home" XDG_DATA_HOME="$work/home/.local/share" XDG_CONFIG_HOME="$work/home/.config"
-  mkdir -p "$HOME"
-  exec dbus-run-session -- bash -c 'echo -n bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; exec "$0" "$@"' "$0" "$@"
-fi
-
-work=$OTPAIR_BENCH_WORK
-bin=$work/otpair
+source scripts/lib/bench-session.sh
+bench_session "$0" "$@"
 unset OTPAIR_PASSPHRASE
 
-# 500 random TOTP URIs (160-bit secrets), a mix of algorithms and digit counts.
 uris=$work/uris.txt
-algs=(SHA1 SHA256 SHA512)
-for i in $(seq 0 499); do
-  secret=$(head -c 20 /dev/urandom | base32 | tr -d '=')
-  printf 'otpauth://totp/Issuer%d:user%03d@example.com?secret=%s&issuer=Issuer%d&algorithm=%s&digits=%d\n' \
-    $((i % 7)) "$i" "$secret" $((i % 7)) "${algs[i % 3]}" $((6 + 2 * (i % 2)))
-done >"$uris"
+bench_uris "$uris"
 
 export OTPAIR_HOME=$work/vault
 "$bin" import "$uris" >/dev/null
