@@ -5,31 +5,9 @@
 // computed here (RFC 6238) at steps -1, 0 and +1 of that clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import DescopeClient from '@descope/node-sdk';
-import { totpAt } from './totp.mjs';
+import { env, skip, totp, unique, wrongCode } from './env.mjs';
 
-const env = {
-  url: process.env.OTPAIR_COMPAT_URL,
-  urlB: process.env.OTPAIR_COMPAT_URL_B || process.env.OTPAIR_COMPAT_URL,
-  pid: process.env.OTPAIR_COMPAT_PROJECT_ID,
-  mgmtKey: process.env.OTPAIR_COMPAT_MGMT_KEY,
-  time: Number(process.env.OTPAIR_COMPAT_TIME),
-};
-const configured = Boolean(env.url && env.pid && env.mgmtKey && env.time);
-if (!configured && process.env.OTPAIR_REQUIRE_EXTERNAL === '1') {
-  throw new Error('OTPAIR_COMPAT_* unset: run through scripts/ci.d/60-compat.sh');
-}
-const skip = configured ? false : 'OTPAIR_COMPAT_* unset; scripts/ci.d/60-compat.sh starts otpair serve and sets them';
-
-const totp = (key, steps) => totpAt(key, env.time, steps);
-
-function wrongCode(key) {
-  const good = new Set([totp(key, -1), totp(key, 0), totp(key, 1)]);
-  return ['000000', '111111', '222222'].find((c) => !good.has(c));
-}
-
-const unique = (prefix) => `${prefix}-${randomBytes(4).toString('hex')}@example.com`;
 // Starts go to instance A, nexts to instance B (the same one without a second).
 const sdkA = () => DescopeClient({ projectId: env.pid, baseUrl: env.url, managementKey: env.mgmtKey });
 const sdkB = () => DescopeClient({ projectId: env.pid, baseUrl: env.urlB, managementKey: env.mgmtKey });

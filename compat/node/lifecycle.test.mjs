@@ -6,25 +6,8 @@
 // codes the server's window accepts, so nothing waits for the next step.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import DescopeClient from '@descope/node-sdk';
-import { totpAt } from './totp.mjs';
-
-const env = {
-  url: process.env.OTPAIR_COMPAT_URL,
-  pid: process.env.OTPAIR_COMPAT_PROJECT_ID,
-  mgmtKey: process.env.OTPAIR_COMPAT_MGMT_KEY,
-  time: Number(process.env.OTPAIR_COMPAT_TIME),
-};
-const configured = Boolean(env.url && env.pid && env.mgmtKey && env.time);
-if (!configured && process.env.OTPAIR_REQUIRE_EXTERNAL === '1') {
-  throw new Error('OTPAIR_COMPAT_* unset: run through scripts/ci.d/60-compat.sh');
-}
-const skip = configured ? false : 'OTPAIR_COMPAT_* unset; scripts/ci.d/60-compat.sh starts otpair serve and sets them';
-
-// totp is RFC 6238 with SHA-1, 6 digits and 30-second steps, at the frozen clock plus
-// `steps` steps.
-const totp = (key, steps) => totpAt(key, env.time, steps);
+import { env, skip, totp, unique, wrongCode } from './env.mjs';
 
 // The RFC 6238 appendix B vector (SHA-1, T=59 s), so the helper itself is checked.
 test('totp helper matches RFC 6238', () => {
@@ -37,13 +20,6 @@ test('totp helper matches RFC 6238', () => {
     env.time = saved;
   }
 });
-
-function wrongCode(key) {
-  const good = new Set([totp(key, -1), totp(key, 0), totp(key, 1)]);
-  return ['000000', '111111', '222222'].find((c) => !good.has(c));
-}
-
-const unique = (prefix) => `${prefix}-${randomBytes(4).toString('hex')}@example.com`;
 
 function client() {
   return DescopeClient({ projectId: env.pid, baseUrl: env.url, managementKey: env.mgmtKey });
