@@ -40,3 +40,21 @@ func TestDecodeSecretLenient(t *testing.T) {
 		t.Errorf("an oversized secret: %v, want the size refusal before decoding", err)
 	}
 }
+
+// TestParseURILenient: a URI whose secret ends inside a byte is refused by ParseURI
+// and read by ParseURILenient as DecodeSecretLenient reads the secret, the rest of the
+// URI as ParseURI reads it.
+func TestParseURILenient(t *testing.T) {
+	const uri = "otpauth://totp/Ex:alice?secret=JBSWY3DPEHPK3PXPA&issuer=Ex&digits=8"
+	if _, err := ParseURI(uri); err == nil || !strings.Contains(err.Error(), "whole bytes") {
+		t.Fatalf("ParseURI = %v, want the whole-bytes refusal", err)
+	}
+	k, err := ParseURILenient(uri)
+	want, _ := ParseURI("otpauth://totp/Ex:alice?secret=JBSWY3DPEHPK3PXP&issuer=Ex&digits=8")
+	if err != nil || !bytes.Equal(k.Secret, want.Secret) || k.Issuer != "Ex" || k.Account != "alice" || k.Digits != 8 {
+		t.Fatalf("ParseURILenient = %+v, %v", k, err)
+	}
+	if _, err := ParseURILenient("otpauth://totp/x?secret=JBSWY3D!"); err == nil || strings.Contains(err.Error(), "JBSWY3D") {
+		t.Errorf("a bad secret: %v, want an error that does not quote it", err)
+	}
+}

@@ -48,15 +48,22 @@ const schemeOTPAuth = "otpauth://"
 // Errors are *FieldError values (errors.Is(err, ErrInvalidKey)) naming the parameter
 // that is wrong; they never contain the secret. A known parameter given twice with
 // different values is an error, since it is unclear which one the issuer meant.
-func ParseURI(s string) (Key, error) {
-	k, err := parseURI(s)
+func ParseURI(s string) (Key, error) { return parseURIWrapped(s, false) }
+
+// ParseURILenient is ParseURI that also takes a secret whose length ends inside a
+// byte, read as DecodeSecretLenient reads it: the URIs in Ente's and Proton's exports
+// hold such secrets, and their apps show the codes of the bytes that fit.
+func ParseURILenient(s string) (Key, error) { return parseURIWrapped(s, true) }
+
+func parseURIWrapped(s string, partialByte bool) (Key, error) {
+	k, err := parseURI(s, partialByte)
 	if err != nil {
 		return Key{}, fmt.Errorf("parse otpauth uri: %w", err)
 	}
 	return k, nil
 }
 
-func parseURI(s string) (Key, error) {
+func parseURI(s string, partialByte bool) (Key, error) {
 	s = strings.TrimSpace(s)
 	if len(s) < len(schemeOTPAuth) || !strings.EqualFold(s[:len(schemeOTPAuth)], schemeOTPAuth) {
 		return Key{}, fieldErr("scheme", "must be otpauth://")
@@ -149,7 +156,7 @@ func parseURI(s string) (Key, error) {
 	}
 
 	var err error
-	if k.Secret, err = decodeSecret(secret); err != nil {
+	if k.Secret, err = decodeBase32Secret(secret, partialByte); err != nil {
 		return Key{}, err
 	}
 	k.Issuer, k.LabelIssuer, k.Account = splitLabel(unescapeLabel(label), strings.TrimSpace(issuer))
