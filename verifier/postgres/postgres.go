@@ -158,10 +158,8 @@ var postgresMigrations = []string{
 	CREATE INDEX flow_executions_expires ON flow_executions (expires_at);`,
 	// 4: login keys and the purge's indexes, as in SQLite.
 	storesql.MigrationLoginKeysAndPurge,
-	// 5: the replay guard per seed, as in SQLite.
-	`ALTER TABLE users ADD COLUMN last_seed_id TEXT;
-	UPDATE users SET last_seed_id = (SELECT seed_id FROM seeds WHERE seeds.user_id = users.id AND kind = 'active')
-		WHERE last_step IS NOT NULL;`,
+	// 5: the replay guard per seed (last_seed_id).
+	storesql.MigrationReplayGuardPerSeed,
 }
 
 // migrateLock is the advisory lock key that serialises migrations of one database

@@ -213,13 +213,8 @@ var sqliteMigrations = []string{
 	// gives existing rows theirs), and the purge of abandoned enrolments finds its
 	// rows by index. Neither index holds a column the sign-in path writes.
 	storesql.MigrationLoginKeysAndPurge,
-	// 5: the replay guard per seed: last_step is a step of the seed last_seed_id, and
-	// a new seed's first code is no longer refused for the step its predecessor used.
-	// A step accepted before this migration was the active seed's (an accepted pending
-	// seed becomes the active one).
-	`ALTER TABLE users ADD COLUMN last_seed_id TEXT;
-	UPDATE users SET last_seed_id = (SELECT seed_id FROM seeds WHERE seeds.user_id = users.id AND kind = 'active')
-		WHERE last_step IS NOT NULL;`,
+	// 5: the replay guard per seed (last_seed_id).
+	storesql.MigrationReplayGuardPerSeed,
 }
 
 // migrateRetryingBusy runs migrate, trying again for a few seconds while another

@@ -163,6 +163,15 @@ const MigrationLoginKeysAndPurge = `ALTER TABLE users ADD COLUMN login_key TEXT;
 	CREATE INDEX users_unconfirmed ON users (created_at) WHERE active = 0;
 	CREATE INDEX seeds_pending_created ON seeds (created_at) WHERE kind = 'pending';`
 
+// MigrationReplayGuardPerSeed is migration 5 of both stores, the same SQL for SQLite and
+// PostgreSQL: last_step becomes a step of the seed last_seed_id, so a new seed's first
+// code is no longer refused for the step its predecessor used. A step accepted before
+// this migration was the active seed's (an accepted pending seed becomes the active
+// one).
+const MigrationReplayGuardPerSeed = `ALTER TABLE users ADD COLUMN last_seed_id TEXT;
+	UPDATE users SET last_seed_id = (SELECT seed_id FROM seeds WHERE seeds.user_id = users.id AND kind = 'active')
+		WHERE last_step IS NOT NULL;`
+
 // UnkeyedUser is a users row without a login key: written before login keys existed
 // (or by an older otpair sharing the database), or one whose key another user holds.
 type UnkeyedUser struct{ ID, LoginID string }
