@@ -31,7 +31,8 @@ func busPrecheck(getenv func(string) string) error {
 			return nil
 		}
 	}
-	return errors.New("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset) to reach a Secret Service")
+	// The problem itself is KeyringNoBus's to say; this is how it was found.
+	return errors.New("DBUS_SESSION_BUS_ADDRESS is unset and $XDG_RUNTIME_DIR/bus is not there")
 }
 
 // busProblem recognises the D-Bus failures that say there is no keyring to talk to: a

@@ -454,6 +454,10 @@ func TestSystemKeyringNoBus(t *testing.T) {
 	if !errors.Is(err, ErrKeyringUnavailable) {
 		t.Errorf("Get without a bus = %v", err)
 	}
+	// The problem is said once, then how it was found.
+	if msg := err.Error(); strings.Count(msg, "session bus") != 1 || !strings.Contains(msg, "DBUS_SESSION_BUS_ADDRESS is unset") {
+		t.Errorf("Get without a bus says %q", msg)
+	}
 }
 
 // TestSystemKeyringErrors: go-keyring's errors map onto ours.
