@@ -68,6 +68,8 @@ func Escaped(r rune) bool {
 		return true
 	case r < 0x600 && r != 0xad, r > 0x206f && r < 0xfeff:
 		return false // no format characters here: Latin, Greek, Cyrillic, CJK, symbols
+	case r >= 0xe0000 && r <= 0xe007f:
+		return true // the Tags block, unassigned ones too: invisible wherever they render
 	}
 	return unicode.Is(unicode.Cf, r)
 }
