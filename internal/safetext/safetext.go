@@ -14,7 +14,7 @@
 //   - C1 controls (U+0080–U+009F): \u009b (a one-byte CSI on some terminals).
 //   - Format characters (Unicode category Cf): bidi marks, embeddings, overrides and
 //     isolates (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069), zero-width
-//     characters (U+200B–U+200D, U+2060, U+FEFF), tag characters and the rest of the
+//     characters (U+200B–U+200D, U+2060, U+FEFF), the whole Tags block (U+E0000–U+E007F, unassigned ones too) and the rest of the
 //     category, which is invisible by definition: \u202e, \U000e0041.
 //   - Line and paragraph separators (U+2028, U+2029): \u2028.
 //   - Bytes that are not UTF-8: \xff.
